@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Runs every *.test.ts under the given folders (default: src test) with Node's test runner.
+// Node 20's --test takes no globs, so the files are listed here.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['src', 'test'];
+const files = [];
+const walk = (p) => {
+  if (statSync(p).isFile()) {
+    if (p.endsWith('.test.ts')) files.push(p);
+    return;
+  }
+  for (const e of readdirSync(p)) if (e !== 'node_modules') walk(join(p, e));
+};
+for (const r of roots) walk(r);
+files.sort();
+if (files.length === 0) {
+  console.error('no test files found under', roots.join(' '));
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], {
+  stdio: 'inherit',
+});
+process.exit(r.status ?? 1);

@@ -1,0 +1,71 @@
+/** The `tandem` command line. Each command lives in its own file; this one only wires them to commander. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { diskFs } from '../config/load-files.ts';
+import { runCheck } from './check.ts';
+import type { CliIo } from './io.ts';
+import { runSim } from './sim.ts';
+
+const io: CliIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+const int = (v: string): number => {
+  if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('must be a whole number');
+  return Number(v);
+};
+
+/** Builds the program; exported so tests can drive it in-process. */
+export function buildProgram(): Command {
+  const program = new Command('tandem')
+    .description(
+      'High availability and load balancing for Linux servers: VRRP failover, resource groups, load balancing',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('check')
+    .description('validate config files (tandem YAML or keepalived.conf) and print every problem as file:line:col')
+    .argument('<file...>', 'config files to check')
+    .addOption(
+      new Option('--format <format>', 'force the format instead of detecting it').choices(['yaml', 'keepalived']),
+    )
+    .option('--json', 'print diagnostics as JSON lines', false)
+    .option('-q, --quiet', 'print only problems', false)
+    .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.')
+    .action((files: string[], opts: { format?: 'yaml' | 'keepalived'; json: boolean; quiet: boolean }) => {
+      process.exitCode = runCheck(files, opts, diskFs, io);
+    });
+
+  program
+    .command('sim')
+    .description('run a cluster under simulated time and print the state timeline (no root, no network)')
+    .argument('<file...>', 'one tandem YAML for the whole cluster, or one keepalived.conf per node')
+    .option('-s, --scenario <file>', 'scenario YAML with timed steps (default: fail the master, then restore it)')
+    .option('--seed <n>', 'random seed for loss, delay and jitter', int, 1)
+    .option('--json', 'print the timeline as JSON lines', false)
+    .addHelpText(
+      'after',
+      `
+Scenario file:
+  duration: 30s
+  steps:
+    - { at: 5s, isolate: d1 }        # cut a node off the network
+    - { at: 12s, heal: true }        # restore every link
+    - { at: 15s, stop: d2 }          # graceful stop (priority 0 advert)
+    - { at: 16s, kill: d2 }          # crash: no goodbye
+    - { at: 20s, start: d2 }
+    - { at: 22s, track: { node: d1, instance: VI_1, tracker: "script:chk_web", up: false } }
+    - { at: 25s, loss: 0.2 }         # packet loss on every link`,
+    )
+    .action((files: string[], opts: { scenario?: string; seed: number; json: boolean }) => {
+      process.exitCode = runSim(files, opts, diskFs, io);
+    });
+
+  return program;
+}
+
+await buildProgram()
+  .exitOverride((err) => {
+    // commander's usage errors exit 1 by default; 2 is the Unix convention and keeps 1 for "config has errors".
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  })
+  .parseAsync(process.argv);

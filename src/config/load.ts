@@ -1,0 +1,132 @@
+/**
+ * Loading a config file of any supported format into a validated TandemConfig with diagnostics. Pure: file access
+ * comes through ConfigFs (the real one is in load-files.ts).
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
+import { dottedPath, sortDiagnostics } from './diagnostics.ts';
+import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
+import type { TandemConfig } from './schema.ts';
+import { validateConfig } from './validate.ts';
+
+export type { ConfigFs };
+
+/** The formats tandem reads. */
+export type ConfigFormat = 'yaml' | 'keepalived';
+
+/** A loaded config: the config when it has no error, every diagnostic, and the files read. */
+export interface LoadResult {
+  format: ConfigFormat;
+  config?: TandemConfig;
+  diagnostics: Diagnostic[];
+  files: string[];
+}
+
+/** Guesses the format from the name and the text: `.yaml`/`.yml` is native, keepalived keywords mean keepalived. */
+export function detectFormat(path: string, text: string): ConfigFormat {
+  if (/\.ya?ml$/i.test(path)) return 'yaml';
+  if (/^\s*(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|include)\b/m.test(text))
+    return 'keepalived';
+  if (/(^|\/)keepalived[^/]*\.conf$/i.test(path)) return 'keepalived';
+  return 'yaml';
+}
+
+/** Loads and validates one config file (and its includes). */
+export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
+  const text = fs.read(path);
+  if (text === undefined) {
+    return {
+      format: format ?? 'yaml',
+      diagnostics: [
+        {
+          file: path,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          code: 'TND_CFG_IO',
+          path: '(file)',
+          message: 'cannot read the file',
+        },
+      ],
+      files: [],
+    };
+  }
+  const fmt = format ?? detectFormat(path, text);
+  if (fmt === 'keepalived') {
+    const read = readKeepalived(path, fs);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+  }
+  const y = readYaml(path, text);
+  if (y.diagnostics.some((d) => d.severity === 'error'))
+    return { format: fmt, diagnostics: y.diagnostics, files: [path] };
+  return finish(fmt, y.raw, y.locator, y.diagnostics, [path]);
+}
+
+function finish(
+  format: ConfigFormat,
+  raw: unknown,
+  locator: Locator,
+  early: Diagnostic[],
+  files: string[],
+): LoadResult {
+  // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
+  const v = validateConfig(raw, locator);
+  const diagnostics = sortDiagnostics(dedupe([...early, ...v.diagnostics]));
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Parses YAML keeping positions; returns the plain object and a locator over it. */
+export function readYaml(file: string, text: string): { raw: unknown; locator: Locator; diagnostics: Diagnostic[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourcePos => {
+    const p = lineCounter.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const e of doc.errors) {
+    const code = e.code === 'DUPLICATE_KEY' ? 'TND_CFG_DUPLICATE' : 'TND_CFG_SYNTAX';
+    diagnostics.push({ ...at(e.pos[0]), severity: 'error', code, path: '(yaml)', message: firstLine(e.message) });
+  }
+  const locator: Locator = {
+    locate(path: ConfigPath) {
+      let node: unknown = doc.contents;
+      let pos: SourcePos = at(rangeStart(doc.contents) ?? 0);
+      for (const seg of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+          if (!pair) break;
+          const key = pair.key as Node;
+          const value = pair.value as Node | null;
+          // A scalar value is shown at the value; a block at its key.
+          pos = at((value && isScalar(value) ? rangeStart(value) : rangeStart(key)) ?? 0);
+          node = value;
+        } else if (isSeq(node) && typeof seg === 'number') {
+          const item = node.items[seg] as Node | undefined;
+          if (!item) break;
+          pos = at(rangeStart(item) ?? 0);
+          node = item;
+        } else break;
+      }
+      return { pos, label: dottedPath(path) };
+    },
+  };
+  return { raw: doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locator, diagnostics };
+}
+
+function rangeStart(n: unknown): number | undefined {
+  return (n as { range?: [number, number, number] } | null)?.range?.[0];
+}
+
+const firstLine = (s: string): string => s.split('\n')[0] ?? s;

@@ -1,0 +1,225 @@
+/**
+ * The single source of truth for tandem's configuration (Rule 7): types, validation, defaults and the generated
+ * reference in docs/config.md all come from the zod schemas below. One file describes the whole cluster, so every
+ * node can run the very same file; values that differ per node (priority, unicast source) take a map by node name.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { formatDurationMs, parseDurationMs } from './duration.ts';
+
+/** A code carried by a custom zod issue, so that it becomes the diagnostic's code. */
+type IssueCode =
+  | 'TND_CFG_ADDRESS'
+  | 'TND_CFG_RANGE'
+  | 'TND_CFG_NUMBER'
+  | 'TND_CFG_INTERVAL'
+  | 'TND_CFG_TYPE'
+  | 'TND_CFG_ENUM';
+
+function fail(ctx: { issues: unknown[]; value: unknown }, code: IssueCode, message: string): void {
+  (ctx.issues as object[]).push({ code: 'custom', message, input: ctx.value, params: { code } });
+}
+
+/** A duration: integer milliseconds or text with a unit (`100ms`, `1s`, `1.5s`). */
+export const duration = (what = 'a duration') =>
+  z
+    .union([z.number(), z.string()])
+    .transform((v, ctx) => {
+      const ms = parseDurationMs(v);
+      if (ms === undefined) {
+        fail(
+          ctx,
+          'TND_CFG_NUMBER',
+          `${what} must be whole milliseconds or text like 100ms, 1s, 1.5s; got ${JSON.stringify(v)}`,
+        );
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ description: 'duration: integer ms or `100ms`, `1s`, `1.5s`, `2m`' });
+
+/** A duration with a default, shown in the reference as the operator would write it. */
+const durationOr = (defaultMs: number, description: string, what?: string) =>
+  duration(what)
+    .default(defaultMs)
+    .meta({ description, defaultText: formatDurationMs(defaultMs) });
+
+/** An IPv4 or IPv6 address without prefix. */
+export const ipAddress = z.string().superRefine((v, ctx) => {
+  if (!isIPv4(v) && !isIPv6(v)) fail(ctx, 'TND_CFG_ADDRESS', `not an IP address: ${JSON.stringify(v)}`);
+});
+
+/** Parses `ADDR[/PREFIX]`; undefined when malformed. */
+export function parsePrefixed(text: string): { addr: string; prefix: number; family: 4 | 6 } | undefined {
+  const [addr = '', prefixText, extra] = text.split('/');
+  if (extra !== undefined) return undefined;
+  const family = isIPv4(addr) ? 4 : isIPv6(addr) ? 6 : undefined;
+  if (!family) return undefined;
+  const max = family === 4 ? 32 : 128;
+  if (prefixText === undefined) return { addr, prefix: max, family };
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = Number(prefixText);
+  return prefix <= max ? { addr, prefix, family } : undefined;
+}
+
+const vipText = z.string().superRefine((v, ctx) => {
+  if (!parsePrefixed(v))
+    fail(ctx, 'TND_CFG_ADDRESS', `not an address with optional prefix (ADDR[/LEN]): ${JSON.stringify(v)}`);
+});
+
+/** A virtual address: `198.18.0.100/24`, or an object with device and label. */
+export const vipSchema = z.union([
+  vipText,
+  z.strictObject({
+    address: vipText.describe('ADDR[/LEN]'),
+    dev: z.string().min(1).optional().describe('device; default: the instance interface'),
+    label: z.string().min(1).optional().describe('IPv4 address label, e.g. eth0:1'),
+  }),
+]);
+
+/** A value that is the same on every node, or a map from node name to value. */
+const perNode = <T extends z.ZodType>(t: T) => z.union([t, z.record(z.string(), t)]);
+
+const name = z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits and _ . : - only');
+
+/** A tracked object reference with an optional weight override. */
+const trackRef = z.strictObject({
+  name: z.string().min(1).describe('the tracked object'),
+  weight: z.number().int().min(-254).max(254).optional().describe('overrides the object weight; 0 = FAULT when down'),
+  reverse: z.boolean().optional().describe('invert the direction of the weight'),
+});
+
+/** keepalived vrrp_script: a command run at an interval, with rise/fall. */
+export const scriptSchema = z.strictObject({
+  command: z.string().min(1).describe('command line run without a shell'),
+  interval: durationOr(1000, 'how often to run it'),
+  timeout: duration().optional().describe('kill it after this long; default: the interval'),
+  weight: z.number().int().min(-253).max(253).default(0).describe('priority change; 0 = FAULT when failing'),
+  reverse: z.boolean().default(false).describe('invert the direction of the weight'),
+  rise: z.number().int().min(1).max(1000).default(1).describe('successes before it counts as up'),
+  fall: z.number().int().min(1).max(1000).default(1).describe('failures before it counts as down'),
+  user: z.string().optional().describe('run as this user'),
+  init_fail: z.boolean().default(false).describe('start in the failed state'),
+});
+
+/** keepalived track_file: a file holding an integer, multiplied by the weight. */
+export const trackFileSchema = z.strictObject({
+  path: z.string().min(1).describe('file holding an integer'),
+  weight: z.number().int().min(-254).max(254).default(1).describe('multiplier; 0 = FAULT when the value is not 0'),
+  reverse: z.boolean().default(false).describe('invert the direction of the weight'),
+  init_file: z
+    .union([z.number().int().min(-254).max(254), z.boolean()])
+    .optional()
+    .describe('create the file with this value'),
+});
+
+const notifySchema = z
+  .strictObject({
+    master: z.string().optional().describe('run on becoming MASTER'),
+    backup: z.string().optional().describe('run on becoming BACKUP'),
+    fault: z.string().optional().describe('run on entering FAULT'),
+    stop: z.string().optional().describe('run when the instance stops'),
+    any: z.string().optional().describe('run on every transition with keepalived args: TYPE NAME STATE PRIORITY'),
+  })
+  .describe('notify scripts, called with keepalived arguments');
+
+/** One VRRP instance (keepalived vrrp_instance). */
+export const instanceSchema = z.strictObject({
+  name: name.describe('instance name, e.g. VI_1'),
+  interface: z.string().min(1).describe('interface the adverts go out on'),
+  vrid: z.number().int().min(1).max(255).describe('virtual_router_id, 1..255'),
+  version: z
+    .union([z.literal(2), z.literal(3)])
+    .default(3)
+    .describe('VRRP version; 2 = RFC 3768, 3 = RFC 5798'),
+  priority: perNode(z.number().int().min(1).max(255))
+    .default(100)
+    .describe('1..255 (255 = address owner); a number, or a map node → priority'),
+  advert_interval: durationOr(1000, 'advertisement interval; v2 whole seconds', 'advert_interval'),
+  initial_state: z.enum(['backup', 'master']).default('backup').describe('master = take over at once at startup'),
+  preempt: z.boolean().default(true).describe('false = keepalived nopreempt'),
+  preempt_delay: durationOr(0, 'wait this long before preempting a lower master', 'preempt_delay'),
+  accept: z.boolean().default(true).describe('Accept_Mode: accept packets to the VIPs while master'),
+  auth: z
+    .strictObject({
+      type: z.enum(['pass']).describe('PASS (legacy v2 only)'),
+      password: z.string().min(1).max(8).describe('up to 8 characters, sent in clear text'),
+    })
+    .optional()
+    .describe('v2 authentication'),
+  v3_checksum: z
+    .enum(['pseudo-header', 'message'])
+    .default('pseudo-header')
+    .describe('v3/IPv4 checksum form: pseudo-header (keepalived) or message (RFC 9568)'),
+  vips: z.array(vipSchema).default([]).describe('virtual addresses'),
+  unicast: z
+    .strictObject({
+      source: perNode(ipAddress).optional().describe('source address, or a map node → address'),
+      peers: z.array(ipAddress).min(1).describe('peer addresses (a node skips its own)'),
+    })
+    .optional()
+    .describe('unicast instead of multicast'),
+  mcast_source: perNode(ipAddress).optional().describe('source address for multicast adverts'),
+  track: z
+    .strictObject({
+      interfaces: z.array(trackRef).default([]).describe('interfaces; default weight 0'),
+      scripts: z.array(trackRef).default([]).describe('names of vrrp.scripts'),
+      files: z.array(trackRef).default([]).describe('names of vrrp.track_files'),
+    })
+    .default({ interfaces: [], scripts: [], files: [] })
+    .describe('tracked objects'),
+  notify: notifySchema.default({}),
+  garp: z
+    .strictObject({
+      master_delay: durationOr(5000, 'delay before the second gratuitous ARP burst'),
+      master_repeat: z.number().int().min(1).max(255).default(5).describe('gratuitous ARPs per burst'),
+      master_refresh: durationOr(0, 'refresh period while master; 0 = off'),
+    })
+    .default({ master_delay: 5000, master_repeat: 5, master_refresh: 0 })
+    .describe('gratuitous ARP / unsolicited NA'),
+  down_timer_adverts: z.number().int().min(1).max(100).default(3).describe('adverts missed before master down'),
+  lower_prio_no_advert: z
+    .boolean()
+    .default(false)
+    .describe('false = answer a lower-priority advert at once (RFC 9568)'),
+});
+
+/** keepalived vrrp_sync_group: instances that change state together. */
+export const syncGroupSchema = z.strictObject({
+  name: name.describe('group name'),
+  members: z.array(z.string()).min(1).describe('instance names'),
+  notify: notifySchema.default({}),
+});
+
+/** A cluster node. */
+export const nodeSchema = z.strictObject({
+  name: name.describe('node name (hostname by default)'),
+  address: ipAddress.optional().describe('primary address; used by the simulator and the demo'),
+});
+
+/** The whole tandem configuration file. */
+export const configSchema = z.strictObject({
+  cluster: z
+    .strictObject({
+      name: z.string().default('tandem').describe('cluster name'),
+      nodes: z.array(nodeSchema).default([]).describe('the nodes that run this file'),
+    })
+    .default({ name: 'tandem', nodes: [] }),
+  vrrp: z
+    .strictObject({
+      scripts: z.record(name, scriptSchema).default({}).describe('vrrp_script objects by name'),
+      track_files: z.record(name, trackFileSchema).default({}).describe('track_file objects by name'),
+      instances: z.array(instanceSchema).default([]).describe('VRRP instances'),
+      sync_groups: z.array(syncGroupSchema).default([]).describe('sync groups'),
+    })
+    .default({ scripts: {}, track_files: {}, instances: [], sync_groups: [] }),
+});
+
+/** A validated configuration, with defaults filled in. Frozen once loaded. */
+export type TandemConfig = z.output<typeof configSchema>;
+/** A validated instance. */
+export type InstanceSpec = z.output<typeof instanceSchema>;
+/** A config as written by an operator (before defaults). */
+export type TandemConfigInput = z.input<typeof configSchema>;
+/** A validated sync group. */
+export type SyncGroupSpec = z.output<typeof syncGroupSchema>;

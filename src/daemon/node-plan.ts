@@ -1,0 +1,106 @@
+/**
+ * Turns the cluster-wide config into what one node runs: its VRRP instances (with per-node values resolved) and sync
+ * groups. Pure. Lives in daemon/ because it is where config meets the runtime modules (config/ imports only core/).
+ */
+import { type InstanceSpec, parsePrefixed, type TandemConfig } from '../config/schema.ts';
+import { instanceFamily } from '../config/validate.ts';
+import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
+
+/** What one node runs. */
+export interface NodePlan {
+  node: string;
+  /** The node's primary address, when the config names one. */
+  address?: string;
+  instances: InstanceConfig[];
+  syncGroups: { name: string; members: string[] }[];
+}
+
+/**
+ * Resolves the plan for `node`. An instance whose priority is a per-node map runs only on the nodes it names;
+ * a plain number runs on every node.
+ */
+export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
+  const address = cfg.cluster.nodes.find((n) => n.name === node)?.address;
+  const instances: InstanceConfig[] = [];
+  for (const spec of cfg.vrrp.instances) {
+    const priority = typeof spec.priority === 'number' ? spec.priority : spec.priority[node];
+    if (priority === undefined) continue;
+    instances.push(instanceConfig(cfg, spec, node, priority, address));
+  }
+  const running = new Set(instances.map((i) => i.name));
+  const syncGroups = cfg.vrrp.sync_groups
+    .map((g) => ({ name: g.name, members: g.members.filter((m) => running.has(m)) }))
+    .filter((g) => g.members.length > 0);
+  return { node, ...(address ? { address } : {}), instances, syncGroups };
+}
+
+/** The node names a config describes: cluster.nodes, or the one local node of a keepalived.conf. */
+export function nodeNames(cfg: TandemConfig): string[] {
+  return cfg.cluster.nodes.map((n) => n.name);
+}
+
+const pick = <T>(v: T | Record<string, T> | undefined, node: string): T | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, T>)[node] : (v as T | undefined);
+
+function instanceConfig(
+  cfg: TandemConfig,
+  spec: InstanceSpec,
+  node: string,
+  priority: number,
+  address?: string,
+): InstanceConfig {
+  const trackers: TrackerRef[] = [
+    ...spec.track.interfaces.map((t) => ({
+      id: `interface:${t.name}`,
+      weight: t.weight ?? 0,
+      reverse: t.reverse ?? false,
+    })),
+    ...spec.track.scripts.map((t) => {
+      const s = cfg.vrrp.scripts[t.name];
+      return { id: `script:${t.name}`, weight: t.weight ?? s?.weight ?? 0, reverse: t.reverse ?? s?.reverse ?? false };
+    }),
+    ...spec.track.files.map((t) => {
+      const f = cfg.vrrp.track_files[t.name];
+      return { id: `file:${t.name}`, weight: t.weight ?? f?.weight ?? 1, reverse: t.reverse ?? f?.reverse ?? false };
+    }),
+  ];
+  const unicastSrc = pick(spec.unicast?.source, node) ?? (spec.unicast ? address : undefined);
+  const mcastSrc = pick(spec.mcast_source, node);
+  return {
+    name: spec.name,
+    version: spec.version,
+    family: instanceFamily(spec),
+    interface: spec.interface,
+    vrid: spec.vrid,
+    priority,
+    advertIntervalMs: spec.advert_interval,
+    initialState: spec.initial_state === 'master' ? 'MASTER' : 'BACKUP',
+    preempt: spec.preempt,
+    preemptDelayMs: spec.preempt_delay,
+    accept: spec.accept,
+    auth: spec.auth ? { type: 'pass', password: spec.auth.password } : { type: 'none' },
+    v3Checksum: spec.v3_checksum,
+    vips: spec.vips.map((v) => {
+      const text = typeof v === 'string' ? v : v.address;
+      const p = parsePrefixed(text)!;
+      return {
+        addr: p.addr,
+        prefix: p.prefix,
+        ...(typeof v === 'object' && v.dev ? { dev: v.dev } : {}),
+        ...(typeof v === 'object' && v.label ? { label: v.label } : {}),
+      };
+    }),
+    // A node never sends to itself: the same peer list can then be written once for the whole cluster.
+    unicastPeers: (spec.unicast?.peers ?? []).filter((p) => p !== unicastSrc && p !== address),
+    ...(unicastSrc ? { unicastSrc } : {}),
+    ...(mcastSrc ? { mcastSrc } : {}),
+    trackers,
+    garp: {
+      masterDelayMs: spec.garp.master_delay,
+      masterRepeat: spec.garp.master_repeat,
+      masterRefreshMs: spec.garp.master_refresh,
+    },
+    downTimerAdverts: spec.down_timer_adverts,
+    lowerPrioNoAdvert: spec.lower_prio_no_advert,
+  };
+}

@@ -1,0 +1,161 @@
+import type { Ms } from '../core/time.ts';
+
+/** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798 / RFC 9568). */
+export type VrrpVersion = 2 | 3;
+/** IP address family of an instance: all its virtual addresses and adverts are of one family. */
+export type AddressFamily = 4 | 6;
+
+/** v2 authentication. keepalived still speaks the legacy RFC 2338 PASS type (1); v3 has none. */
+export type VrrpAuth = { type: 'none' } | { type: 'pass'; password: string };
+
+/** A decoded VRRP ADVERTISEMENT. Intervals are milliseconds here; centiseconds exist only inside the codec (Rule 2). */
+export interface VrrpPacket {
+  version: VrrpVersion;
+  family: AddressFamily;
+  /** Virtual Router ID, 1..255. */
+  vrid: number;
+  /** 0 = the master is releasing, 1..254 backups, 255 = address owner. */
+  priority: number;
+  /** v2: Adver Int (whole seconds) in ms; v3: Max Adver Int (centiseconds) in ms. */
+  advertIntervalMs: Ms;
+  /** The virtual addresses in the advert, in wire order, as text (`198.18.0.100`, `fe80::1`). */
+  addrs: readonly string[];
+  /** v2 authentication; always `{ type: 'none' }` for v3. */
+  auth: VrrpAuth;
+}
+
+/** How a v3/IPv4 checksum is formed: keepalived's default adds the IPv4 pseudo-header; RFC 9568 covers the message only. */
+export type V3ChecksumForm = 'pseudo-header' | 'message';
+
+/** What the receiver knows about a packet besides its bytes (from recvmsg). */
+export interface RxMeta {
+  /** Received IPv4 TTL or IPv6 hop limit. */
+  ttl: number;
+  family: AddressFamily;
+  /** Source and destination IP address as text; needed for pseudo-header checksums. */
+  src: string;
+  dst: string;
+  /** RFC 3768 §7.1: drop when TTL ≠ 255. keepalived skips this for unicast. @default true */
+  checkTtl?: boolean;
+}
+
+/** What the sender needs besides the packet: addresses for the pseudo-header, and the v3/IPv4 checksum form. */
+export interface TxMeta {
+  src: string;
+  dst: string;
+  /** @default 'pseudo-header' (keepalived-compatible) */
+  v3Checksum?: V3ChecksumForm;
+}
+
+/**
+ * Why a received packet was dropped: a closed set that flows unchanged to logs, metrics and `tandem status` (Rule 5).
+ * The first group comes from decoding alone, the second from matching the packet against an instance.
+ */
+export type VrrpDrop =
+  | 'short'
+  | 'version'
+  | 'type'
+  | 'ttl'
+  | 'checksum'
+  | 'auth'
+  | 'interval'
+  | 'addr-count'
+  | 'family'
+  // instance matching
+  | 'vrid'
+  | 'version-mismatch'
+  | 'auth-mismatch'
+  | 'interval-mismatch'
+  | 'addr-list'
+  | 'owner';
+
+/** Every VrrpDrop value, in a fixed order (for counters and tests). */
+export const VRRP_DROPS: readonly VrrpDrop[] = [
+  'short',
+  'version',
+  'type',
+  'ttl',
+  'checksum',
+  'auth',
+  'interval',
+  'addr-count',
+  'family',
+  'vrid',
+  'version-mismatch',
+  'auth-mismatch',
+  'interval-mismatch',
+  'addr-list',
+  'owner',
+];
+
+/** Instance states: RFC's Initialize/Backup/Master plus keepalived's Fault. */
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
+
+/** A virtual address moved with an instance. */
+export interface VipConfig {
+  /** Address text without prefix. */
+  addr: string;
+  /** Prefix length. @default 32 (IPv4) / 128 (IPv6) */
+  prefix: number;
+  /** Device to put it on. @default the instance's interface */
+  dev?: string;
+  /** IPv4 label (`eth0:1`). */
+  label?: string;
+}
+
+/**
+ * A tracked object's reference from an instance. keepalived semantics: weight 0 and down → FAULT;
+ * weight > 0 adds when up; weight < 0 subtracts when down; `reverse` inverts the direction.
+ */
+export interface TrackerRef {
+  /** Unique id within the instance, e.g. `script:chk_nginx`, `interface:eth1`, `file:/run/prio`. */
+  id: string;
+  weight: number;
+  reverse?: boolean;
+}
+
+/** Gratuitous ARP / unsolicited NA settings after becoming master (keepalived's garp_master_*). */
+export interface GarpConfig {
+  /** Delay before the second burst. @default 5000 */
+  masterDelayMs: Ms;
+  /** Packets per burst. @default 5 */
+  masterRepeat: number;
+  /** Periodic refresh while master; 0 = off. @default 0 */
+  masterRefreshMs: Ms;
+}
+
+/** What one VRRP instance needs to run: frozen config, produced from any config format by config/. */
+export interface InstanceConfig {
+  name: string;
+  version: VrrpVersion;
+  family: AddressFamily;
+  interface: string;
+  vrid: number;
+  /** Configured (base) priority 1..255; 255 = address owner. */
+  priority: number;
+  /** Advertisement_Interval. v2 needs whole seconds, v3 a multiple of 10 ms in 10..40950. */
+  advertIntervalMs: Ms;
+  /** keepalived `state MASTER` asks to become master at once at startup instead of waiting Master_Down_Interval. */
+  initialState: 'BACKUP' | 'MASTER';
+  /** Preempt_Mode; keepalived's `nopreempt` sets false. @default true */
+  preempt: boolean;
+  /** keepalived preempt_delay: a backup waits this long before preempting a lower-priority master. @default 0 */
+  preemptDelayMs: Ms;
+  /** Accept_Mode (RFC 5798); keepalived accept/no_accept. @default true */
+  accept: boolean;
+  auth: VrrpAuth;
+  v3Checksum: V3ChecksumForm;
+  vips: readonly VipConfig[];
+  /** Unicast peers; empty = multicast. */
+  unicastPeers: readonly string[];
+  /** Source address for unicast adverts. */
+  unicastSrc?: string;
+  /** Source address for multicast adverts. */
+  mcastSrc?: string;
+  trackers: readonly TrackerRef[];
+  garp: GarpConfig;
+  /** keepalived down_timer_adverts: adverts missed before Master_Down. @default 3 */
+  downTimerAdverts: number;
+  /** keepalived lower_prio_no_advert; false = RFC 9568's immediate advert on a lower-priority advert. @default false */
+  lowerPrioNoAdvert: boolean;
+}
