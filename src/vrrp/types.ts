@@ -135,7 +135,10 @@ export interface InstanceConfig {
   priority: number;
   /** Advertisement_Interval. v2 needs whole seconds, v3 a multiple of 10 ms in 10..40950. */
   advertIntervalMs: Ms;
-  /** keepalived `state MASTER` asks to become master at once at startup instead of waiting Master_Down_Interval. */
+  /**
+   * keepalived `state MASTER`: a non-owner starts as BACKUP with a short timer (one advert interval plus the
+   * minimum skew) instead of a full Master_Down_Interval, so it still hears a running higher-priority master first.
+   */
   initialState: 'BACKUP' | 'MASTER';
   /** Preempt_Mode; keepalived's `nopreempt` sets false. @default true */
   preempt: boolean;

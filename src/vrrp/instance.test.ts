@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FakeHosts } from '../sim/fake-os.ts';
+import { instanceConfig } from '../sim/fixtures.ts';
+import { SimClock } from '../sim/sim-clock.ts';
+import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from './instance.ts';
+import type { VrrpRx, VrrpTransport } from './ports.ts';
+import type { InstanceConfig, VrrpPacket } from './types.ts';
+
+/** A transport that records what is sent and lets the test deliver packets. */
+function loopTransport() {
+  const sent: { priority: number; to?: string }[] = [];
+  let handler: ((rx: VrrpRx) => void) | null = null;
+  const transport: VrrpTransport = {
+    send: (packet, to) =>
+      sent.push(to === undefined ? { priority: packet.priority } : { priority: packet.priority, to }),
+    onReceive: (h) => {
+      handler = h;
+      return () => {
+        handler = null;
+      };
+    },
+  };
+  return { transport, sent, deliver: (rx: VrrpRx) => handler?.(rx), listening: () => handler !== null };
+}
+
+function setup(cfg: InstanceConfig = instanceConfig()) {
+  const clock = new SimClock();
+  const hosts = new FakeHosts(clock);
+  const t = loopTransport();
+  const vi = new VrrpInstance({
+    config: cfg,
+    clock,
+    transport: t.transport,
+    vips: hosts.vips('n1'),
+    garp: hosts.garp('n1'),
+  });
+  const events: { kind: keyof VrrpEvents; e: unknown }[] = [];
+  for (const kind of ['transition', 'drop', 'discard', 'advertReceived', 'effectFailed'] as const) {
+    vi.events.on(kind, (e) => events.push({ kind, e }));
+  }
+  return { clock, hosts, vi, events, ...t };
+}
+
+const advert = (cfg: InstanceConfig, priority: number, extra: Partial<VrrpPacket> = {}): VrrpPacket => ({
+  version: cfg.version,
+  family: cfg.family,
+  vrid: cfg.vrid,
+  priority,
+  advertIntervalMs: cfg.advertIntervalMs,
+  addrs: cfg.vips.map((v) => v.addr),
+  auth: { type: 'none' },
+  ...extra,
+});
+
+test('the driver arms the machine’s timers on the clock: alone, a backup is master after Master_Down_Interval', () => {
+  const { clock, vi, sent, hosts } = setup();
+  vi.start('10.0.0.1');
+  clock.runFor(3608);
+  assert.equal(vi.state.state, 'BACKUP');
+  clock.runFor(1);
+  assert.equal(vi.state.state, 'MASTER');
+  assert.deepEqual(hosts.holders('198.18.0.100'), ['n1']);
+  clock.runFor(3000);
+  assert.deepEqual(sent, [{ priority: 100 }, { priority: 100 }, { priority: 100 }, { priority: 100 }]);
+});
+
+test('with unicast peers every advert goes to each peer', () => {
+  const { clock, vi, sent } = setup(instanceConfig({ priority: 255, unicastPeers: ['10.0.0.2', '10.0.0.3'] }));
+  vi.start('10.0.0.1');
+  clock.runFor(0);
+  assert.deepEqual(sent, [
+    { priority: 255, to: '10.0.0.2' },
+    { priority: 255, to: '10.0.0.3' },
+  ]);
+});
+
+test('received adverts pass matchAdvert before the machine; transport and match drops become drop events', () => {
+  const cfg = instanceConfig();
+  const { vi, deliver, events } = setup(cfg);
+  vi.start('10.0.0.1');
+  deliver({ ok: false, reason: 'checksum', src: '10.0.0.2', detail: 'bad sum' });
+  deliver({ ok: true, packet: advert(cfg, 150, { vrid: 52 }), src: '10.0.0.2' });
+  deliver({ ok: true, packet: advert(cfg, 150), src: '10.0.0.2' });
+  assert.deepEqual(
+    events.map((x) => `${x.kind}${'reason' in (x.e as object) ? `:${(x.e as { reason: string }).reason}` : ''}`),
+    ['transition', 'drop:checksum', 'drop:vrid', 'advertReceived'],
+  );
+  assert.deepEqual(vi.state.master, { addr: '10.0.0.2', priority: 150 });
+});
+
+test('kill (SIGKILL) cancels every timer and stops listening, with no effect: the VIPs stay on the host', () => {
+  const { clock, vi, hosts, sent, listening } = setup();
+  vi.start('10.0.0.1');
+  clock.runFor(5000);
+  const before = sent.length;
+  vi.kill();
+  assert.equal(clock.pending, 0);
+  assert.equal(listening(), false);
+  clock.runFor(10_000);
+  assert.equal(sent.length, before);
+  assert.deepEqual(hosts.holders('198.18.0.100'), ['n1']);
+});
+
+test('stop (graceful) sends priority 0, removes the VIPs and stops listening', () => {
+  const { clock, vi, hosts, sent, listening } = setup();
+  vi.start('10.0.0.1');
+  clock.runFor(5000);
+  vi.stop();
+  assert.equal(sent.at(-1)?.priority, 0);
+  assert.deepEqual(hosts.holders('198.18.0.100'), []);
+  assert.equal(listening(), false);
+  assert.equal(clock.pending, 0);
+});
+
+test('a failing effect becomes an effectFailed event and does not stop the machine', async () => {
+  const clock = new SimClock();
+  const t = loopTransport();
+  const vi = new VrrpInstance({
+    config: instanceConfig({ priority: 255 }),
+    clock,
+    transport: t.transport,
+    vips: { add: () => Promise.reject(new Error('RTNETLINK answers: Operation not permitted')), remove: () => {} },
+    garp: {
+      announce: () => {
+        throw new Error('no AF_PACKET');
+      },
+    },
+  });
+  const failed: string[] = [];
+  vi.events.on('effectFailed', (e) => failed.push(`${e.effect}: ${e.error}`));
+  vi.start('10.0.0.1');
+  await Promise.resolve();
+  assert.equal(vi.state.state, 'MASTER');
+  assert.deepEqual(failed.sort(), ['addVips: RTNETLINK answers: Operation not permitted', 'garp: no AF_PACKET']);
+});
+
+test('a sync group runner moves the other members with a member’s fault and recovery', () => {
+  const clock = new SimClock();
+  const hosts = new FakeHosts(clock);
+  const make = (name: string, vrid: number) =>
+    new VrrpInstance({
+      config: instanceConfig({ name, vrid, priority: 255, trackers: [{ id: 'chk', weight: 0 }] }),
+      clock,
+      transport: loopTransport().transport,
+      vips: hosts.vips('n1'),
+      garp: hosts.garp('n1'),
+    });
+  const a = make('VI_1', 1);
+  const b = make('VI_2', 2);
+  const runner = new SyncGroupRunner('G', [a, b]);
+  a.start('10.0.0.1');
+  b.start('10.0.0.1');
+  a.setTracker('chk', false);
+  assert.deepEqual([a.state.state, b.state.state], ['FAULT', 'FAULT']);
+  a.setTracker('chk', true);
+  assert.deepEqual([a.state.state, b.state.state], ['MASTER', 'MASTER']);
+  runner.dispose();
+  a.setTracker('chk', false);
+  assert.deepEqual([a.state.state, b.state.state], ['FAULT', 'MASTER'], 'disposed: no longer follows');
+});

@@ -1,0 +1,303 @@
+/**
+ * The VRRP instance driver: runs one machine (machine.ts) against an injected clock, transport and effect ports,
+ * and reports what happens on an event bus (Rule 9). It holds no protocol logic: every decision is the reducer's.
+ * Also the sync group driver, which feeds the pure coordinator's orders (sync-group.ts) to the members.
+ */
+import { EventBus } from '../core/events.ts';
+import type { Cancel, Clock, Ms } from '../core/time.ts';
+import { matchAdvert } from './codec.ts';
+import {
+  type AdvertDiscard,
+  type InstanceState,
+  initialState,
+  step,
+  type TimerName,
+  type TransitionCause,
+  type VrrpEffect,
+  type VrrpInput,
+} from './machine.ts';
+import type { GarpEffects, VipEffects, VrrpRx, VrrpTransport } from './ports.ts';
+import { type SyncChange, syncGroupInputs, syncMemberView } from './sync-group.ts';
+import type { InstanceConfig, VrrpDrop, VrrpPacket, VrrpState } from './types.ts';
+
+/** Fields every VRRP event carries. */
+interface EventBase {
+  /** The node, when the driver was given one (the simulator runs many nodes in one process). */
+  node?: string;
+  instance: string;
+  at: Ms;
+}
+
+/** The events a VRRP instance emits, by kind. */
+export type VrrpEvents = {
+  transition: EventBase & { from: VrrpState; to: VrrpState; cause: TransitionCause; priority: number };
+  advertSent: EventBase & { priority: number; to?: string };
+  advertReceived: EventBase & { src: string; priority: number };
+  /** The transport or matchAdvert dropped a packet. */
+  drop: EventBase & { src: string; reason: VrrpDrop; detail: string };
+  /** The machine ignored an advert. */
+  discard: EventBase & { src: string; priority: number; reason: AdvertDiscard };
+  priority: EventBase & { from: number; to: number };
+  vips: EventBase & { op: 'add' | 'remove'; addrs: string[] };
+  /** An asynchronous effect failed; the machine does not wait for effects, so this is the only trace. */
+  effectFailed: EventBase & { effect: 'addVips' | 'delVips' | 'garp'; error: string };
+};
+
+/** Instance-level receive checks; the codec's matchAdvert by default. */
+export type AdvertMatcher = (
+  packet: VrrpPacket,
+  cfg: InstanceConfig,
+) => { ok: true } | { ok: false; reason: VrrpDrop; detail: string };
+
+/** What a {@link VrrpInstance} runs with. */
+export interface VrrpInstanceOptions {
+  config: InstanceConfig;
+  clock: Clock;
+  transport: VrrpTransport;
+  vips: VipEffects;
+  garp: GarpEffects;
+  /** Where events go. @default a private bus */
+  events?: EventBus<VrrpEvents>;
+  /** A node name to put on events. */
+  node?: string;
+  /** Receive checks before the machine sees an advert; null turns them off. @default matchAdvert */
+  match?: AdvertMatcher | null;
+  /** Runtime state carried over a reload (Rule 6). @default initialState(config) */
+  state?: InstanceState;
+}
+
+/** Called after every step with the new state, the effects and the input that caused them. */
+export type StepListener = (state: InstanceState, effects: readonly VrrpEffect[], input: VrrpInput) => void;
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Drives one VRRP instance.
+ * @example const vi = new VrrpInstance({ config, clock, transport, vips, garp }); vi.start('198.18.0.1');
+ */
+export class VrrpInstance {
+  readonly config: InstanceConfig;
+  readonly events: EventBus<VrrpEvents>;
+  readonly #opts: VrrpInstanceOptions;
+  readonly #timers = new Map<TimerName, Cancel>();
+  readonly #listeners = new Set<StepListener>();
+  readonly #queue: VrrpInput[] = [];
+  #state: InstanceState;
+  #feeding = false;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(opts: VrrpInstanceOptions) {
+    this.#opts = opts;
+    this.config = opts.config;
+    this.events = opts.events ?? new EventBus<VrrpEvents>();
+    this.#state = opts.state ?? initialState(opts.config);
+  }
+
+  /** The instance name. */
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** The current runtime state. */
+  get state(): InstanceState {
+    return this.#state;
+  }
+
+  /** Starts listening and feeds the Startup event. `primaryAddr` is the address adverts go out from. */
+  start(primaryAddr: string): void {
+    this.#unsubscribe ??= this.#opts.transport.onReceive((rx) => this.#receive(rx));
+    this.feed({ kind: 'startup', primaryAddr });
+  }
+
+  /** Graceful stop: the Shutdown event (a master sends priority 0 and removes its VIPs), then stops listening. */
+  stop(): void {
+    this.feed({ kind: 'shutdown' });
+    this.#detach();
+  }
+
+  /** Like SIGKILL: stops listening and cancels every timer, with no effects (the VIPs stay where they are). */
+  kill(): void {
+    this.#detach();
+  }
+
+  /** Reports a tracked object's state. */
+  setTracker(id: string, up: boolean): void {
+    this.feed({ kind: 'tracker', id, up });
+  }
+
+  /** Sets a runtime base priority (1..255); null restores the configured one. */
+  setPriority(priority: number | null): void {
+    this.feed({ kind: 'setPriority', priority });
+  }
+
+  /** Subscribes to every step; returns the unsubscribe function. */
+  onStep(listener: StepListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Feeds one input. Inputs fed while a step runs (from a listener) are queued and run after it, in order. */
+  feed(input: VrrpInput): void {
+    this.#queue.push(input);
+    if (this.#feeding) return;
+    this.#feeding = true;
+    try {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) this.#process(next);
+    } finally {
+      this.#feeding = false;
+    }
+  }
+
+  #process(input: VrrpInput): void {
+    const { state, effects } = step(this.config, this.#state, input, this.#opts.clock.now());
+    this.#state = state;
+    for (const e of effects) this.#run(e);
+    for (const l of [...this.#listeners]) l(state, effects, input);
+  }
+
+  #base(): EventBase {
+    const { node } = this.#opts;
+    return { ...(node === undefined ? {} : { node }), instance: this.config.name, at: this.#opts.clock.now() };
+  }
+
+  #receive(rx: VrrpRx): void {
+    if (!rx.ok) {
+      this.events.emit('drop', { ...this.#base(), src: rx.src, reason: rx.reason, detail: rx.detail });
+      return;
+    }
+    const match = this.#opts.match === undefined ? matchAdvert : this.#opts.match;
+    const verdict = match ? match(rx.packet, this.config) : { ok: true as const };
+    if (!verdict.ok) {
+      this.events.emit('drop', { ...this.#base(), src: rx.src, reason: verdict.reason, detail: verdict.detail });
+      return;
+    }
+    this.events.emit('advertReceived', { ...this.#base(), src: rx.src, priority: rx.packet.priority });
+    this.feed({ kind: 'advert', packet: rx.packet, src: rx.src });
+  }
+
+  #run(e: VrrpEffect): void {
+    const { transport, clock } = this.#opts;
+    switch (e.kind) {
+      case 'send': {
+        const peers = this.config.unicastPeers;
+        if (peers.length === 0) transport.send(e.packet);
+        for (const peer of peers) transport.send(e.packet, peer);
+        this.events.emit('advertSent', { ...this.#base(), priority: e.packet.priority });
+        break;
+      }
+      case 'arm': {
+        this.#timers.get(e.timer)?.();
+        const timer = e.timer;
+        this.#timers.set(
+          timer,
+          clock.at(e.at, () => {
+            this.#timers.delete(timer);
+            this.feed({ kind: 'timer', timer });
+          }),
+        );
+        break;
+      }
+      case 'disarm':
+        this.#timers.get(e.timer)?.();
+        this.#timers.delete(e.timer);
+        break;
+      case 'addVips':
+        this.#effect('addVips', () => this.#opts.vips.add(e.vips));
+        this.events.emit('vips', { ...this.#base(), op: 'add', addrs: e.vips.map((v) => v.addr) });
+        break;
+      case 'delVips':
+        this.#effect('delVips', () => this.#opts.vips.remove(e.vips));
+        this.events.emit('vips', { ...this.#base(), op: 'remove', addrs: e.vips.map((v) => v.addr) });
+        break;
+      case 'garp':
+        this.#effect('garp', () => this.#opts.garp.announce(e.vips, e.repeat));
+        break;
+      case 'transition':
+        this.events.emit('transition', {
+          ...this.#base(),
+          from: e.from,
+          to: e.to,
+          cause: e.cause,
+          priority: this.#state.effectivePriority,
+        });
+        break;
+      case 'priority':
+        this.events.emit('priority', { ...this.#base(), from: e.from, to: e.to });
+        break;
+      case 'discard':
+        this.events.emit('discard', { ...this.#base(), src: e.src, priority: e.priority, reason: e.reason });
+        break;
+    }
+  }
+
+  /** Runs an effect without waiting for it: a slow or failing OS call must not hold up the state machine. */
+  #effect(effect: 'addVips' | 'delVips' | 'garp', run: () => unknown): void {
+    const failed = (err: unknown): void =>
+      this.events.emit('effectFailed', { ...this.#base(), effect, error: errorText(err) });
+    try {
+      const r = run();
+      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  #detach(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+  }
+}
+
+/** A bound on one cascade of orders; a correct coordinator converges in a couple of rounds. */
+const MAX_SYNC_ROUNDS = 64;
+
+/**
+ * Keeps the members of one sync group in step: after each member step it asks the pure coordinator for orders and
+ * feeds them. Members must be distinct instances on one node.
+ */
+export class SyncGroupRunner {
+  readonly name: string;
+  readonly #members: readonly VrrpInstance[];
+  readonly #unsubscribe: (() => void)[];
+  readonly #pending: (SyncChange | undefined)[] = [];
+  #busy = false;
+
+  constructor(name: string, members: readonly VrrpInstance[]) {
+    this.name = name;
+    this.#members = members;
+    this.#unsubscribe = members.map((m) =>
+      m.onStep((_state, effects) => {
+        let change: SyncChange | undefined;
+        for (const e of effects) {
+          if (e.kind === 'transition') change = { member: m.name, from: e.from, to: e.to, cause: e.cause };
+        }
+        this.#settle(change);
+      }),
+    );
+  }
+
+  /** Stops following the members. */
+  dispose(): void {
+    for (const u of this.#unsubscribe) u();
+  }
+
+  #settle(change: SyncChange | undefined): void {
+    this.#pending.push(change);
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let round = 0; this.#pending.length > 0 && round < MAX_SYNC_ROUNDS; round++) {
+        const next = this.#pending.shift();
+        const views = this.#members.map((m) => syncMemberView(m.name, m.state));
+        for (const order of syncGroupInputs(views, next)) {
+          this.#members.find((m) => m.name === order.member)?.feed(order.input);
+        }
+      }
+      this.#pending.length = 0;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}

@@ -1,0 +1,638 @@
+/**
+ * The VRRP instance state machine: a pure reducer `(config, state, input, now) → { state, effects }` (Rule 1).
+ * RFC 3768 / RFC 5798 / RFC 9568 §6.4 plus keepalived's FAULT state, tracking, preempt_delay and sync groups.
+ * It reads no clock, arms no timer and touches no socket: it returns what to do as data, and a driver
+ * (instance.ts) does it.
+ *
+ * Transition table. These rows are the only transitions `step` produces: machine.test.ts parses this comment and
+ * checks that every row happens and that exhaustive input from every reachable state produces no other.
+ *
+ * <transitions>
+ *   from    to      cause                          when
+ *   INIT    MASTER  owner                          startup with priority 255 (RFC 5798 §6.4.1)
+ *   INIT    BACKUP  startup                        startup with priority < 255 (RFC 5798 §6.4.1)
+ *   INIT    FAULT   tracker-fault                  startup while a weight-0 tracker is failed (keepalived)
+ *   INIT    FAULT   sync-group                     startup while another sync group member is faulted (keepalived)
+ *   BACKUP  MASTER  master-down                    Master_Down_Timer fired (RFC 5798 §6.4.2)
+ *   BACKUP  MASTER  priority-change                setPriority made this instance the address owner
+ *   BACKUP  MASTER  sync-group                     another member of the sync group became MASTER (keepalived)
+ *   BACKUP  FAULT   tracker-fault                  a weight-0 tracker failed (keepalived)
+ *   BACKUP  FAULT   sync-group                     another member of the sync group is faulted (keepalived)
+ *   BACKUP  INIT    shutdown                       Shutdown event (RFC 5798 §6.4.2)
+ *   MASTER  BACKUP  higher-priority                advert with a higher priority (RFC 5798 §6.4.3)
+ *   MASTER  BACKUP  equal-priority-higher-address  advert with our priority from a higher address (RFC 5798 §6.4.3)
+ *   MASTER  BACKUP  sync-group                     another member of the sync group left MASTER (keepalived)
+ *   MASTER  FAULT   tracker-fault                  a weight-0 tracker failed; sends priority 0 (keepalived)
+ *   MASTER  FAULT   sync-group                     another member is faulted; sends priority 0 (keepalived)
+ *   MASTER  INIT    shutdown                       Shutdown event; sends priority 0 (RFC 5798 §6.4.3)
+ *   FAULT   BACKUP  tracker-recovered              every weight-0 tracker is up again (keepalived)
+ *   FAULT   BACKUP  sync-group                     the sync group left FAULT (keepalived)
+ *   FAULT   MASTER  owner                          the address owner left FAULT (keepalived)
+ *   FAULT   INIT    shutdown                       Shutdown event
+ * </transitions>
+ */
+import type { Ms } from '../core/time.ts';
+import { parseIpv4, parseIpv6, stripZone } from './inet.ts';
+import { masterDownIntervalMs, minSkewTimeMs, skewTimeMs } from './timers.ts';
+import type { InstanceConfig, VipConfig, VrrpPacket, VrrpState } from './types.ts';
+
+/** The timers an instance runs: Adver_Timer, Master_Down_Timer, and the delayed/refresh gratuitous ARP timer. */
+export type TimerName = 'advert' | 'masterDown' | 'garp';
+
+/** Why a transition happened: a closed set that flows unchanged to logs, metrics and the API (Rule 5). */
+export type TransitionCause =
+  | 'startup'
+  | 'owner'
+  | 'master-down'
+  | 'higher-priority'
+  | 'equal-priority-higher-address'
+  | 'priority-change'
+  | 'tracker-fault'
+  | 'tracker-recovered'
+  | 'sync-group'
+  | 'shutdown';
+
+/** One row of the transition table. */
+export interface TransitionRow {
+  from: VrrpState;
+  to: VrrpState;
+  cause: TransitionCause;
+}
+
+/** The transition table of the module comment, as data (a test keeps the two equal). */
+export const TRANSITIONS: readonly TransitionRow[] = [
+  { from: 'INIT', to: 'MASTER', cause: 'owner' },
+  { from: 'INIT', to: 'BACKUP', cause: 'startup' },
+  { from: 'INIT', to: 'FAULT', cause: 'tracker-fault' },
+  { from: 'INIT', to: 'FAULT', cause: 'sync-group' },
+  { from: 'BACKUP', to: 'MASTER', cause: 'master-down' },
+  { from: 'BACKUP', to: 'MASTER', cause: 'priority-change' },
+  { from: 'BACKUP', to: 'MASTER', cause: 'sync-group' },
+  { from: 'BACKUP', to: 'FAULT', cause: 'tracker-fault' },
+  { from: 'BACKUP', to: 'FAULT', cause: 'sync-group' },
+  { from: 'BACKUP', to: 'INIT', cause: 'shutdown' },
+  { from: 'MASTER', to: 'BACKUP', cause: 'higher-priority' },
+  { from: 'MASTER', to: 'BACKUP', cause: 'equal-priority-higher-address' },
+  { from: 'MASTER', to: 'BACKUP', cause: 'sync-group' },
+  { from: 'MASTER', to: 'FAULT', cause: 'tracker-fault' },
+  { from: 'MASTER', to: 'FAULT', cause: 'sync-group' },
+  { from: 'MASTER', to: 'INIT', cause: 'shutdown' },
+  { from: 'FAULT', to: 'BACKUP', cause: 'tracker-recovered' },
+  { from: 'FAULT', to: 'BACKUP', cause: 'sync-group' },
+  { from: 'FAULT', to: 'MASTER', cause: 'owner' },
+  { from: 'FAULT', to: 'INIT', cause: 'shutdown' },
+];
+
+/** Why the machine ignored an advert it was given (the codec's drops happen before; these are the machine's own). */
+export type AdvertDiscard =
+  /** INIT and FAULT ignore adverts (keepalived). */
+  | 'not-running'
+  /** A preempting backup, or a master, discards a lower-priority advert (RFC 5798 §6.4.2, §6.4.3). */
+  | 'lower-priority'
+  /** An advert with our priority from our own address: a looped-back packet or a duplicate address. */
+  | 'own-address'
+  // Defensive repeats of the codec's matchAdvert, so that a driver that skips it cannot confuse the machine.
+  | 'vrid'
+  | 'family'
+  | 'version-mismatch'
+  | 'interval-mismatch';
+
+/** A transition with when and why it happened. */
+export interface TransitionRecord {
+  at: Ms;
+  from: VrrpState;
+  to: VrrpState;
+  cause: TransitionCause;
+}
+
+/**
+ * The runtime state of one instance: plain, serialisable data that survives a reload (Rule 6). Config stays in
+ * {@link InstanceConfig}; counters live with the driver.
+ */
+export interface InstanceState {
+  state: VrrpState;
+  /** Our primary address (the advert source), used to break priority ties; null before startup. */
+  primaryAddr: string | null;
+  /** A runtime base priority set by `setPriority` (standby/takeover, two-owner repair); null = the configured one. */
+  priorityOverride: number | null;
+  /** Base priority plus tracker weights, clamped to 1..254; 255 for the address owner, which is not tracked. */
+  effectivePriority: number;
+  /** Each configured tracker's last reported state, by id; true = up. Trackers start up. */
+  trackers: Readonly<Record<string, boolean>>;
+  /** A weight-0 tracker is failed (this instance's own fault). */
+  trackerFault: boolean;
+  /** Held in FAULT because another member of the sync group is faulted. */
+  syncFault: boolean;
+  /** Master_Adver_Interval: v3 learns it from the master's adverts; otherwise the configured interval. */
+  masterAdverIntervalMs: Ms;
+  /** The master we last heard (BACKUP), or null. */
+  master: { addr: string; priority: number } | null;
+  /** Deadline of each armed timer, or null. */
+  timers: Readonly<Record<TimerName, Ms | null>>;
+  /** keepalived preempt_delay: when a lower-priority master may be preempted; null = not counting. */
+  preemptAt: Ms | null;
+  /** What the armed `garp` timer is for: the second burst after garp_master_delay, or the periodic refresh. */
+  garpPhase: 'delayed' | 'refresh' | null;
+  lastTransition: TransitionRecord | null;
+}
+
+/** What can happen to an instance. */
+export type VrrpInput =
+  /** Startup event; `primaryAddr` is the address adverts go out from. */
+  | { kind: 'startup'; primaryAddr: string }
+  /** Shutdown event (graceful stop: a master sends priority 0). */
+  | { kind: 'shutdown' }
+  /** An armed timer fired. */
+  | { kind: 'timer'; timer: TimerName }
+  /** An advert that passed decoding and matchAdvert; `src` is its IP source address. */
+  | { kind: 'advert'; packet: VrrpPacket; src: string }
+  /** A tracked object changed state. */
+  | { kind: 'tracker'; id: string; up: boolean }
+  /**
+   * An order from the sync group coordinator: FAULT = hold in fault; BACKUP = leave a held fault, or leave MASTER;
+   * MASTER = leave BACKUP for MASTER.
+   */
+  | { kind: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT' }
+  /** Runtime base priority (1..255) for standby/takeover; null restores the configured priority. */
+  | { kind: 'setPriority'; priority: number | null };
+
+/** What the driver must do, as data. */
+export type VrrpEffect =
+  /** Send an advert (multicast, or to each unicast peer). */
+  | { kind: 'send'; packet: VrrpPacket }
+  /** (Re-)arm a timer to fire at `at`, replacing any earlier deadline. */
+  | { kind: 'arm'; timer: TimerName; at: Ms }
+  | { kind: 'disarm'; timer: TimerName }
+  | { kind: 'addVips'; vips: readonly VipConfig[] }
+  | { kind: 'delVips'; vips: readonly VipConfig[] }
+  /** Gratuitous ARP / unsolicited NA for the VIPs, `repeat` times. */
+  | { kind: 'garp'; vips: readonly VipConfig[]; repeat: number }
+  | { kind: 'transition'; from: VrrpState; to: VrrpState; cause: TransitionCause }
+  /** The effective priority changed (keepalived's notify_priority_changes). */
+  | { kind: 'priority'; from: number; to: number }
+  /** An advert was ignored, and why. */
+  | { kind: 'discard'; reason: AdvertDiscard; src: string; priority: number };
+
+/** What {@link step} returns. */
+export interface StepResult {
+  state: InstanceState;
+  effects: VrrpEffect[];
+}
+
+/** The priority an address owner uses; it is master whenever it runs. @see RFC 5798 §5.2.4 */
+export const OWNER_PRIORITY = 255;
+/** The priority a master sends when it stops being master: backups take over after Skew_Time. */
+export const RELEASE_PRIORITY = 0;
+/** keepalived garp_master_refresh_repeat's default: one GARP per refresh. */
+const GARP_REFRESH_REPEAT = 1;
+
+/**
+ * Orders two addresses numerically (IPv4 and IPv6 alike: big-endian bytes), for RFC 5798 §6.4.3's tie-break on
+ * equal priority. IPv4 sorts before IPv6; text that is no address sorts before any address, then by its text.
+ */
+export function compareAddresses(a: string, b: string): -1 | 0 | 1 {
+  const pa = parseIpv4(stripZone(a)) ?? parseIpv6(stripZone(a));
+  const pb = parseIpv4(stripZone(b)) ?? parseIpv6(stripZone(b));
+  if (!pa || !pb) {
+    if (pa) return 1;
+    if (pb) return -1;
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+  if (pa.length !== pb.length) return pa.length < pb.length ? -1 : 1;
+  for (let i = 0; i < pa.length; i++) {
+    const x = pa[i] ?? 0;
+    const y = pb[i] ?? 0;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+const isUp = (trackers: Readonly<Record<string, boolean>>, id: string): boolean => trackers[id] ?? true;
+
+/**
+ * keepalived's effective priority: base + Σ weights, clamped to 1..254. A tracker with weight > 0 adds it while up,
+ * one with weight < 0 adds it (subtracts) while down; `reverse` flips the sign of the adjustment. Weight-0 trackers
+ * do not change the priority (they force FAULT). The address owner (255) is not tracked.
+ * @see keepalived vrrp_track.c, anchors §5.1
+ */
+export function effectivePriority(
+  cfg: Pick<InstanceConfig, 'priority' | 'trackers'>,
+  trackers: Readonly<Record<string, boolean>>,
+  base: number = cfg.priority,
+): number {
+  if (base >= OWNER_PRIORITY) return OWNER_PRIORITY;
+  let total = base;
+  for (const t of cfg.trackers) {
+    const sign = t.reverse ? -1 : 1;
+    const up = isUp(trackers, t.id);
+    if (up && t.weight > 0) total += t.weight * sign;
+    else if (!up && t.weight < 0) total += t.weight * sign;
+  }
+  return Math.min(OWNER_PRIORITY - 1, Math.max(1, total));
+}
+
+/**
+ * keepalived's FAULT condition from trackers: a weight-0 tracker that is down (or, with `reverse`, up). It applies to
+ * the address owner as well: the owner's priority cannot be tracked, but it can still be faulted.
+ */
+export function trackerFault(
+  cfg: Pick<InstanceConfig, 'trackers'>,
+  trackers: Readonly<Record<string, boolean>>,
+): boolean {
+  return cfg.trackers.some((t) => t.weight === 0 && isUp(trackers, t.id) === Boolean(t.reverse));
+}
+
+/** The state before startup: INIT, every tracker up, nothing armed. */
+export function initialState(cfg: InstanceConfig): InstanceState {
+  const trackers: Record<string, boolean> = {};
+  for (const t of cfg.trackers) trackers[t.id] = true;
+  return {
+    state: 'INIT',
+    primaryAddr: null,
+    priorityOverride: null,
+    effectivePriority: effectivePriority(cfg, trackers),
+    trackers,
+    trackerFault: trackerFault(cfg, trackers),
+    syncFault: false,
+    masterAdverIntervalMs: cfg.advertIntervalMs,
+    master: null,
+    timers: { advert: null, masterDown: null, garp: null },
+    preemptAt: null,
+    garpPhase: null,
+    lastTransition: null,
+  };
+}
+
+/** The base priority in force: the runtime override, else the configured one. */
+export function basePriority(cfg: InstanceConfig, s: InstanceState): number {
+  return s.priorityOverride ?? cfg.priority;
+}
+
+/** Master_Down_Interval for this instance now (its effective priority, its Master_Adver_Interval). */
+export function instanceMasterDownMs(cfg: InstanceConfig, s: InstanceState): Ms {
+  return masterDownIntervalMs({
+    version: cfg.version,
+    priority: s.effectivePriority,
+    masterAdverIntervalMs: s.masterAdverIntervalMs,
+    downTimerAdverts: cfg.downTimerAdverts,
+  });
+}
+
+/** Skew_Time for this instance now. */
+export function instanceSkewMs(cfg: InstanceConfig, s: InstanceState): Ms {
+  return skewTimeMs({
+    version: cfg.version,
+    priority: s.effectivePriority,
+    masterAdverIntervalMs: s.masterAdverIntervalMs,
+  });
+}
+
+/** The advert this instance sends with `priority`. */
+export function advertFor(cfg: InstanceConfig, priority: number): VrrpPacket {
+  return {
+    version: cfg.version,
+    family: cfg.family,
+    vrid: cfg.vrid,
+    priority,
+    advertIntervalMs: cfg.advertIntervalMs,
+    addrs: cfg.vips.map((v) => v.addr),
+    auth: cfg.version === 2 ? cfg.auth : { type: 'none' },
+  };
+}
+
+/** A step in progress: a private copy of the state and the effects so far. */
+interface Ctx {
+  readonly cfg: InstanceConfig;
+  readonly now: Ms;
+  s: InstanceState & { timers: Record<TimerName, Ms | null> };
+  readonly fx: VrrpEffect[];
+}
+
+const isOwner = (c: Ctx): boolean => basePriority(c.cfg, c.s) >= OWNER_PRIORITY;
+
+function arm(c: Ctx, timer: TimerName, at: Ms): void {
+  c.s.timers[timer] = at;
+  c.fx.push({ kind: 'arm', timer, at });
+}
+
+function disarm(c: Ctx, timer: TimerName): void {
+  if (c.s.timers[timer] === null) return;
+  c.s.timers[timer] = null;
+  c.fx.push({ kind: 'disarm', timer });
+  if (timer === 'garp') c.s.garpPhase = null;
+}
+
+function send(c: Ctx, priority: number): void {
+  c.fx.push({ kind: 'send', packet: advertFor(c.cfg, priority) });
+}
+
+function transition(c: Ctx, to: VrrpState, cause: TransitionCause): void {
+  const from = c.s.state;
+  c.s.state = to;
+  c.s.lastTransition = { at: c.now, from, to, cause };
+  c.fx.push({ kind: 'transition', from, to, cause });
+}
+
+/** Recomputes the effective priority; a backup's Master_Down_Timer moves with its Skew_Time (keepalived does so). */
+function refreshPriority(c: Ctx): void {
+  const next = effectivePriority(c.cfg, c.s.trackers, basePriority(c.cfg, c.s));
+  const prev = c.s.effectivePriority;
+  if (next === prev) return;
+  const before = instanceSkewMs(c.cfg, c.s);
+  c.s.effectivePriority = next;
+  c.fx.push({ kind: 'priority', from: prev, to: next });
+  const deadline = c.s.timers.masterDown;
+  if (c.s.state === 'BACKUP' && deadline !== null) {
+    // Keeps "the higher priority backup fires first" true after the change.
+    arm(c, 'masterDown', Math.max(c.now, deadline + instanceSkewMs(c.cfg, c.s) - before));
+  }
+}
+
+/** RFC 5798 §6.4.1/§6.4.2: send an advert, GARP each VIP, set Adver_Timer; keepalived adds the VIPs first. */
+function becomeMaster(c: Ctx, cause: TransitionCause): void {
+  const { cfg, s, now } = c;
+  transition(c, 'MASTER', cause);
+  disarm(c, 'masterDown');
+  s.masterAdverIntervalMs = cfg.advertIntervalMs;
+  s.master = null;
+  s.preemptAt = null;
+  c.fx.push({ kind: 'addVips', vips: cfg.vips });
+  send(c, s.effectivePriority);
+  c.fx.push({ kind: 'garp', vips: cfg.vips, repeat: cfg.garp.masterRepeat });
+  arm(c, 'advert', now + cfg.advertIntervalMs);
+  if (cfg.garp.masterDelayMs > 0) {
+    arm(c, 'garp', now + cfg.garp.masterDelayMs);
+    s.garpPhase = 'delayed';
+  } else if (cfg.garp.masterRefreshMs > 0) {
+    arm(c, 'garp', now + cfg.garp.masterRefreshMs);
+    s.garpPhase = 'refresh';
+  }
+}
+
+/** Stops acting as master: no more adverts or GARPs, and the VIPs go. */
+function releaseMaster(c: Ctx): void {
+  disarm(c, 'advert');
+  disarm(c, 'garp');
+  c.fx.push({ kind: 'delVips', vips: c.cfg.vips });
+}
+
+/**
+ * Enters BACKUP and sets Master_Down_Timer. `learnedIntervalMs` is the master's interval when a v3 advert caused the
+ * change (RFC 5798 §6.4.3); otherwise the configured interval is used, as keepalived does.
+ */
+function becomeBackup(c: Ctx, cause: TransitionCause, learnedIntervalMs?: Ms): void {
+  const wasMaster = c.s.state === 'MASTER';
+  transition(c, 'BACKUP', cause);
+  if (wasMaster) releaseMaster(c);
+  c.s.masterAdverIntervalMs = learnedIntervalMs ?? c.cfg.advertIntervalMs;
+  c.s.preemptAt = null;
+  arm(c, 'masterDown', c.now + instanceMasterDownMs(c.cfg, c.s));
+}
+
+/** keepalived: a master going to FAULT sends priority 0 so that a backup takes over after Skew_Time. */
+function enterFault(c: Ctx, cause: TransitionCause): void {
+  const was = c.s.state;
+  transition(c, 'FAULT', cause);
+  if (was === 'MASTER') {
+    send(c, RELEASE_PRIORITY);
+    releaseMaster(c);
+  }
+  disarm(c, 'masterDown');
+  c.s.master = null;
+  c.s.preemptAt = null;
+}
+
+/** keepalived try_up_instance: the owner goes straight to MASTER, anyone else to BACKUP. */
+function leaveFault(c: Ctx, cause: TransitionCause): void {
+  if (isOwner(c)) becomeMaster(c, 'owner');
+  else becomeBackup(c, cause);
+}
+
+function onStartup(c: Ctx, primaryAddr: string): void {
+  const { cfg, s, now } = c;
+  if (s.state !== 'INIT') return;
+  s.primaryAddr = primaryAddr;
+  s.masterAdverIntervalMs = cfg.advertIntervalMs;
+  s.master = null;
+  s.preemptAt = null;
+  if (s.trackerFault || s.syncFault) {
+    transition(c, 'FAULT', s.trackerFault ? 'tracker-fault' : 'sync-group');
+    // A previous run that was killed may have left the VIPs behind (keepalived removes them at startup too).
+    c.fx.push({ kind: 'delVips', vips: cfg.vips });
+    return;
+  }
+  if (isOwner(c)) {
+    becomeMaster(c, 'owner');
+    return;
+  }
+  transition(c, 'BACKUP', 'startup');
+  c.fx.push({ kind: 'delVips', vips: cfg.vips });
+  // keepalived's timer for an instance that wants MASTER: one interval plus the smallest skew, so it still hears a
+  // running higher-priority master before it claims the addresses.
+  const wait =
+    cfg.initialState === 'MASTER'
+      ? cfg.advertIntervalMs + minSkewTimeMs(cfg.version, cfg.advertIntervalMs)
+      : instanceMasterDownMs(cfg, s);
+  arm(c, 'masterDown', now + wait);
+}
+
+function onShutdown(c: Ctx): void {
+  const was = c.s.state;
+  if (was === 'INIT') return;
+  transition(c, 'INIT', 'shutdown');
+  if (was === 'MASTER') {
+    // RFC 5798 §6.4.3: cancel Adver_Timer, send an advert with priority 0.
+    disarm(c, 'advert');
+    disarm(c, 'garp');
+    send(c, RELEASE_PRIORITY);
+    c.fx.push({ kind: 'delVips', vips: c.cfg.vips });
+  }
+  disarm(c, 'masterDown');
+  c.s.master = null;
+  c.s.preemptAt = null;
+}
+
+function onTimer(c: Ctx, timer: TimerName): void {
+  const { cfg, s, now } = c;
+  // A timer the driver fires after we disarmed it (a race the driver cannot always avoid) is stale.
+  if (s.timers[timer] === null) return;
+  s.timers[timer] = null;
+  if (timer === 'masterDown') {
+    if (s.state === 'BACKUP') becomeMaster(c, 'master-down');
+    return;
+  }
+  if (s.state !== 'MASTER') return;
+  if (timer === 'advert') {
+    // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
+    send(c, s.effectivePriority);
+    arm(c, 'advert', now + cfg.advertIntervalMs);
+    return;
+  }
+  // garp: the delayed second burst (garp_master_delay), then the periodic refresh (garp_master_refresh).
+  const phase = s.garpPhase;
+  s.garpPhase = null;
+  c.fx.push({
+    kind: 'garp',
+    vips: cfg.vips,
+    repeat: phase === 'refresh' ? GARP_REFRESH_REPEAT : cfg.garp.masterRepeat,
+  });
+  if (cfg.garp.masterRefreshMs > 0) {
+    arm(c, 'garp', now + cfg.garp.masterRefreshMs);
+    s.garpPhase = 'refresh';
+  }
+}
+
+/** The checks matchAdvert makes that the machine relies on; repeated so a careless driver cannot confuse it. */
+function mismatch(cfg: InstanceConfig, p: VrrpPacket): AdvertDiscard | null {
+  if (p.vrid !== cfg.vrid) return 'vrid';
+  if (p.family !== cfg.family) return 'family';
+  if (p.version !== cfg.version) return 'version-mismatch';
+  if (cfg.version === 2 && p.advertIntervalMs !== cfg.advertIntervalMs) return 'interval-mismatch';
+  return null;
+}
+
+function discard(c: Ctx, reason: AdvertDiscard, src: string, priority: number): void {
+  c.fx.push({ kind: 'discard', reason, src, priority });
+}
+
+/** RFC 5798 §6.4.2 with keepalived's preempt_delay. */
+function backupReceives(c: Ctx, p: VrrpPacket, src: string): void {
+  const { cfg, s, now } = c;
+  if (p.priority === RELEASE_PRIORITY) {
+    // "If the Priority is zero, then set the Master_Down_Timer to Skew_Time."
+    s.master = null;
+    arm(c, 'masterDown', now + instanceSkewMs(cfg, s));
+    return;
+  }
+  const preempt = cfg.preempt || isOwner(c); // the owner always preempts (RFC 5798 §6.1 Preempt_Mode)
+  const higherOrEqual = p.priority >= s.effectivePriority;
+  // keepalived preempt_delay: a lower-priority master is tolerated until preempt_delay after we first saw it.
+  const delaying = cfg.preemptDelayMs > 0 && (s.preemptAt === null || now < s.preemptAt);
+  if (preempt && !higherOrEqual && !delaying) {
+    // "Otherwise, discard the ADVERTISEMENT": Master_Down_Timer keeps running, and we take over when it fires.
+    s.master = { addr: src, priority: p.priority };
+    discard(c, 'lower-priority', src, p.priority);
+    return;
+  }
+  // RFC 5798 §6.4.2: v3 adopts the master's interval, then Master_Down_Timer := Master_Down_Interval.
+  if (cfg.version === 3) s.masterAdverIntervalMs = p.advertIntervalMs;
+  s.master = { addr: src, priority: p.priority };
+  if (cfg.preemptDelayMs > 0) {
+    if (higherOrEqual) s.preemptAt = null;
+    else if (s.preemptAt === null) s.preemptAt = now + cfg.preemptDelayMs;
+  }
+  arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s));
+}
+
+/** RFC 5798 §6.4.3 with RFC 9568's immediate advert and keepalived's two-owner repair. */
+function masterReceives(c: Ctx, p: VrrpPacket, src: string): void {
+  const { cfg, s, now } = c;
+  if (p.priority === RELEASE_PRIORITY) {
+    // "If the Priority in the ADVERTISEMENT is zero, then: Send an ADVERTISEMENT; Reset the Adver_Timer."
+    send(c, s.effectivePriority);
+    arm(c, 'advert', now + cfg.advertIntervalMs);
+    return;
+  }
+  const cmp = compareAddresses(src, s.primaryAddr ?? '');
+  if (p.priority === s.effectivePriority && cmp === 0) {
+    discard(c, 'own-address', src, p.priority);
+    return;
+  }
+  if (p.priority === OWNER_PRIORITY && isOwner(c)) {
+    // keepalived: two address owners is a configuration error; the one that hears the other steps down to 254.
+    s.priorityOverride = OWNER_PRIORITY - 1;
+    refreshPriority(c);
+  }
+  const mine = s.effectivePriority;
+  if (p.priority > mine || (p.priority === mine && cmp > 0)) {
+    becomeBackup(
+      c,
+      p.priority > mine ? 'higher-priority' : 'equal-priority-higher-address',
+      cfg.version === 3 ? p.advertIntervalMs : undefined,
+    );
+    s.master = { addr: src, priority: p.priority };
+    return;
+  }
+  discard(c, 'lower-priority', src, p.priority);
+  if (!cfg.lowerPrioNoAdvert) {
+    // RFC 9568 §6.4.3: advertise at once so that the other router and learning bridges see the real master.
+    send(c, mine);
+    arm(c, 'advert', now + cfg.advertIntervalMs);
+  }
+}
+
+function onAdvert(c: Ctx, p: VrrpPacket, src: string): void {
+  const bad = mismatch(c.cfg, p);
+  if (bad) discard(c, bad, src, p.priority);
+  else if (c.s.state === 'BACKUP') backupReceives(c, p, src);
+  else if (c.s.state === 'MASTER') masterReceives(c, p, src);
+  else discard(c, 'not-running', src, p.priority);
+}
+
+function onTracker(c: Ctx, id: string, up: boolean): void {
+  const { cfg, s } = c;
+  if (!cfg.trackers.some((t) => t.id === id) || isUp(s.trackers, id) === up) return;
+  s.trackers = { ...s.trackers, [id]: up };
+  s.trackerFault = trackerFault(cfg, s.trackers);
+  refreshPriority(c);
+  if (s.trackerFault && (s.state === 'BACKUP' || s.state === 'MASTER')) enterFault(c, 'tracker-fault');
+  else if (!s.trackerFault && !s.syncFault && s.state === 'FAULT') leaveFault(c, 'tracker-recovered');
+}
+
+function onSync(c: Ctx, to: 'MASTER' | 'BACKUP' | 'FAULT'): void {
+  const { s } = c;
+  if (to === 'FAULT') {
+    s.syncFault = true;
+    if (s.state === 'BACKUP' || s.state === 'MASTER') enterFault(c, 'sync-group');
+    return;
+  }
+  if (to === 'BACKUP') {
+    const held = s.syncFault;
+    s.syncFault = false;
+    if (s.state === 'FAULT' && held && !s.trackerFault) leaveFault(c, 'sync-group');
+    else if (s.state === 'MASTER') becomeBackup(c, 'sync-group');
+    return;
+  }
+  if (s.state === 'BACKUP') becomeMaster(c, 'sync-group');
+}
+
+function onSetPriority(c: Ctx, priority: number | null): void {
+  if (priority !== null && !(Number.isInteger(priority) && priority >= 1 && priority <= OWNER_PRIORITY)) return;
+  c.s.priorityOverride = priority;
+  refreshPriority(c);
+  // An owner does not wait for Master_Down_Timer (RFC 5798 §6.4.1), so a backup that becomes one takes over now.
+  if (c.s.state === 'BACKUP' && isOwner(c)) becomeMaster(c, 'priority-change');
+}
+
+/**
+ * The reducer: applies one input at time `now` and returns the new state and the effects to carry out, in order.
+ * Never throws, never mutates `state`.
+ * @example const { state, effects } = step(cfg, initialState(cfg), { kind: 'startup', primaryAddr: '10.0.0.1' }, 0)
+ */
+export function step(cfg: InstanceConfig, state: InstanceState, input: VrrpInput, now: Ms): StepResult {
+  const c: Ctx = { cfg, now, s: { ...state, timers: { ...state.timers } }, fx: [] };
+  switch (input.kind) {
+    case 'startup':
+      onStartup(c, input.primaryAddr);
+      break;
+    case 'shutdown':
+      onShutdown(c);
+      break;
+    case 'timer':
+      onTimer(c, input.timer);
+      break;
+    case 'advert':
+      onAdvert(c, input.packet, input.src);
+      break;
+    case 'tracker':
+      onTracker(c, input.id, input.up);
+      break;
+    case 'sync':
+      onSync(c, input.to);
+      break;
+    case 'setPriority':
+      onSetPriority(c, input.priority);
+      break;
+  }
+  return { state: c.s, effects: c.fx };
+}
