@@ -1,6 +1,9 @@
-// Regenerates the generated documentation (docs/config.md). Run: npm run gen:docs
+// Regenerates the generated documentation: docs/config.md (from the schema) and docs/keepalived.md (from the
+// keepalived keyword tables). Run: npm run gen:docs. Tests fail when the committed files are out of date.
 import { writeFileSync } from 'node:fs';
+import { renderKeepalivedDoc } from '../src/config/import/keepalived-doc.ts';
 import { renderConfigReference } from '../src/config/reference.ts';
 
 writeFileSync(new URL('../docs/config.md', import.meta.url), renderConfigReference());
-console.log('wrote docs/config.md');
+writeFileSync(new URL('../docs/keepalived.md', import.meta.url), renderKeepalivedDoc());
+console.log('wrote docs/config.md and docs/keepalived.md');

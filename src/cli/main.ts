@@ -19,7 +19,13 @@ export function buildProgram(): Command {
       'High availability and load balancing for Linux servers: VRRP failover, resource groups, load balancing',
     )
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // commander exits 1 on usage errors; 2 is the Unix convention and keeps 1 for "the config has errors". Set
+    // before the commands are added, so that they inherit it.
+    .exitOverride((err) => {
+      if (err.exitCode === 0) process.exit(0);
+      process.exit(2);
+    });
 
   program
     .command('check')
@@ -63,9 +69,4 @@ Scenario file:
   return program;
 }
 
-await buildProgram()
-  .exitOverride((err) => {
-    // commander's usage errors exit 1 by default; 2 is the Unix convention and keeps 1 for "config has errors".
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  })
-  .parseAsync(process.argv);
+await buildProgram().parseAsync(process.argv);

@@ -24,8 +24,11 @@ export interface Diagnostic extends SourcePos {
  * one, so semantic checks written once report positions in whatever file the user wrote.
  */
 export interface Locator {
-  /** The position and the user-facing name of the deepest known place along `path`. */
-  locate(path: ConfigPath): { pos: SourcePos; label: string };
+  /**
+   * The position and the user-facing name of the deepest known place along `path`: of its value, or of its key
+   * when `at` is 'key' (formats that record one position per place may ignore `at`).
+   */
+  locate(path: ConfigPath, at?: 'key' | 'value'): { pos: SourcePos; label: string };
 }
 
 /** Formats a diagnostic as `file:line:col severity CODE path: message`. */

@@ -90,32 +90,40 @@ function dedupe(ds: Diagnostic[]): Diagnostic[] {
 export function readYaml(file: string, text: string): { raw: unknown; locator: Locator; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number): SourcePos => {
+  const offsetPos = (offset: number): SourcePos => {
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, col: p.col };
   };
   const diagnostics: Diagnostic[] = [];
   for (const e of doc.errors) {
     const code = e.code === 'DUPLICATE_KEY' ? 'TND_CFG_DUPLICATE' : 'TND_CFG_SYNTAX';
-    diagnostics.push({ ...at(e.pos[0]), severity: 'error', code, path: '(yaml)', message: firstLine(e.message) });
+    diagnostics.push({
+      ...offsetPos(e.pos[0]),
+      severity: 'error',
+      code,
+      path: '(yaml)',
+      message: firstLine(e.message),
+    });
   }
   const locator: Locator = {
-    locate(path: ConfigPath) {
+    locate(path: ConfigPath, at: 'key' | 'value' = 'value') {
       let node: unknown = doc.contents;
-      let pos: SourcePos = at(rangeStart(doc.contents) ?? 0);
-      for (const seg of path) {
+      let pos: SourcePos = offsetPos(rangeStart(doc.contents) ?? 0);
+      for (const [i, seg] of path.entries()) {
+        const last = i === path.length - 1;
         if (isMap(node)) {
           const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
           if (!pair) break;
           const key = pair.key as Node;
           const value = pair.value as Node | null;
           // A scalar value is shown at the value; a block at its key.
-          pos = at((value && isScalar(value) ? rangeStart(value) : rangeStart(key)) ?? 0);
+          const showValue = value && isScalar(value) && !(last && at === 'key');
+          pos = offsetPos((showValue ? rangeStart(value) : rangeStart(key)) ?? 0);
           node = value;
         } else if (isSeq(node) && typeof seg === 'number') {
           const item = node.items[seg] as Node | undefined;
           if (!item) break;
-          pos = at(rangeStart(item) ?? 0);
+          pos = offsetPos(rangeStart(item) ?? 0);
           node = item;
         } else break;
       }

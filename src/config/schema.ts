@@ -188,6 +188,10 @@ export const instanceSchema = z.strictObject({
 export const syncGroupSchema = z.strictObject({
   name: name.describe('group name'),
   members: z.array(z.string()).min(1).describe('instance names'),
+  tracking_weight: z
+    .boolean()
+    .default(false)
+    .describe('keep tracker weights of members; false = a failed tracker faults the group (keepalived)'),
   notify: notifySchema.default({}),
 });
 

@@ -37,11 +37,31 @@ type ZodIssueLike = {
   errors?: ZodIssueLike[][];
 };
 
+/**
+ * Validates `raw` against any zod schema and turns its issues into diagnostics located by `locator`
+ * (used for config files and for other YAML inputs such as simulation scenarios).
+ */
+export function validateWith<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: unknown[] } } },
+  raw: unknown,
+  locator: Locator,
+): { value?: T; diagnostics: Diagnostic[] } {
+  const r = schema.safeParse(raw);
+  if (r.success) return { value: r.data, diagnostics: [] };
+  const diagnostics = (r.error.issues as ZodIssueLike[]).map((issue) => {
+    const { code, path, message } = describeIssue(issue, raw);
+    const { pos, label } = locator.locate(path, code === 'TND_CFG_UNKNOWN_KEY' ? 'key' : 'value');
+    return { ...pos, severity: 'error' as const, code, path: label, message };
+  });
+  return { diagnostics };
+}
+
 /** Validates `raw` against the schema and the semantic rules. */
 export function validateConfig(raw: unknown, locator: Locator): ValidationResult {
   const diagnostics: Diagnostic[] = [];
   const report = (severity: Diagnostic['severity'], code: ErrorCode, path: ConfigPath, message: string): void => {
-    const { pos, label } = locator.locate(path);
+    // An unknown key is shown at the key itself; everything else at its value.
+    const { pos, label } = locator.locate(path, code === 'TND_CFG_UNKNOWN_KEY' ? 'key' : 'value');
     diagnostics.push({ ...pos, severity, code, path: label, message });
   };
   const parsed = configSchema.safeParse(raw ?? {});
@@ -56,7 +76,10 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
   }
   // Schema errors must not hide semantic ones: check every part that is valid on its own, so the user gets every
   // problem in one run (a VRID conflict next to a priority out of range).
-  semanticChecks(partialParts(raw), report);
+  // Warnings wait for a config without schema errors: a value dropped here would make them speak of a wrong config.
+  semanticChecks(partialParts(raw), (severity, code, path, message) => {
+    if (severity === 'error') report(severity, code, path, message);
+  });
   return { diagnostics };
 }
 
@@ -79,6 +102,45 @@ function partsOf(cfg: TandemConfig): Parts {
   };
 }
 
+type Parser<T> = {
+  safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: readonly unknown[] } };
+};
+
+/**
+ * Parses `item`, dropping the values the schema rejects (defaults take their place) until it parses; undefined when
+ * that does not converge. Only for semantic checks next to schema errors, never for a config that runs.
+ */
+function parseLenient<T>(schema: Parser<T>, item: unknown): T | undefined {
+  const cur: unknown = structuredClone(item);
+  for (let round = 0; round < 32; round++) {
+    const r = schema.safeParse(cur);
+    if (r.success) return r.data;
+    let removed = false;
+    for (const issue of r.error.issues as ZodIssueLike[]) {
+      const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      if (issue.code === 'unrecognized_keys')
+        for (const k of issue.keys ?? []) removed = removeAt(cur, [...path, k]) || removed;
+      else if (path.length > 0) removed = removeAt(cur, path) || removed;
+    }
+    if (!removed) return undefined;
+  }
+  return undefined;
+}
+
+function removeAt(root: unknown, path: readonly (string | number)[]): boolean {
+  const parent = valueAt(root, path.slice(0, -1));
+  const last = path[path.length - 1]!;
+  if (Array.isArray(parent) && typeof last === 'number' && last < parent.length) {
+    parent.splice(last, 1);
+    return true;
+  }
+  if (parent && typeof parent === 'object' && Object.hasOwn(parent, last)) {
+    delete (parent as Record<string | number, unknown>)[last];
+    return true;
+  }
+  return false;
+}
+
 function partialParts(raw: unknown): Parts {
   const list = (path: string[]): unknown[] => {
     const v = valueAt(raw, path);
@@ -88,11 +150,7 @@ function partialParts(raw: unknown): Parts {
     const v = valueAt(raw, path);
     return new Set(v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
   };
-  const each = <T>(items: unknown[], schema: { safeParse(v: unknown): { success: boolean; data?: T } }) =>
-    items.map((item) => {
-      const r = schema.safeParse(item);
-      return r.success ? r.data : undefined;
-    });
+  const each = <T>(items: unknown[], schema: Parser<T>) => items.map((item) => parseLenient(schema, item));
   return {
     nodes: each(list(['cluster', 'nodes']), nodeSchema),
     scriptNames: names(['vrrp', 'scripts']),

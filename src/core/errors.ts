@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   // configuration: warnings
   TND_CFG_UNSUPPORTED: 'a valid keepalived keyword that tandem does not implement yet; it is ignored',
   TND_CFG_IGNORED_BLOCK: 'a keepalived block outside the VRRP part, skipped for now',
+  TND_CFG_REJECTED: 'a valid keepalived setting that tandem cannot honour without breaking the peers; refused',
   TND_CFG_DEPRECATED: 'an old spelling that still works',
   // VRRP runtime
   TND_VRRP_ENCODE: 'a VRRP packet cannot be encoded (a field out of its wire range)',

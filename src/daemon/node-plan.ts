@@ -21,11 +21,17 @@ export interface NodePlan {
  */
 export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
   const address = cfg.cluster.nodes.find((n) => n.name === node)?.address;
+  // keepalived: in a sync group, tracker weights are ignored (a failed tracker faults the whole group) unless the
+  // group sets sync_group_tracking_weight: weights that move one member alone make the group flap between nodes.
+  const unweighted = new Set(cfg.vrrp.sync_groups.filter((g) => !g.tracking_weight).flatMap((g) => g.members));
   const instances: InstanceConfig[] = [];
   for (const spec of cfg.vrrp.instances) {
     const priority = typeof spec.priority === 'number' ? spec.priority : spec.priority[node];
     if (priority === undefined) continue;
-    instances.push(instanceConfig(cfg, spec, node, priority, address));
+    const inst = instanceConfig(cfg, spec, node, priority, address);
+    instances.push(
+      unweighted.has(spec.name) ? { ...inst, trackers: inst.trackers.map((t) => ({ ...t, weight: 0 })) } : inst,
+    );
   }
   const running = new Set(instances.map((i) => i.name));
   const syncGroups = cfg.vrrp.sync_groups

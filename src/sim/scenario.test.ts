@@ -28,7 +28,13 @@ test('the client sees a gap from the master losing its link until the backup tak
   const c = two();
   const [cov] = runScenario(
     c,
-    { duration: 20_000, steps: [{ at: 5_000, isolate: 'd1' }, { at: 12_000, heal: true }] },
+    {
+      duration: 20_000,
+      steps: [
+        { at: 5_000, isolate: 'd1' },
+        { at: 12_000, heal: true },
+      ],
+    },
     ['198.18.0.100'],
   );
   assert.equal(cov!.gaps.length, 1);
@@ -45,11 +51,9 @@ test('the client sees a gap from the master losing its link until the backup tak
 
 test('a partition may put the client on one side; an unknown name in a step is refused', () => {
   const c = two();
-  const [cov] = runScenario(
-    c,
-    { duration: 15_000, steps: [{ at: 5_000, partition: [['d1'], ['d2', 'client']] }] },
-    ['198.18.0.100'],
-  );
+  const [cov] = runScenario(c, { duration: 15_000, steps: [{ at: 5_000, partition: [['d1'], ['d2', 'client']] }] }, [
+    '198.18.0.100',
+  ]);
   assert.equal(cov!.gaps.length, 1);
   assert.throws(
     () => runScenario(two(), { duration: 1_000, steps: [{ at: 0, partition: [['d9']] }] }),

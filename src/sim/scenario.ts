@@ -4,12 +4,12 @@
  * and when two or more did (overlap).
  */
 import { z } from 'zod';
-import { TandemError } from '../core/errors.ts';
-import type { Ms } from '../core/time.ts';
 import type { Diagnostic } from '../config/diagnostics.ts';
 import { readYaml } from '../config/load.ts';
 import { duration } from '../config/schema.ts';
 import { validateWith } from '../config/validate.ts';
+import { TandemError } from '../core/errors.ts';
+import type { Ms } from '../core/time.ts';
 import type { SimCluster } from './cluster.ts';
 
 const nodeName = z.string().min(1);
@@ -81,10 +81,10 @@ export function applyStep(c: SimCluster, s: ScenarioStep): void {
   else if (s.partition !== undefined) {
     // The client may stand in a group too; every other name must be a node of the cluster.
     for (const n of s.partition.flat())
-      if (n !== CLIENT && !c.nodeNames.includes(n)) throw new TandemError('TND_SIM_SCENARIO', `no node ${n} in this cluster`);
+      if (n !== CLIENT && !c.nodeNames.includes(n))
+        throw new TandemError('TND_SIM_SCENARIO', `no node ${n} in this cluster`);
     c.network.partition(...s.partition);
-  }
-  else if (s.heal) c.heal();
+  } else if (s.heal) c.heal();
   else if (s.stop !== undefined) c.stop(s.stop);
   else if (s.kill !== undefined) c.kill(s.kill);
   else if (s.start !== undefined) c.start(s.start);
@@ -163,7 +163,8 @@ class VipWatch {
     return [...this.#state.values()].map((st) => ({
       vip: st.cov.vip,
       gaps: st.gapFrom === undefined ? st.cov.gaps : [...st.cov.gaps, { from: st.gapFrom, to: end }],
-      overlaps: st.overlapFrom === undefined ? st.cov.overlaps : [...st.cov.overlaps, { from: st.overlapFrom, to: end }],
+      overlaps:
+        st.overlapFrom === undefined ? st.cov.overlaps : [...st.cov.overlaps, { from: st.overlapFrom, to: end }],
     }));
   }
 }

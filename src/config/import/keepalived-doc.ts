@@ -1,0 +1,70 @@
+/**
+ * Renders docs/keepalived.md from the keyword tables, so the page says exactly what the reader does
+ * (npm run gen:docs writes it; a test fails when the page is out of date).
+ */
+import { KA_BLOCKS, type KeywordTable, REJECTED, SUPPORTED, WARNED } from './keepalived-keywords.ts';
+
+const INTRO = `# Reading keepalived.conf
+
+Generated from \`src/config/import/keepalived-keywords.ts\` by \`npm run gen:docs\`;
+a test fails when this page is out of date.
+
+tandem reads the VRRP part of a keepalived.conf directly, and reports every problem in one run as
+\`file:line:col severity CODE path: message\`, pointing into your own file (included files too),
+with keepalived's names (\`vrrp_instance VI_2: priority\`). The values are checked by the same schema and semantic
+checks as a tandem YAML file, so \`priority 300\` is reported as out of range, and \`track_script { chk_ngnix }\`
+naming no vrrp_script is reported at that line.
+
+How the file is read (as keepalived reads it):
+
+- A statement is one line. A brace splits a line: \`vrrp_instance VI_1 {\` is the same as \`{\` on the next line,
+  and the text after a brace, up to the next brace, is one statement. So
+  \`authentication { auth_type PASS auth_pass 1111 }\` gives \`auth_type\` three values: tandem reports
+  \`TND_CFG_ARGS\` naming \`auth_pass\` rather than guessing. Put one keyword per line.
+- Comments start with \`#\` or \`!\` anywhere outside quotes (\`\\#\` and \`\\!\` are literal). \`"…"\` and \`'…'\` quote;
+  adjacent text concatenates; shell-like escapes (\`\\t\`, \`\\xHH\`, \`\\nnn\`, …) apply.
+- Seconds (\`advert_int 0.5\`, \`interval 2\`, \`preempt_delay 2.5\`) become milliseconds.
+- When an instance has no \`version\` and global_defs no \`vrrp_version\`, tandem writes keepalived's default:
+  2, or 3 for IPv6 addresses, so it speaks what its keepalived peers speak.
+- A missing \`}\` is reported once, at the keyword that opened the block, as soon as a statement that cannot be
+  inside that block appears (for example the next \`vrrp_instance\`); reading then goes on.
+
+Diagnostics: \`TND_CFG_UNSUPPORTED\` (warning) for a valid keepalived keyword tandem ignores,
+\`TND_CFG_IGNORED_BLOCK\` (warning) for a skipped top-level block, \`TND_CFG_REJECTED\` (error) for a setting tandem
+refuses because ignoring it would break the cluster, \`TND_CFG_UNKNOWN_KEY\` (error, with a suggestion) for a word
+that is not a keepalived keyword at all. See docs/errors.md for every code.
+`;
+
+const cell = (s: string): string => s.replaceAll('|', '\\|');
+const code = (s: string): string => `\`${s.replaceAll('`', "'")}\``;
+
+function section(title: string, lead: string, table: KeywordTable, header: string): string {
+  let out = `\n## ${title}\n\n${lead}\n`;
+  for (const block of KA_BLOCKS) {
+    const rows = Object.entries(table[block]);
+    if (rows.length === 0) continue;
+    out += `\n### ${block}\n\n| keyword | ${header} |\n|---|---|\n`;
+    for (const [keyword, text] of rows) out += `| ${cell(code(keyword))} | ${cell(text)} |\n`;
+  }
+  return out;
+}
+
+/** The text of docs/keepalived.md. */
+export function renderKeepalivedDoc(): string {
+  return (
+    INTRO +
+    section('Supported', 'These keywords fill the native configuration.', SUPPORTED, 'becomes') +
+    section(
+      'Ignored with a warning',
+      'Valid keepalived keywords that tandem does not implement (yet); the file still loads.',
+      WARNED,
+      'why',
+    ) +
+    section(
+      'Refused with an error',
+      'Valid keepalived settings that tandem cannot honour without breaking the cluster; the file does not load.',
+      REJECTED,
+      'why',
+    )
+  );
+}

@@ -1,0 +1,496 @@
+/**
+ * What the keepalived.conf reader does with each keepalived keyword, by block. Three tables, one per outcome:
+ * SUPPORTED keywords fill a field of the native config, WARNED keywords are valid keepalived but ignored with a
+ * warning, REJECTED keywords (or values) are refused with an error because ignoring them would make tandem behave
+ * differently from its keepalived peers on the wire. The reader takes its knowledge of "is this a keepalived keyword
+ * at all" from these tables too, so the generated page docs/keepalived.md cannot drift from what the code does.
+ * @see keepalived.conf(5)
+ */
+
+/** A block of keepalived.conf (or a pseudo-block: the preprocessor, the options of one list entry). */
+export type KaBlock =
+  | 'preprocessor'
+  | 'top level'
+  | 'global_defs'
+  | 'vrrp_script'
+  | 'track_file'
+  | 'vrrp_instance'
+  | 'authentication'
+  | 'virtual_ipaddress entry'
+  | 'unicast_peer entry'
+  | 'track_* entry'
+  | 'vrrp_sync_group';
+
+/** keyword → what tandem does with it (the native field, or the reason it is ignored or refused). */
+export type KeywordTable = Readonly<Record<KaBlock, Readonly<Record<string, string>>>>;
+
+/** The blocks in the order the documentation lists them. */
+export const KA_BLOCKS: readonly KaBlock[] = [
+  'preprocessor',
+  'top level',
+  'global_defs',
+  'vrrp_script',
+  'track_file',
+  'vrrp_instance',
+  'authentication',
+  'virtual_ipaddress entry',
+  'unicast_peer entry',
+  'track_* entry',
+  'vrrp_sync_group',
+];
+
+const each = (keywords: readonly string[], text: string): Record<string, string> =>
+  Object.fromEntries(keywords.map((k) => [k, text]));
+
+const NOTIFY_NOTE = 'command line (the first word; a quoted string keeps its arguments)';
+
+/** Keywords that fill a native config field, by block: keyword → native field. */
+export const SUPPORTED: KeywordTable = {
+  preprocessor: {
+    include: 'reads the files matching a glob (csh braces allowed), relative to the including file',
+    includer: 'as include; an unreadable match is an error',
+    includem: 'as include; no match is an error',
+    includew: 'as include; no match is an error',
+    includeb: 'as include; no match is an error',
+    includea: 'as include; no match or an unreadable match is an error',
+    '$NAME=value': 'defines a parameter; a value ending in \\ continues on the next lines',
+    '$NAME, ${NAME}': 'substitutes a parameter (recursively)',
+    '${_PWD}': 'the directory of the file being read',
+    '${_HASH}, ${_BANG}': 'a literal # or !',
+    '${_INSTANCE}': 'the config id, when the caller passes one',
+    '@ID line, @^ID line': 'conditional lines, when the caller passes a config id',
+  },
+  'top level': {
+    global_defs: 'see global_defs',
+    vrrp_script: 'vrrp.scripts[NAME]',
+    track_file: 'vrrp.track_files[NAME]',
+    vrrp_track_file: 'vrrp.track_files[NAME] (old name of track_file)',
+    vrrp_instance: 'vrrp.instances[]',
+    vrrp_sync_group: 'vrrp.sync_groups[]',
+  },
+  global_defs: {
+    router_id: 'cluster.nodes[0].name (default: local)',
+    vrrp_version: 'default of vrrp.instances[].version',
+    vrrp_garp_master_delay: 'default of vrrp.instances[].garp.master_delay',
+    vrrp_garp_master_repeat: 'default of vrrp.instances[].garp.master_repeat',
+    vrrp_garp_master_refresh: 'default of vrrp.instances[].garp.master_refresh',
+    vrrp_lower_prio_no_advert: 'default of vrrp.instances[].lower_prio_no_advert',
+    vrrp_down_timer_adverts: 'default of vrrp.instances[].down_timer_adverts',
+    v3_checksum_as_v2: "default of vrrp.instances[].v3_checksum ('message')",
+    vrrp_mcast_group4: 'accepted when it is the standard group 224.0.0.18',
+    vrrp_mcast_group6: 'accepted when it is the standard group ff02::12',
+  },
+  vrrp_script: {
+    script: 'command',
+    interval: 'interval (seconds → ms)',
+    timeout: 'timeout (seconds → ms)',
+    weight: 'weight, and reverse',
+    rise: 'rise',
+    fall: 'fall',
+    user: 'user (the group is ignored with a warning)',
+    init_fail: 'init_fail',
+  },
+  track_file: {
+    file: 'path',
+    weight: 'weight, and reverse',
+    init_file: 'init_file (the value; overwrite is ignored with a warning)',
+  },
+  vrrp_instance: {
+    state: 'initial_state (MASTER → master, BACKUP → backup)',
+    interface: 'interface',
+    virtual_router_id: 'vrid',
+    priority: 'priority',
+    advert_int: 'advert_interval (seconds → ms)',
+    version: 'version (default: global vrrp_version, else 2, or 3 for IPv6 addresses, as keepalived)',
+    nopreempt: 'preempt: false',
+    preempt: 'preempt: true',
+    preempt_delay: 'preempt_delay (seconds → ms)',
+    accept: 'accept: true',
+    no_accept: 'accept: false',
+    authentication: 'auth (see authentication)',
+    v3_checksum_as_v2: "v3_checksum: 'message'",
+    virtual_ipaddress: 'vips',
+    unicast_src_ip: 'unicast.source (mcast_source when there is no unicast_peer, as keepalived)',
+    unicast_peer: 'unicast.peers',
+    mcast_src_ip: 'mcast_source (unicast.source when there are unicast peers, as keepalived)',
+    track_interface: 'track.interfaces',
+    track_script: 'track.scripts',
+    track_file: 'track.files',
+    notify_master: `notify.master: ${NOTIFY_NOTE}`,
+    notify_backup: `notify.backup: ${NOTIFY_NOTE}`,
+    notify_fault: `notify.fault: ${NOTIFY_NOTE}`,
+    notify_stop: `notify.stop: ${NOTIFY_NOTE}`,
+    notify: `notify.any: ${NOTIFY_NOTE}`,
+    garp_master_delay: 'garp.master_delay (seconds → ms)',
+    garp_master_repeat: 'garp.master_repeat',
+    garp_master_refresh: 'garp.master_refresh (seconds → ms)',
+    down_timer_adverts: 'down_timer_adverts',
+    lower_prio_no_advert: 'lower_prio_no_advert (no value = true)',
+  },
+  authentication: {
+    auth_type: "auth.type (PASS → 'pass')",
+    auth_pass: 'auth.password (the first 8 characters, as keepalived)',
+  },
+  'virtual_ipaddress entry': {
+    'ADDR[/LEN]': 'vips[] (text, or an object when dev or label is given)',
+    dev: 'vips[].dev',
+    label: 'vips[].label',
+  },
+  'unicast_peer entry': {
+    ADDR: 'unicast.peers[]',
+  },
+  'track_* entry': {
+    NAME: 'track.{interfaces,scripts,files}[].name',
+    weight: 'track.*[].weight',
+    reverse: 'track.*[].reverse: true',
+    noreverse: 'track.*[].reverse: false',
+  },
+  vrrp_sync_group: {
+    group: 'members',
+    notify_master: `notify.master: ${NOTIFY_NOTE}`,
+    notify_backup: `notify.backup: ${NOTIFY_NOTE}`,
+    notify_fault: `notify.fault: ${NOTIFY_NOTE}`,
+    notify_stop: `notify.stop: ${NOTIFY_NOTE}`,
+    notify: `notify.any: ${NOTIFY_NOTE}`,
+    sync_group_tracking_weight: 'tracking_weight: true',
+  },
+};
+
+const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
+const EMAIL = 'e-mail and SNMP notification are not implemented';
+const LVS = 'the LVS part is read by a later version';
+const FIREWALL = 'tandem does not manage firewall rules for no_accept';
+const FIFO = 'notify FIFOs are not implemented; use notify scripts';
+const GARP = 'this gratuitous ARP tuning is not implemented';
+const SCRIPTS = 'script security settings are not implemented; scripts run as the tandem user unless user is set';
+
+/** Valid keepalived keywords that tandem ignores with a warning, by block: keyword → why. */
+export const WARNED: KeywordTable = {
+  preprocessor: {
+    '@ID line, @^ID line': 'without a config id: @ID lines are skipped and @^ID lines kept, with a warning',
+  },
+  'top level': {
+    virtual_server: LVS,
+    virtual_server_group: LVS,
+    SSL: LVS,
+    static_ipaddress: 'static addresses are not managed by tandem',
+    static_routes: 'static routes are not managed by tandem',
+    static_rules: 'static rules are not managed by tandem',
+    linkbeat_interfaces: 'tandem follows link state through netlink',
+    bfd_instance: 'BFD is not implemented',
+    vrrp_track_process: 'process tracking is not implemented; use a vrrp_script',
+    garp_group: 'gratuitous ARP rate groups are not implemented',
+    track_group: 'static track groups are not implemented',
+    interface_up_down_delays: 'interface debouncing is not implemented',
+    ...each(
+      [
+        'linkbeat_use_polling',
+        'net_namespace',
+        'net_namespace_ipvs',
+        'namespace_with_ipsets',
+        'instance',
+        'use_pid_dir',
+        'child_wait_time',
+      ],
+      DAEMON,
+    ),
+  },
+  global_defs: {
+    ...each(
+      [
+        'notification_email',
+        'notification_email_from',
+        'smtp_server',
+        'smtp_helo_name',
+        'smtp_connect_timeout',
+        'smtp_alert',
+        'smtp_alert_vrrp',
+        'smtp_alert_checker',
+        'no_email_faults',
+        'snmp_socket',
+        'enable_snmp_vrrp',
+        'enable_snmp_keepalived',
+        'enable_snmp_checker',
+        'enable_snmp_rfc',
+        'enable_snmp_rfcv2',
+        'enable_snmp_rfcv3',
+        'enable_traps',
+        'snmp_vs_stats_update_interval',
+        'snmp_rs_stats_update_interval',
+        'enable_dbus',
+        'dbus_service_name',
+        'dbus_no_interface_name',
+      ],
+      EMAIL,
+    ),
+    ...each(
+      [
+        'lvs_sync_daemon',
+        'lvs_timeouts',
+        'lvs_flush',
+        'lvs_flush_on_stop',
+        'checker_log_all_failures',
+        'lvs_notify_fifo',
+        'lvs_notify_fifo_script',
+        'lvs_netlink_cmd_rcv_bufs',
+        'lvs_netlink_cmd_rcv_bufs_force',
+        'lvs_netlink_monitor_rcv_bufs',
+        'lvs_netlink_monitor_rcv_bufs_force',
+        'nftables_ipvs',
+        'nftables_ipvs_priority',
+        'nftables_ipvs_start_fwmark',
+        'rs_init_notifies',
+        'no_checker_emails',
+      ],
+      LVS,
+    ),
+    ...each(
+      [
+        'nftables',
+        'nftables_priority',
+        'nftables_counters',
+        'nftables_ifindex',
+        'vrrp_iptables',
+        'vrrp_ipsets',
+        'disable_local_igmp',
+      ],
+      FIREWALL,
+    ),
+    ...each(
+      [
+        'notify_fifo',
+        'notify_fifo_script',
+        'vrrp_notify_fifo',
+        'vrrp_notify_fifo_script',
+        'vrrp_notify_priority_changes',
+      ],
+      FIFO,
+    ),
+    ...each(
+      [
+        'vrrp_garp_lower_prio_repeat',
+        'vrrp_garp_lower_prio_delay',
+        'vrrp_garp_master_refresh_repeat',
+        'vrrp_garp_interval',
+        'vrrp_gna_interval',
+        'vrrp_min_garp',
+        'vrrp_garp_extra_if',
+      ],
+      GARP,
+    ),
+    ...each(['script_user', 'enable_script_security', 'set_supplementary_groups', 'use_symlink_paths'], SCRIPTS),
+    vrrp_strict: 'strict mode is not implemented; its checks and its no_accept default do not apply',
+    vrrp_check_unicast_src: 'not implemented yet',
+    vrrp_skip_check_adv_addr: 'not implemented yet',
+    vrrp_higher_prio_send_advert: 'not implemented yet',
+    vrrp_startup_delay: 'not implemented yet',
+    vrrp_delay_after_boot: 'not implemented yet',
+    log_unknown_vrids: 'not implemented yet',
+    vmac_prefix: 'virtual MAC interfaces are not implemented',
+    vmac_addr_prefix: 'virtual MAC interfaces are not implemented',
+    default_interface: 'static addresses are not managed by tandem',
+    dynamic_interfaces: 'not needed: tandem follows interfaces through netlink',
+    include_check: 'the include variants (includer, includem, …) apply their own checks',
+    ...each(
+      [
+        'tmp_config_directory',
+        'config_save_dir',
+        'process_names',
+        'process_name',
+        'vrrp_process_name',
+        'checker_process_name',
+        'bfd_process_name',
+        'startup_script',
+        'startup_script_timeout',
+        'shutdown_script',
+        'shutdown_script_timeout',
+        'max_auto_priority',
+        'min_auto_priority_delay',
+        'vrrp_priority',
+        'checker_priority',
+        'bfd_priority',
+        'vrrp_no_swap',
+        'checker_no_swap',
+        'bfd_no_swap',
+        'vrrp_cpu_affinity',
+        'checker_cpu_affinity',
+        'bfd_cpu_affinity',
+        'vrrp_rt_priority',
+        'checker_rt_priority',
+        'bfd_rt_priority',
+        'vrrp_rlimit_rttime',
+        'checker_rlimit_rttime',
+        'bfd_rlimit_rttime',
+        'fifo_write_vrrp_states_on_reload',
+        'vrrp_netlink_cmd_rcv_bufs',
+        'vrrp_netlink_cmd_rcv_bufs_force',
+        'vrrp_netlink_monitor_rcv_bufs',
+        'vrrp_netlink_monitor_rcv_bufs_force',
+        'process_monitor_rcv_bufs',
+        'process_monitor_rcv_bufs_force',
+        'vrrp_rx_bufs_policy',
+        'vrrp_rx_bufs_multiplier',
+        'umask',
+        'random_seed',
+        'reload_check_config',
+        'reload_time_file',
+        'reload_repeat',
+        'reload_file',
+        'data_use_instance',
+        'state_file_location',
+        'stats_file_location',
+        'json_file_location',
+        'json_version',
+        'iproute_usr_dir',
+        'iproute_etc_dir',
+        'net_namespace',
+        'net_namespace_ipvs',
+        'namespace_with_ipsets',
+        'instance',
+        'use_pid_dir',
+        'linkbeat_use_polling',
+        'child_wait_time',
+      ],
+      DAEMON,
+    ),
+  },
+  vrrp_script: {},
+  track_file: {},
+  vrrp_instance: {
+    vrf: 'VRF binding is not implemented',
+    use_vmac: 'virtual MAC (macvlan) interfaces are not implemented; adverts use the interface MAC',
+    use_vmac_addr: 'virtual MAC (macvlan) interfaces are not implemented',
+    vmac_xmit_base: 'virtual MAC (macvlan) interfaces are not implemented',
+    use_ipvlan: 'ipvlan interfaces are not implemented',
+    native_ipv6: 'deprecated in keepalived; the virtual addresses decide the address family',
+    dont_track_primary: 'the instance interface is always tracked',
+    track_process: 'process tracking is not implemented; use a vrrp_script',
+    track_bfd: 'BFD is not implemented',
+    track_src_ip: 'not implemented yet',
+    check_unicast_src: 'not implemented yet',
+    unicast_fault_no_peer: 'not implemented yet',
+    unicast_ttl: 'tandem sends every advert with TTL 255',
+    old_unicast_checksum: 'the checksum of keepalived 1.3.6 and older is not implemented',
+    garp_lower_prio_delay: GARP,
+    garp_lower_prio_repeat: GARP,
+    garp_master_refresh_repeat: GARP,
+    garp_extra_if: GARP,
+    timer_expired_backup: 'not implemented yet',
+    higher_prio_send_advert: 'not implemented yet',
+    virtual_ipaddress_excluded: 'excluded addresses are not implemented; list them in virtual_ipaddress',
+    no_virtual_ipaddress: 'an instance without addresses is judged by the semantic checks',
+    promote_secondaries: 'not implemented yet',
+    virtual_routes: 'routes are not moved with the instance yet',
+    virtual_rules: 'rules are not moved with the instance yet',
+    skip_check_adv_addr: 'not implemented yet',
+    strict_mode: 'strict mode is not implemented; its checks and its no_accept default do not apply',
+    debug: 'use the tandem log level',
+    notify_master_rx_lower_pri: 'not implemented yet',
+    notify_priority_changes: FIFO,
+    notify_deleted: 'not implemented yet',
+    smtp_alert: EMAIL,
+    kernel_rx_buf_size: 'not needed',
+    linkbeat_use_polling: 'tandem follows link state through netlink',
+    lvs_sync_daemon_interface: LVS,
+  },
+  authentication: {},
+  'virtual_ipaddress entry': {
+    ...each(['brd', 'scope', 'peer', 'preferred_lft', 'track_group'], 'this per-address option is not implemented'),
+    ...each(
+      ['home', '-nodad', 'mngtmpaddr', 'noprefixroute', 'autojoin', 'no_track', 'use_vmac'],
+      'this per-address flag is not implemented',
+    ),
+  },
+  'unicast_peer entry': {
+    min_ttl: 'TTL checks on unicast adverts are not implemented',
+    max_ttl: 'TTL checks on unicast adverts are not implemented',
+  },
+  'track_* entry': {},
+  vrrp_sync_group: {
+    ...each(
+      ['track_interface', 'track_script', 'track_file', 'track_process', 'track_bfd'],
+      'sync group tracking is not implemented; track on the member instances',
+    ),
+    notify_deleted: 'not implemented yet',
+    notify_priority_changes: FIFO,
+    smtp_alert: EMAIL,
+    global_tracking: 'deprecated in keepalived; not implemented',
+  },
+};
+
+/** Valid keepalived keywords or values that tandem refuses with an error, by block: keyword → why. */
+export const REJECTED: KeywordTable = {
+  preprocessor: {
+    '~SEQ, ~SEQx, ~LST': 'loops are not expanded yet; write the lines out',
+    '${_RANDOM}': 'a random value would make every node read a different config; write the value out',
+    '${_ENV VAR}': 'the reader does not read the environment; write the value out',
+  },
+  'top level': {},
+  global_defs: {
+    vrrp_mcast_group4: 'tandem uses the standard group 224.0.0.18 only; peers on another group would not hear it',
+    vrrp_mcast_group6: 'tandem uses the standard group ff02::12 only; peers on another group would not hear it',
+  },
+  vrrp_script: {},
+  track_file: {},
+  vrrp_instance: {
+    mcast_dst_ip: 'tandem uses the standard VRRP group only; peers on another group would not hear it',
+    auth_hmac: 'HMAC authentication is not implemented; the peers would drop unsigned adverts',
+  },
+  authentication: {
+    auth_type: 'AH (IPsec-AH, HMAC-MD5-96) is not implemented: the peers would drop every advert; use PASS or none',
+  },
+  'virtual_ipaddress entry': {},
+  'unicast_peer entry': {},
+  'track_* entry': {},
+  vrrp_sync_group: {},
+};
+
+/** Whether `keyword` is a keepalived keyword of `block` (whatever tandem does with it). */
+export function isKeepalivedKeyword(block: KaBlock, keyword: string): boolean {
+  return (
+    Object.hasOwn(SUPPORTED[block], keyword) ||
+    Object.hasOwn(WARNED[block], keyword) ||
+    Object.hasOwn(REJECTED[block], keyword)
+  );
+}
+
+const KEYWORD_LISTS = new Map<KaBlock, readonly string[]>();
+
+/** Every keepalived keyword of `block`, for "did you mean" suggestions. */
+export function keepalivedKeywords(block: KaBlock): readonly string[] {
+  let list = KEYWORD_LISTS.get(block);
+  if (!list) {
+    const all = new Set([
+      ...Object.keys(SUPPORTED[block]),
+      ...Object.keys(WARNED[block]),
+      ...Object.keys(REJECTED[block]),
+    ]);
+    list = [...all].filter((k) => /^[A-Za-z0-9_-]+$/.test(k));
+    KEYWORD_LISTS.set(block, list);
+  }
+  return list;
+}
+
+/**
+ * Top-level keywords that are valid nowhere else. Meeting one inside a block means that block was not closed; the
+ * reader reports it there and carries on at the top level, so one missing '}' yields one diagnostic.
+ */
+export const TOP_ONLY: ReadonlySet<string> = new Set([
+  'global_defs',
+  'vrrp_script',
+  'vrrp_track_file',
+  'vrrp_instance',
+  'vrrp_sync_group',
+  'virtual_server',
+  'virtual_server_group',
+  'SSL',
+  'static_ipaddress',
+  'static_routes',
+  'static_rules',
+  'linkbeat_interfaces',
+  'bfd_instance',
+  'vrrp_track_process',
+  'garp_group',
+  'track_group',
+  'interface_up_down_delays',
+]);
