@@ -1,6 +1,8 @@
 /** The real file access for config loading (the only file in config/ that touches the OS). */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
+import { expandBraces } from './import/keepalived-lexer.ts';
+import { globToRegExp } from './import/memory-fs.ts';
 import type { ConfigFs } from './load.ts';
 
 /** Reads files from the local disk; globs support `*`, `?`, `[…]` and `{a,b}` in any path segment. */
@@ -19,15 +21,6 @@ export const diskFs: ConfigFs = {
     return [...out].sort();
   },
 };
-
-/** Expands csh-style braces: `a{b,c}d` → `abd`, `acd`. */
-export function expandBraces(p: string): string[] {
-  const m = /\{([^{}]*)\}/.exec(p);
-  if (!m) return [p];
-  const head = p.slice(0, m.index);
-  const tail = p.slice(m.index + m[0].length);
-  return m[1]!.split(',').flatMap((alt) => expandBraces(head + alt + tail));
-}
 
 function globOne(abs: string): string[] {
   const parts = abs.split(sep).filter(Boolean);
@@ -53,27 +46,6 @@ function globOne(abs: string): string[] {
     bases = last ? next : next.filter((n) => isDir(n));
   }
   return bases.filter((f) => isFile(f));
-}
-
-function globToRegExp(part: string): RegExp {
-  let re = '';
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i]!;
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = part.indexOf(']', i + 1);
-      if (end < 0) re += '\\[';
-      else {
-        re += `[${part
-          .slice(i + 1, end)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\')}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }
 
 const isDir = (p: string): boolean => {

@@ -4,6 +4,7 @@ import { FakeHosts } from '../sim/fake-os.ts';
 import { instanceConfig } from '../sim/fixtures.ts';
 import { SimClock } from '../sim/sim-clock.ts';
 import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from './instance.ts';
+import { advertFor } from './machine.ts';
 import type { VrrpRx, VrrpTransport } from './ports.ts';
 import type { InstanceConfig, VrrpPacket } from './types.ts';
 
@@ -43,12 +44,7 @@ function setup(cfg: InstanceConfig = instanceConfig()) {
 }
 
 const advert = (cfg: InstanceConfig, priority: number, extra: Partial<VrrpPacket> = {}): VrrpPacket => ({
-  version: cfg.version,
-  family: cfg.family,
-  vrid: cfg.vrid,
-  priority,
-  advertIntervalMs: cfg.advertIntervalMs,
-  addrs: cfg.vips.map((v) => v.addr),
+  ...advertFor(cfg, priority),
   auth: { type: 'none' },
   ...extra,
 });

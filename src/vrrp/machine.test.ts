@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import type { Ms } from '../core/time.ts';
 import { instanceConfig } from '../sim/fixtures.ts';
 import {
+  advertFor,
   compareAddresses,
   effectivePriority,
   type InstanceState,
@@ -60,16 +61,7 @@ class Harness {
 }
 
 function packet(cfg: InstanceConfig, priority: number, extra: Partial<VrrpPacket> = {}): VrrpPacket {
-  return {
-    version: cfg.version,
-    family: cfg.family,
-    vrid: cfg.vrid,
-    priority,
-    advertIntervalMs: cfg.advertIntervalMs,
-    addrs: cfg.vips.map((v) => v.addr),
-    auth: { type: 'none' },
-    ...extra,
-  };
+  return { ...advertFor(cfg, priority), auth: { type: 'none' }, ...extra };
 }
 
 // ── Initialize ────────────────────────────────────────────────────────────────────────────────────────────────────
