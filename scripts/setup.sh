@@ -25,4 +25,10 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# npm ci refuses a lock file that lacks other platforms' optional packages (biome's win32/darwin binaries), which
+# happens when the registry mirror in use does not carry them. npm install with the same lock installs the very same
+# pinned versions without rewriting the lock.
+if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/tandem-npm-ci.log; then
+  echo "setup: npm ci refused the lock file ($(grep -m1 -o 'Missing: [^ ]*' /tmp/tandem-npm-ci.log || echo 'see /tmp/tandem-npm-ci.log')); installing the locked versions with npm install" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error
+fi
