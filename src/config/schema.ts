@@ -177,6 +177,10 @@ export const instanceSchema = z.strictObject({
     })
     .default({ master_delay: 5000, master_repeat: 5, master_refresh: 0 })
     .describe('gratuitous ARP / unsolicited NA'),
+  track_primary: z
+    .boolean()
+    .default(true)
+    .describe('FAULT while the instance interface is down (keepalived dont_track_primary = false)'),
   down_timer_adverts: z.number().int().min(1).max(100).default(3).describe('adverts missed before master down'),
   lower_prio_no_advert: z
     .boolean()

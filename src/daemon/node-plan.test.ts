@@ -70,10 +70,14 @@ test('addresses keep prefix, device and label; the family follows the addresses'
 test('trackers take the script weight; keepalived: in a sync group weights are ignored unless tracking_weight', () => {
   const cfg = load(CLUSTER);
   const [vi1, vi2] = nodePlan(cfg, 'd1').instances;
-  assert.deepEqual(vi1!.trackers, [{ id: 'script:chk', weight: -20, reverse: false }]);
+  assert.deepEqual(vi1!.trackers, [
+    { id: 'interface:eth0', weight: 0, reverse: false },
+    { id: 'script:chk', weight: -20, reverse: false },
+  ]);
   assert.deepEqual(
     vi2!.trackers.map((t) => [t.id, t.weight]),
     [
+      ['interface:eth0', 0],
       ['interface:eth1', 0],
       ['script:chk', 0],
     ],
@@ -84,8 +88,20 @@ test('trackers take the script weight; keepalived: in a sync group weights are i
   assert.deepEqual(
     nodePlan(weighted, 'd1').instances[1]!.trackers.map((t) => [t.id, t.weight]),
     [
+      ['interface:eth0', 0],
       ['interface:eth1', 10],
       ['script:chk', -20],
     ],
+  );
+});
+
+test('keepalived: an instance is FAULT while its own interface is down, unless track_primary is off', () => {
+  const plan = nodePlan(load(CLUSTER), 'd1');
+  assert.deepEqual(plan.interfaces, ['eth0', 'eth1']);
+  assert.deepEqual(Object.keys(plan.scripts), ['chk']);
+  const off = load(CLUSTER.replace('vrid: 53', 'vrid: 53\n      track_primary: false'));
+  assert.deepEqual(
+    nodePlan(off, 'd1').instances[2]!.trackers.map((t) => t.id),
+    ['script:chk'],
   );
 });

@@ -2,7 +2,7 @@
  * Turns the cluster-wide config into what one node runs: its VRRP instances (with per-node values resolved) and sync
  * groups. Pure. Lives in daemon/ because it is where config meets the runtime modules (config/ imports only core/).
  */
-import { type InstanceSpec, parsePrefixed, type TandemConfig } from '../config/schema.ts';
+import { type InstanceSpec, parsePrefixed, type SyncGroupSpec, type TandemConfig } from '../config/schema.ts';
 import { instanceFamily } from '../config/validate.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
 
@@ -13,7 +13,16 @@ export interface NodePlan {
   address?: string;
   instances: InstanceConfig[];
   syncGroups: { name: string; members: string[] }[];
+  /** Notify scripts by instance name and by sync group name. */
+  notify: { instances: Record<string, NotifySpec>; groups: Record<string, NotifySpec> };
+  /** The vrrp scripts, track files and interfaces this node's instances track. */
+  scripts: Record<string, TandemConfig['vrrp']['scripts'][string]>;
+  trackFiles: Record<string, TandemConfig['vrrp']['track_files'][string]>;
+  interfaces: string[];
 }
+
+/** Notify scripts of an instance or a sync group (keepalived notify_*). */
+export type NotifySpec = InstanceSpec['notify'] | SyncGroupSpec['notify'];
 
 /**
  * Resolves the plan for `node`. An instance whose priority is a per-node map runs only on the nodes it names;
@@ -37,7 +46,33 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
   const syncGroups = cfg.vrrp.sync_groups
     .map((g) => ({ name: g.name, members: g.members.filter((m) => running.has(m)) }))
     .filter((g) => g.members.length > 0);
-  return { node, ...(address ? { address } : {}), instances, syncGroups };
+  const trackerNames = (kind: string) => [
+    ...new Set(
+      instances.flatMap((i) =>
+        i.trackers.filter((t) => t.id.startsWith(`${kind}:`)).map((t) => t.id.slice(kind.length + 1)),
+      ),
+    ),
+  ];
+  const specs = cfg.vrrp.instances.filter((i) => running.has(i.name));
+  return {
+    node,
+    ...(address ? { address } : {}),
+    instances,
+    syncGroups,
+    notify: {
+      instances: Object.fromEntries(specs.map((i) => [i.name, i.notify])),
+      groups: Object.fromEntries(
+        cfg.vrrp.sync_groups.filter((g) => syncGroups.some((x) => x.name === g.name)).map((g) => [g.name, g.notify]),
+      ),
+    },
+    scripts: Object.fromEntries(
+      trackerNames('script').flatMap((n) => (cfg.vrrp.scripts[n] ? [[n, cfg.vrrp.scripts[n]]] : [])),
+    ),
+    trackFiles: Object.fromEntries(
+      trackerNames('file').flatMap((n) => (cfg.vrrp.track_files[n] ? [[n, cfg.vrrp.track_files[n]]] : [])),
+    ),
+    interfaces: trackerNames('interface'),
+  };
 }
 
 /** The node names a config describes: cluster.nodes, or the one local node of a keepalived.conf. */
@@ -56,6 +91,10 @@ function instanceConfig(
   address?: string,
 ): InstanceConfig {
   const trackers: TrackerRef[] = [
+    // keepalived tracks the instance's own interface with weight 0 (FAULT while it is down) unless dont_track_primary.
+    ...(spec.track_primary && !spec.track.interfaces.some((t) => t.name === spec.interface)
+      ? [{ id: `interface:${spec.interface}`, weight: 0, reverse: false }]
+      : []),
     ...spec.track.interfaces.map((t) => ({
       id: `interface:${t.name}`,
       weight: t.weight ?? 0,

@@ -125,9 +125,9 @@ export class VrrpInstance {
     this.feed({ kind: 'tracker', id, up });
   }
 
-  /** Sets a runtime base priority (1..255); null restores the configured one. */
-  setPriority(priority: number | null): void {
-    this.feed({ kind: 'setPriority', priority });
+  /** Sets a runtime base priority (1..255); null restores the configured one. `release`: a master hands over now. */
+  setPriority(priority: number | null, release = false): void {
+    this.feed({ kind: 'setPriority', priority, ...(release ? { release } : {}) });
   }
 
   /** Subscribes to every step; returns the unsubscribe function. */

@@ -466,6 +466,16 @@ test('runtime priority: a backup raised to 255 is the address owner and takes ov
   assert.deepEqual(transitions(m.feed({ kind: 'setPriority', priority: 255 }, 100)), ['BACKUP→MASTER:priority-change']);
 });
 
+test('tandem standby (hb_standby): a master released with a low priority sends priority 0 and stays a backup', () => {
+  const m = new Harness(instanceConfig({ priority: 150 })).master();
+  const fx = m.feed({ kind: 'setPriority', priority: 1, release: true }, 4000);
+  assert.deepEqual(transitions(fx), ['MASTER→BACKUP:standby']);
+  assert.deepEqual(sentPriorities(fx), [0]);
+  assert.ok(fx.some((e) => e.kind === 'delVips'));
+  assert.equal(m.state.effectivePriority, 1);
+  assert.notEqual(m.state.timers.masterDown, null, 'still in the election: alone, it takes the addresses back');
+});
+
 test('keepalived garp_master_delay: a second burst of garp_master_repeat after the delay, then garp_master_refresh', () => {
   const m = new Harness(instanceConfig({ garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 60_000 } }));
   m.master(0);
@@ -566,6 +576,7 @@ function allInputs(cfg: InstanceConfig): VrrpInput[] {
     { kind: 'setPriority', priority: null },
     { kind: 'setPriority', priority: 50 },
     { kind: 'setPriority', priority: 255 },
+    { kind: 'setPriority', priority: 1, release: true },
   ];
   for (const t of cfg.trackers)
     inputs.push({ kind: 'tracker', id: t.id, up: false }, { kind: 'tracker', id: t.id, up: true });

@@ -22,6 +22,7 @@
  *   MASTER  BACKUP  higher-priority                advert with a higher priority (RFC 5798 §6.4.3)
  *   MASTER  BACKUP  equal-priority-higher-address  advert with our priority from a higher address (RFC 5798 §6.4.3)
  *   MASTER  BACKUP  sync-group                     another member of the sync group left MASTER (keepalived)
+ *   MASTER  BACKUP  standby                        setPriority with release (tandem standby); sends priority 0
  *   MASTER  FAULT   tracker-fault                  a weight-0 tracker failed; sends priority 0 (keepalived)
  *   MASTER  FAULT   sync-group                     another member is faulted; sends priority 0 (keepalived)
  *   MASTER  INIT    shutdown                       Shutdown event; sends priority 0 (RFC 5798 §6.4.3)
@@ -50,6 +51,7 @@ export type TransitionCause =
   | 'tracker-fault'
   | 'tracker-recovered'
   | 'sync-group'
+  | 'standby'
   | 'shutdown';
 
 /** One row of the transition table. */
@@ -74,6 +76,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { from: 'MASTER', to: 'BACKUP', cause: 'higher-priority' },
   { from: 'MASTER', to: 'BACKUP', cause: 'equal-priority-higher-address' },
   { from: 'MASTER', to: 'BACKUP', cause: 'sync-group' },
+  { from: 'MASTER', to: 'BACKUP', cause: 'standby' },
   { from: 'MASTER', to: 'FAULT', cause: 'tracker-fault' },
   { from: 'MASTER', to: 'FAULT', cause: 'sync-group' },
   { from: 'MASTER', to: 'INIT', cause: 'shutdown' },
@@ -153,8 +156,12 @@ export type VrrpInput =
    * MASTER = leave BACKUP for MASTER.
    */
   | { kind: 'sync'; to: 'MASTER' | 'BACKUP' | 'FAULT' }
-  /** Runtime base priority (1..255) for standby/takeover; null restores the configured priority. */
-  | { kind: 'setPriority'; priority: number | null };
+  /**
+   * Runtime base priority (1..255) for standby/takeover; null restores the configured priority. With `release`, a
+   * master hands over at once like a graceful stop (priority 0, a backup takes over after Skew_Time) but stays in
+   * the election as a backup (heartbeat's hb_standby).
+   */
+  | { kind: 'setPriority'; priority: number | null; release?: boolean };
 
 /** What the driver must do, as data. */
 export type VrrpEffect =
@@ -596,10 +603,17 @@ function onSync(c: Ctx, to: 'MASTER' | 'BACKUP' | 'FAULT'): void {
   if (s.state === 'BACKUP') becomeMaster(c, 'sync-group');
 }
 
-function onSetPriority(c: Ctx, priority: number | null): void {
+function onSetPriority(c: Ctx, priority: number | null, release: boolean): void {
   if (priority !== null && !(Number.isInteger(priority) && priority >= 1 && priority <= OWNER_PRIORITY)) return;
   c.s.priorityOverride = priority;
   refreshPriority(c);
+  if (release && c.s.state === 'MASTER' && !isOwner(c)) {
+    // RFC 5798 §6.4.3's Shutdown hand-over, without leaving the election: priority 0 makes backups take over
+    // after Skew_Time instead of Master_Down_Interval.
+    send(c, RELEASE_PRIORITY);
+    becomeBackup(c, 'standby');
+    return;
+  }
   // An owner does not wait for Master_Down_Timer (RFC 5798 §6.4.1), so a backup that becomes one takes over now.
   if (c.s.state === 'BACKUP' && isOwner(c)) becomeMaster(c, 'priority-change');
 }
@@ -631,7 +645,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, input: VrrpInput
       onSync(c, input.to);
       break;
     case 'setPriority':
-      onSetPriority(c, input.priority);
+      onSetPriority(c, input.priority, input.release ?? false);
       break;
   }
   return { state: c.s, effects: c.fx };

@@ -911,6 +911,7 @@ const INSTANCE: Record<string, Handler> = {
   advert_int: msField('advert_interval'),
   version: intField('version'),
   nopreempt: flag('preempt', false),
+  dont_track_primary: flag('track_primary', false),
   preempt: flag('preempt', true),
   preempt_delay: msField('preempt_delay'),
   accept: flag('accept', true),

@@ -1,0 +1,468 @@
+/**
+ * The VRRP daemon's core: runs one node's instances and sync groups with the adapters it is given, wires trackers
+ * and notify scripts, logs transitions, reloads by diff, and answers status/standby/takeover. Real adapters are
+ * chosen in real-deps.ts; tests give fakes and a SimClock, so the same code runs under simulated time.
+ */
+import { EventBus } from '../core/events.ts';
+import type { Clock } from '../core/time.ts';
+import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
+import type { InstanceState } from '../vrrp/machine.ts';
+import type { GarpEffects, VipEffects, VrrpTransport } from '../vrrp/ports.ts';
+import { type InstanceConfig, VRRP_DROPS, type VrrpDrop, type VrrpState } from '../vrrp/types.ts';
+import type { Logger } from './log.ts';
+import type { NodePlan, NotifySpec } from './node-plan.ts';
+
+/** Sends and receives adverts on one interface and address family, for every instance there. */
+export interface InterfaceTransportPort {
+  forInstance(cfg: InstanceConfig, src: string): VrrpTransport;
+  close(): void;
+}
+
+/** Where tracked objects' states come from. Each call starts a watcher and returns the function that stops it. */
+export interface TrackerSources {
+  interfaces(names: readonly string[], onChange: (ifname: string, up: boolean) => void): () => void;
+  script(name: string, spec: NodePlan['scripts'][string], onChange: (up: boolean) => void): () => void;
+  /** keepalived track_file: 0 means up; any other value means down (the weight then applies). */
+  file(name: string, spec: NodePlan['trackFiles'][string], onChange: (value: number) => void): () => void;
+}
+
+/** Runs notify scripts; never blocks. */
+export interface NotifyPort {
+  notify(kind: 'INSTANCE' | 'GROUP', name: string, spec: NotifySpec, state: VrrpState | 'STOP', priority: number): void;
+}
+
+/** Everything the daemon needs from the outside world. */
+export interface DaemonDeps {
+  clock: Clock;
+  log: Logger;
+  /** Opens (or returns the open) transport of an interface and family. */
+  transport(ifname: string, family: 4 | 6): InterfaceTransportPort;
+  /** VIP add/remove; `defaultDev` is the instance's interface. */
+  vips(defaultDev: string): VipEffects;
+  garp(defaultDev: string): GarpEffects;
+  /** The address adverts go out from when the config names none: the interface's primary address of the family. */
+  primaryAddress(ifname: string, family: 4 | 6): string | undefined;
+  trackers: TrackerSources;
+  notify: NotifyPort;
+  /** Wall-clock ms for status timestamps. @default Date.now */
+  wallNow?: () => number;
+}
+
+/** Counters of one instance, for `tandem status`. */
+export interface InstanceCounters {
+  advertsSent: number;
+  advertsReceived: number;
+  drops: Record<VrrpDrop, number>;
+}
+
+/** One instance in `tandem status`. */
+export interface InstanceStatus {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  state: VrrpState;
+  priority: {
+    configured: number;
+    /** A runtime override (standby/takeover), or null. */
+    override: number | null;
+    effective: number;
+    /** Why the effective priority is what it is: each tracker and what it adds. */
+    trackers: { id: string; up: boolean; weight: number; effect: 'none' | 'adds' | 'subtracts' | 'fault' }[];
+  };
+  /** The current master: this node, the last one heard, or unknown. */
+  master: { self: true } | { self: false; addr: string; priority: number } | null;
+  source: string;
+  vips: string[];
+  lastTransition: { at: string; from: VrrpState; to: VrrpState; cause: string } | null;
+  counters: InstanceCounters;
+  syncGroup?: string;
+}
+
+/** The whole status. */
+export interface DaemonStatus {
+  node: string;
+  since: string;
+  config: string;
+  instances: InstanceStatus[];
+}
+
+interface Running {
+  cfg: InstanceConfig;
+  vi: VrrpInstance;
+  src: string;
+  counters: InstanceCounters;
+  lastTransitionWall: number | null;
+  off: (() => void)[];
+}
+
+const emptyCounters = (): InstanceCounters => ({
+  advertsSent: 0,
+  advertsReceived: 0,
+  drops: Object.fromEntries(VRRP_DROPS.map((d) => [d, 0])) as Record<VrrpDrop, number>,
+});
+
+/** Result of a reload: what changed, for the log and the caller. */
+export interface ReloadSummary {
+  kept: string[];
+  restarted: string[];
+  started: string[];
+  stopped: string[];
+}
+
+/**
+ * Runs one node's VRRP instances.
+ * @example const d = new Daemon(plan, deps, 'tandem.yaml'); d.start(); … d.stop();
+ */
+export class Daemon {
+  readonly events = new EventBus<VrrpEvents>();
+  readonly #deps: DaemonDeps;
+  readonly #instances = new Map<string, Running>();
+  readonly #stopTrackers: (() => void)[] = [];
+  #runners: SyncGroupRunner[] = [];
+  #plan: NodePlan;
+  #configName: string;
+  #since = 0;
+  #stopped = false;
+
+  constructor(plan: NodePlan, deps: DaemonDeps, configName: string) {
+    this.#plan = plan;
+    this.#deps = deps;
+    this.#configName = configName;
+    this.events.on('transition', (e) => this.#onTransition(e));
+    this.events.on('drop', (e) => {
+      const r = this.#instances.get(e.instance);
+      if (r) r.counters.drops[e.reason]++;
+      deps.log.log('debug', `(${e.instance}) dropped packet from ${e.src}: ${e.reason} (${e.detail})`, {
+        event: 'drop',
+        instance: e.instance,
+        src: e.src,
+        reason: e.reason,
+      });
+    });
+    this.events.on('advertSent', (e) => {
+      const r = this.#instances.get(e.instance);
+      if (r) r.counters.advertsSent++;
+    });
+    this.events.on('advertReceived', (e) => {
+      const r = this.#instances.get(e.instance);
+      if (r) r.counters.advertsReceived++;
+    });
+    this.events.on('vips', (e) => {
+      deps.log.log('info', `(${e.instance}) ${e.op === 'add' ? 'adding' : 'removing'} VIPs ${e.addrs.join(' ')}`, {
+        event: 'vips',
+        instance: e.instance,
+        op: e.op,
+        addrs: e.addrs,
+      });
+    });
+    this.events.on('effectFailed', (e) => {
+      deps.log.log('error', `(${e.instance}) ${e.effect} failed: ${e.error}`, { event: 'effectFailed', ...e });
+    });
+  }
+
+  /** The plan in force. */
+  get plan(): NodePlan {
+    return this.#plan;
+  }
+
+  /** Starts every instance, sync group and tracker. */
+  start(): void {
+    this.#since = this.#wall();
+    for (const cfg of this.#plan.instances) this.#startInstance(cfg);
+    this.#startGroups();
+    this.#startTrackers();
+  }
+
+  /** Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const stop of this.#stopTrackers.splice(0)) stop();
+    for (const g of this.#runners) g.dispose();
+    this.#runners = [];
+    for (const name of [...this.#instances.keys()]) this.#stopInstance(name);
+  }
+
+  /** Instances by name (for the supervisor's snapshot). */
+  instanceStates(): { cfg: InstanceConfig; src: string; state: InstanceState }[] {
+    return [...this.#instances.values()].map((r) => ({ cfg: r.cfg, src: r.src, state: r.vi.state }));
+  }
+
+  /**
+   * Applies a new plan: unchanged instances keep their state and their VIPs untouched; changed ones restart;
+   * removed ones stop (a master hands over with priority 0); new ones start. Trackers restart.
+   */
+  reload(plan: NodePlan, configName = this.#configName): ReloadSummary {
+    const summary: ReloadSummary = { kept: [], restarted: [], started: [], stopped: [] };
+    for (const stop of this.#stopTrackers.splice(0)) stop();
+    for (const g of this.#runners) g.dispose();
+    this.#runners = [];
+    const next = new Map(plan.instances.map((c) => [c.name, c]));
+    for (const [name, r] of [...this.#instances]) {
+      const cfg = next.get(name);
+      if (!cfg) {
+        this.#stopInstance(name);
+        summary.stopped.push(name);
+      } else if (!sameConfig(cfg, r.cfg)) {
+        this.#stopInstance(name);
+        this.#startInstance(cfg);
+        summary.restarted.push(name);
+      } else summary.kept.push(name);
+    }
+    for (const cfg of plan.instances) {
+      if (!this.#instances.has(cfg.name)) {
+        this.#startInstance(cfg);
+        summary.started.push(cfg.name);
+      }
+    }
+    this.#plan = plan;
+    this.#configName = configName;
+    this.#startGroups();
+    this.#startTrackers();
+    return summary;
+  }
+
+  /**
+   * heartbeat's hb_standby: named instances (or all) drop to priority 1 and, if master, hand over at once; `clear`
+   * restores the configured priority.
+   */
+  standby(names: readonly string[] | 'all', clear = false): string[] {
+    return this.#select(names).map((r) => {
+      r.vi.setPriority(clear ? null : 1, !clear);
+      this.#deps.log.log('info', `(${r.cfg.name}) ${clear ? 'standby cleared' : 'standby requested'}`, {
+        event: 'standby',
+        instance: r.cfg.name,
+        clear,
+      });
+      return r.cfg.name;
+    });
+  }
+
+  /** heartbeat's hb_takeover: named instances (or all) take priority 255 and become master at once. */
+  takeover(names: readonly string[] | 'all', clear = false): string[] {
+    return this.#select(names).map((r) => {
+      r.vi.setPriority(clear ? null : 255);
+      this.#deps.log.log('info', `(${r.cfg.name}) ${clear ? 'takeover cleared' : 'takeover requested'}`, {
+        event: 'takeover',
+        instance: r.cfg.name,
+        clear,
+      });
+      return r.cfg.name;
+    });
+  }
+
+  /** Everything `tandem status` shows. */
+  status(): DaemonStatus {
+    const groupOf = new Map(this.#plan.syncGroups.flatMap((g) => g.members.map((m) => [m, g.name] as const)));
+    return {
+      node: this.#plan.node,
+      since: new Date(this.#since).toISOString(),
+      config: this.#configName,
+      instances: [...this.#instances.values()].map((r) => {
+        const s = r.vi.state;
+        const group = groupOf.get(r.cfg.name);
+        return {
+          name: r.cfg.name,
+          interface: r.cfg.interface,
+          vrid: r.cfg.vrid,
+          version: r.cfg.version,
+          family: r.cfg.family,
+          state: s.state,
+          priority: {
+            configured: r.cfg.priority,
+            override: s.priorityOverride,
+            effective: s.effectivePriority,
+            trackers: r.cfg.trackers.map((t) => {
+              const up = s.trackers[t.id] ?? true;
+              const w = t.reverse ? -t.weight : t.weight;
+              const effect =
+                t.weight === 0
+                  ? up !== !!t.reverse
+                    ? 'none'
+                    : 'fault'
+                  : w > 0
+                    ? up
+                      ? 'adds'
+                      : 'none'
+                    : up
+                      ? 'none'
+                      : 'subtracts';
+              return { id: t.id, up, weight: t.weight, effect };
+            }),
+          },
+          master:
+            s.state === 'MASTER'
+              ? { self: true }
+              : s.master
+                ? { self: false, addr: s.master.addr, priority: s.master.priority }
+                : null,
+          source: r.src,
+          vips: r.cfg.vips.map((v) => `${v.addr}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ''}`),
+          lastTransition:
+            s.lastTransition && r.lastTransitionWall !== null
+              ? {
+                  at: new Date(r.lastTransitionWall).toISOString(),
+                  from: s.lastTransition.from,
+                  to: s.lastTransition.to,
+                  cause: s.lastTransition.cause,
+                }
+              : null,
+          counters: structuredClone(r.counters),
+          ...(group ? { syncGroup: group } : {}),
+        };
+      }),
+    };
+  }
+
+  #select(names: readonly string[] | 'all'): Running[] {
+    if (names === 'all') return [...this.#instances.values()];
+    return names.map((n) => {
+      const r = this.#instances.get(n);
+      if (!r) throw new UnknownInstanceError(n, [...this.#instances.keys()]);
+      return r;
+    });
+  }
+
+  #wall(): number {
+    return (this.#deps.wallNow ?? Date.now)();
+  }
+
+  #startInstance(cfg: InstanceConfig): void {
+    const deps = this.#deps;
+    const src = cfg.unicastSrc ?? cfg.mcastSrc ?? deps.primaryAddress(cfg.interface, cfg.family);
+    const transport = deps.transport(cfg.interface, cfg.family);
+    const vi = new VrrpInstance({
+      config: cfg,
+      clock: deps.clock,
+      transport: transport.forInstance(cfg, src ?? unspecified(cfg.family)),
+      vips: deps.vips(cfg.interface),
+      garp: deps.garp(cfg.interface),
+      events: this.events,
+      node: this.#plan.node,
+    });
+    const r: Running = { cfg, vi, src: src ?? '', counters: emptyCounters(), lastTransitionWall: null, off: [] };
+    this.#instances.set(cfg.name, r);
+    deps.log.log(
+      'info',
+      `(${cfg.name}) starting: VRRPv${cfg.version} VRID ${cfg.vrid} on ${cfg.interface}, priority ${cfg.priority}, ` +
+        `${cfg.unicastPeers.length ? `unicast to ${cfg.unicastPeers.join(' ')}` : 'multicast'}, source ${src ?? 'none'}`,
+      { event: 'start', instance: cfg.name },
+    );
+    if (!src) {
+      // Without an address the instance cannot advertise: it waits in FAULT, as keepalived does for a missing address.
+      deps.log.log('error', `(${cfg.name}) ${cfg.interface} has no IPv${cfg.family} address to send adverts from`, {
+        event: 'no-address',
+        instance: cfg.name,
+      });
+      vi.start(unspecified(cfg.family));
+      vi.setTracker(`interface:${cfg.interface}`, false);
+      return;
+    }
+    vi.start(src);
+  }
+
+  #stopInstance(name: string): void {
+    const r = this.#instances.get(name);
+    if (!r) return;
+    const wasMaster = r.vi.state.state === 'MASTER';
+    r.vi.stop();
+    for (const off of r.off) off();
+    this.#instances.delete(name);
+    this.#deps.log.log('info', `(${name}) stopped${wasMaster ? ': sent priority 0 and removed VIPs' : ''}`, {
+      event: 'stop',
+      instance: name,
+    });
+    const spec = this.#plan.notify.instances[name];
+    if (hasScripts(spec)) this.#deps.notify.notify('INSTANCE', name, spec, 'STOP', 0);
+  }
+
+  #startGroups(): void {
+    this.#runners = this.#plan.syncGroups.flatMap((g) => {
+      const members = g.members.map((m) => this.#instances.get(m)?.vi).filter((v): v is VrrpInstance => !!v);
+      return members.length > 1 ? [new SyncGroupRunner(g.name, members)] : [];
+    });
+  }
+
+  #startTrackers(): void {
+    const { trackers, log } = this.#deps;
+    const feed = (id: string, up: boolean): void => {
+      for (const r of this.#instances.values()) if (r.cfg.trackers.some((t) => t.id === id)) r.vi.setTracker(id, up);
+    };
+    if (this.#plan.interfaces.length)
+      this.#stopTrackers.push(
+        trackers.interfaces(this.#plan.interfaces, (ifname, up) => {
+          log.log(up ? 'info' : 'warn', `Netlink reports ${ifname} ${up ? 'up' : 'down'}`, {
+            event: 'link',
+            ifname,
+            up,
+          });
+          feed(`interface:${ifname}`, up);
+        }),
+      );
+    for (const [name, spec] of Object.entries(this.#plan.scripts))
+      this.#stopTrackers.push(
+        trackers.script(name, spec, (up) => {
+          log.log(up ? 'info' : 'warn', `VRRP_Script(${name}) ${up ? 'succeeded' : 'failed'}`, {
+            event: 'script',
+            script: name,
+            up,
+          });
+          feed(`script:${name}`, up);
+        }),
+      );
+    for (const [name, spec] of Object.entries(this.#plan.trackFiles))
+      this.#stopTrackers.push(
+        trackers.file(name, spec, (value) => {
+          log.log('info', `track_file ${name} is ${value}`, { event: 'file', file: name, value });
+          feed(`file:${name}`, value === 0);
+        }),
+      );
+  }
+
+  #onTransition(e: VrrpEvents['transition']): void {
+    const r = this.#instances.get(e.instance);
+    if (r) r.lastTransitionWall = this.#wall();
+    // keepalived's wording, so that existing log watchers keep working.
+    this.#deps.log.log('info', `(${e.instance}) Entering ${e.to} STATE (${e.cause}, priority ${e.priority})`, {
+      event: 'transition',
+      instance: e.instance,
+      from: e.from,
+      to: e.to,
+      cause: e.cause,
+      priority: e.priority,
+    });
+    if (e.to === 'INIT') return;
+    const spec = this.#plan.notify.instances[e.instance];
+    if (hasScripts(spec)) this.#deps.notify.notify('INSTANCE', e.instance, spec, e.to, e.priority);
+    const group = this.#plan.syncGroups.find((g) => g.members.includes(e.instance));
+    const gspec = group ? this.#plan.notify.groups[group.name] : undefined;
+    if (group && hasScripts(gspec)) {
+      // A group notifies once per group state: when every running member has reached it.
+      const states = group.members.map((m) => this.#instances.get(m)?.vi.state.state);
+      if (states.every((s) => s === undefined || s === e.to))
+        this.#deps.notify.notify('GROUP', group.name, gspec, e.to, e.priority);
+    }
+  }
+}
+
+/** A standby/takeover named an instance this node does not run. */
+export class UnknownInstanceError extends Error {
+  constructor(
+    readonly instance: string,
+    readonly known: string[],
+  ) {
+    super(`no instance ${instance} on this node (running: ${known.join(', ') || 'none'})`);
+  }
+}
+
+const hasScripts = (spec: NotifySpec | undefined): spec is NotifySpec =>
+  !!spec && Object.values(spec).some((v) => typeof v === 'string' && v.length > 0);
+
+const unspecified = (family: 4 | 6): string => (family === 4 ? '0.0.0.0' : '::');
+
+/** Two instance configs are the same when every field is: then a reload leaves the instance alone. */
+export function sameConfig(a: InstanceConfig, b: InstanceConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

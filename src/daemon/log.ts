@@ -1,0 +1,57 @@
+/**
+ * The daemon's log: plain lines an operator of keepalived recognises (`(VI_1) Entering MASTER STATE`), or JSON lines
+ * with the same fields. A tiny writer instead of pino for now: the daemon logs a few lines per transition, and the
+ * plain format must match keepalived's wording, which a structured logger's pretty-printer would not give.
+ */
+
+/** Log levels, most severe first. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/** Where log lines go. */
+export interface Logger {
+  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Output format of the daemon's log. */
+export type LogFormat = 'plain' | 'json';
+
+const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+/**
+ * A logger writing one line per record to `write`.
+ * @example const log = lineLogger({ format: 'plain', write: (l) => process.stderr.write(l) })
+ */
+export function lineLogger(opts: {
+  format: LogFormat;
+  write: (line: string) => void;
+  /** @default 'info' */
+  level?: LogLevel;
+  /** Wall-clock time for the timestamp. @default Date.now */
+  now?: () => number;
+  /** @default 'tandem' */
+  name?: string;
+}): Logger {
+  const max = RANK[opts.level ?? 'info'];
+  const now = opts.now ?? Date.now;
+  const name = `${opts.name ?? 'tandem'}[${process.pid}]`;
+  return {
+    log(level, msg, fields = {}) {
+      if (RANK[level] > max) return;
+      const time = new Date(now()).toISOString();
+      if (opts.format === 'json') {
+        opts.write(`${JSON.stringify({ time, level, pid: process.pid, msg, ...fields })}\n`);
+        return;
+      }
+      const tag = level === 'info' ? '' : ` ${level.toUpperCase()}:`;
+      opts.write(`${time} ${name}:${tag} ${msg}\n`);
+    },
+  };
+}
+
+/** A logger that keeps records in memory (tests). */
+export function memoryLogger(): Logger & {
+  records: { level: LogLevel; msg: string; fields: Record<string, unknown> }[];
+} {
+  const records: { level: LogLevel; msg: string; fields: Record<string, unknown> }[] = [];
+  return { records, log: (level, msg, fields = {}) => records.push({ level, msg, fields }) };
+}
