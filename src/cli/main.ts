@@ -4,6 +4,7 @@ import { diskFs } from '../config/load-files.ts';
 import { runCheck } from './check.ts';
 import type { CliIo } from './io.ts';
 import { runSim } from './sim.ts';
+import { runOrder, runReload, runStatus } from './status.ts';
 
 const io: CliIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
 
@@ -65,6 +66,80 @@ Scenario file:
     .action((files: string[], opts: { scenario?: string; seed: number; json: boolean }) => {
       process.exitCode = runSim(files, opts, diskFs, io);
     });
+
+  program
+    .command('run')
+    .description('run the daemon: VRRP instances of this node, under a supervisor that releases VIPs if it dies')
+    .requiredOption('-c, --config <file>', 'tandem YAML or keepalived.conf')
+    .option('-n, --node <name>', 'which node of cluster.nodes this is (default: the only one, or the host name)')
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['plain', 'json']).default('plain'))
+    .option('--control <path>', 'control socket for the CLI', process.env.TANDEM_CONTROL)
+    .option('--no-supervisor', 'run without the supervisor process (VIPs stay if the daemon is killed)')
+    .addOption(new Option('--child').hideHelp())
+    .option('-v, --verbose', 'log dropped packets and other debug lines', false)
+    .addHelpText(
+      'after',
+      '\nSignals: SIGTERM/SIGINT stop (masters send priority 0 and remove their VIPs); SIGHUP reloads the config\n' +
+        '(a config with errors is refused and the running one kept). Needs CAP_NET_RAW and CAP_NET_ADMIN.',
+    )
+    .action(
+      async (opts: {
+        config: string;
+        node?: string;
+        logFormat: 'plain' | 'json';
+        control?: string;
+        supervisor: boolean;
+        child?: boolean;
+        verbose: boolean;
+      }) => {
+        const { runCommand } = await import('../daemon/run.ts');
+        process.exitCode = await runCommand({
+          config: opts.config,
+          ...(opts.node ? { node: opts.node } : {}),
+          logFormat: opts.logFormat,
+          ...(opts.control ? { control: opts.control } : {}),
+          noSupervisor: !opts.supervisor,
+          child: !!opts.child,
+          verbose: opts.verbose,
+        });
+        process.exit();
+      },
+    );
+
+  const control = (cmd: Command) =>
+    cmd.option('--control <path>', 'control socket of the daemon', process.env.TANDEM_CONTROL);
+
+  control(
+    program
+      .command('status')
+      .description('show each VRRP instance: state, priority and why, master, VIPs, last transition, drop counters')
+      .option('--json', 'print the raw status as JSON', false),
+  ).action(async (opts: { control?: string; json: boolean }) => {
+    process.exitCode = await runStatus(opts, io);
+  });
+
+  for (const order of ['standby', 'takeover'] as const) {
+    control(
+      program
+        .command(order)
+        .description(
+          order === 'standby'
+            ? 'give up mastership (like hb_standby): priority 1, a master hands over at once with priority 0'
+            : 'take mastership (like hb_takeover): priority 255, become master at once',
+        )
+        .argument('[instance...]', 'instances to act on')
+        .option('--all', 'every instance of this node', false)
+        .option('--clear', 'undo: back to the configured priority', false),
+    ).action(async (instances: string[], opts: { all: boolean; clear: boolean; control?: string }) => {
+      process.exitCode = await runOrder(order, instances, opts, io);
+    });
+  }
+
+  control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
+    async (opts: { control?: string }) => {
+      process.exitCode = await runReload(opts, io);
+    },
+  );
 
   return program;
 }

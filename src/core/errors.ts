@@ -36,6 +36,15 @@ export const ERROR_CODES = {
   TND_CFG_DEPRECATED: 'an old spelling that still works',
   // VRRP runtime
   TND_VRRP_ENCODE: 'a VRRP packet cannot be encoded (a field out of its wire range)',
+  // control socket
+  TND_CTL_NOT_FOUND: 'the control socket has no such route',
+  TND_CTL_BAD_REQUEST: 'a control request is malformed',
+  TND_CTL_UNKNOWN_INSTANCE: 'a command names an instance this node does not run',
+  TND_CTL_RELOAD_REFUSED: 'a reload was refused because the new config has errors; the running config is kept',
+  TND_CTL_NO_DAEMON: 'the CLI cannot reach the daemon on its control socket',
+  // daemon
+  TND_DAEMON_CAPS: 'the daemon lacks CAP_NET_RAW or CAP_NET_ADMIN',
+  TND_DAEMON_NODE: 'the node name is not one of the config file nodes',
   // simulation and CLI
   TND_SIM_SCENARIO: 'a simulation scenario step is malformed',
   TND_CLI_USAGE: 'a command line is malformed',

@@ -1,0 +1,99 @@
+/**
+ * The local control socket: HTTP/1.1 with JSON bodies over a unix socket (mode 0600, so only root — or the daemon's
+ * user — can steer the node). The CLI's status/standby/takeover/reload go through it. No business logic here.
+ */
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import type { DaemonStatus, ReloadSummary } from './daemon.ts';
+import { UnknownInstanceError } from './daemon.ts';
+
+/** Where the control socket lives by default. */
+export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
+
+/** What the control socket can ask of the running daemon. */
+export interface ControlHandlers {
+  status(): DaemonStatus;
+  standby(names: string[] | 'all', clear: boolean): string[];
+  takeover(names: string[] | 'all', clear: boolean): string[];
+  /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
+  reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: string[] };
+}
+
+/** A JSON error body: a stable code and a sentence. */
+export interface ControlError {
+  code: 'TND_CTL_NOT_FOUND' | 'TND_CTL_BAD_REQUEST' | 'TND_CTL_UNKNOWN_INSTANCE' | 'TND_CTL_RELOAD_REFUSED';
+  message: string;
+}
+
+/** Starts the control server on `path`; resolves once it listens. */
+export async function startControlServer(path: string, h: ControlHandlers): Promise<{ close(): Promise<void> }> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  // A socket file left by a crashed daemon would make listen fail with EADDRINUSE.
+  rmSync(path, { force: true });
+  const server: Server = createServer((req, res) => {
+    handle(req, res, h).catch((e: unknown) => send(res, 500, { code: 'TND_CTL_BAD_REQUEST', message: String(e) }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  chmodSync(path, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+        rmSync(path, { force: true });
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): Promise<void> {
+  const route = `${req.method} ${req.url}`;
+  if (route === 'GET /v1/status') return send(res, 200, h.status());
+  if (route === 'POST /v1/reload') {
+    const r = h.reload();
+    return r.ok
+      ? send(res, 200, r.summary)
+      : send(res, 409, {
+          code: 'TND_CTL_RELOAD_REFUSED',
+          message: `the new config has errors; the running config is kept\n${r.diagnostics.join('\n')}`,
+        });
+  }
+  if (route === 'POST /v1/standby' || route === 'POST /v1/takeover') {
+    const body = await readJson(req);
+    const names = body?.instances === 'all' ? 'all' : body?.instances;
+    if (names !== 'all' && !(Array.isArray(names) && names.every((n) => typeof n === 'string')))
+      return send(res, 400, { code: 'TND_CTL_BAD_REQUEST', message: 'instances must be "all" or a list of names' });
+    const clear = body?.clear === true;
+    try {
+      const done = route === 'POST /v1/standby' ? h.standby(names, clear) : h.takeover(names, clear);
+      return send(res, 200, { instances: done });
+    } catch (e) {
+      if (e instanceof UnknownInstanceError)
+        return send(res, 404, { code: 'TND_CTL_UNKNOWN_INSTANCE', message: e.message });
+      throw e;
+    }
+  }
+  return send(res, 404, { code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  let text = '';
+  for await (const chunk of req) {
+    text += chunk;
+    if (text.length > 65_536) return undefined;
+  }
+  try {
+    const v = JSON.parse(text || '{}');
+    return v && typeof v === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
