@@ -12,31 +12,49 @@ import { type InstanceConfig, VRRP_DROPS, type VrrpDrop, type VrrpState } from '
 import type { Logger } from './log.ts';
 import type { NodePlan, NotifySpec } from './node-plan.ts';
 
-/** Sends and receives adverts on one interface and address family, for every instance there. */
-export interface InterfaceTransportPort {
-  forInstance(cfg: InstanceConfig, src: string): VrrpTransport;
+/** One instance's transport; `close` frees its VRID on the interface's shared socket. */
+export interface InstanceTransportPort extends VrrpTransport {
   close(): void;
 }
 
-/** Where tracked objects' states come from. Each call starts a watcher and returns the function that stops it. */
+/** Drops no instance can be blamed for (undecodable packets, VRIDs this node does not run), per interface. */
+export interface InterfaceDrops {
+  ifname: string;
+  family: 4 | 6;
+  received: number;
+  drops: Partial<Record<VrrpDrop, number>>;
+}
+
+/**
+ * Where tracked objects' states come from. Each call starts a watcher and returns the function that stops it; a
+ * watcher reports the initial state once it is known, then every change.
+ */
 export interface TrackerSources {
   interfaces(names: readonly string[], onChange: (ifname: string, up: boolean) => void): () => void;
   script(name: string, spec: NodePlan['scripts'][string], onChange: (up: boolean) => void): () => void;
-  /** keepalived track_file: 0 means up; any other value means down (the weight then applies). */
+  /** keepalived track_file: calls back with the file's integer (missing or not a number: 0). */
   file(name: string, spec: NodePlan['trackFiles'][string], onChange: (value: number) => void): () => void;
 }
 
 /** Runs notify scripts; never blocks. */
 export interface NotifyPort {
-  notify(kind: 'INSTANCE' | 'GROUP', name: string, spec: NotifySpec, state: VrrpState | 'STOP', priority: number): void;
+  notify(
+    kind: 'INSTANCE' | 'GROUP',
+    name: string,
+    spec: NotifySpec,
+    state: Exclude<VrrpState, 'INIT'> | 'STOP',
+    priority: number,
+  ): void;
 }
 
 /** Everything the daemon needs from the outside world. */
 export interface DaemonDeps {
   clock: Clock;
   log: Logger;
-  /** Opens (or returns the open) transport of an interface and family. */
-  transport(ifname: string, family: 4 | 6): InterfaceTransportPort;
+  /** The transport of one instance, on its interface's shared socket (opened on first use). */
+  transport(cfg: InstanceConfig, src: string): InstanceTransportPort;
+  /** Interface-level drop counters. @default none */
+  interfaceDrops?(): InterfaceDrops[];
   /** VIP add/remove; `defaultDev` is the instance's interface. */
   vips(defaultDev: string): VipEffects;
   garp(defaultDev: string): GarpEffects;
@@ -86,11 +104,13 @@ export interface DaemonStatus {
   since: string;
   config: string;
   instances: InstanceStatus[];
+  interfaces: InterfaceDrops[];
 }
 
 interface Running {
   cfg: InstanceConfig;
   vi: VrrpInstance;
+  transport: InstanceTransportPort;
   src: string;
   counters: InstanceCounters;
   lastTransitionWall: number | null;
@@ -313,6 +333,7 @@ export class Daemon {
           ...(group ? { syncGroup: group } : {}),
         };
       }),
+      interfaces: this.#deps.interfaceDrops?.() ?? [],
     };
   }
 
@@ -332,17 +353,17 @@ export class Daemon {
   #startInstance(cfg: InstanceConfig): void {
     const deps = this.#deps;
     const src = cfg.unicastSrc ?? cfg.mcastSrc ?? deps.primaryAddress(cfg.interface, cfg.family);
-    const transport = deps.transport(cfg.interface, cfg.family);
+    const transport = deps.transport(cfg, src ?? unspecified(cfg.family));
     const vi = new VrrpInstance({
       config: cfg,
       clock: deps.clock,
-      transport: transport.forInstance(cfg, src ?? unspecified(cfg.family)),
+      transport,
       vips: deps.vips(cfg.interface),
       garp: deps.garp(cfg.interface),
       events: this.events,
       node: this.#plan.node,
     });
-    const r: Running = { cfg, vi, src: src ?? '', counters: emptyCounters(), lastTransitionWall: null, off: [] };
+    const r: Running = { cfg, vi, transport, src: src ?? '', counters: emptyCounters(), lastTransitionWall: null, off: [] };
     this.#instances.set(cfg.name, r);
     deps.log.log(
       'info',
@@ -368,6 +389,7 @@ export class Daemon {
     if (!r) return;
     const wasMaster = r.vi.state.state === 'MASTER';
     r.vi.stop();
+    r.transport.close();
     for (const off of r.off) off();
     this.#instances.delete(name);
     this.#deps.log.log('info', `(${name}) stopped${wasMaster ? ': sent priority 0 and removed VIPs' : ''}`, {
@@ -416,7 +438,11 @@ export class Daemon {
       this.#stopTrackers.push(
         trackers.file(name, spec, (value) => {
           log.log('info', `track_file ${name} is ${value}`, { event: 'file', file: name, value });
-          feed(`file:${name}`, value === 0);
+          const id = `file:${name}`;
+          for (const r of this.#instances.values()) {
+            const ref = r.cfg.trackers.find((t) => t.id === id);
+            if (ref) r.vi.setTracker(id, fileTrackerUp(value, ref.weight));
+          }
         }),
       );
   }
@@ -461,6 +487,15 @@ const hasScripts = (spec: NotifySpec | undefined): spec is NotifySpec =>
   !!spec && Object.values(spec).some((v) => typeof v === 'string' && v.length > 0);
 
 const unspecified = (family: 4 | 6): string => (family === 4 ? '0.0.0.0' : '::');
+
+/**
+ * keepalived track_file with the machine's fixed weights: weight 0 faults on a non-zero value; a positive weight
+ * adds while the value is non-zero; a negative weight subtracts while it is non-zero. Values other than 0 and 1 lose
+ * their size (keepalived adds value × weight); that needs variable tracker weights in the machine.
+ */
+export function fileTrackerUp(value: number, weight: number): boolean {
+  return weight > 0 ? value !== 0 : value === 0;
+}
 
 /** Two instance configs are the same when every field is: then a reload leaves the instance alone. */
 export function sameConfig(a: InstanceConfig, b: InstanceConfig): boolean {

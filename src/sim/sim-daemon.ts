@@ -3,10 +3,10 @@
  * trackers and notify scripts driven by the test. Lets daemon behaviour (reload, standby, status) be tested under
  * simulated time without root.
  */
-import type { DaemonDeps, InterfaceTransportPort, NotifyPort, TrackerSources } from '../daemon/daemon.ts';
+import type { DaemonDeps, InstanceTransportPort, NotifyPort, TrackerSources } from '../daemon/daemon.ts';
 import { memoryLogger } from '../daemon/log.ts';
 import type { VrrpRx } from '../vrrp/ports.ts';
-import type { AddressFamily, VrrpPacket } from '../vrrp/types.ts';
+import type { AddressFamily, InstanceConfig, VrrpPacket } from '../vrrp/types.ts';
 import type { FakeHosts } from './fake-os.ts';
 import type { SimClock } from './sim-clock.ts';
 import type { SimNetwork } from './sim-network.ts';
@@ -46,22 +46,18 @@ export function simDaemonDeps(opts: {
     });
     return endpoint;
   };
-  const transport = (_ifname: string, family: 4 | 6): InterfaceTransportPort => ({
-    forInstance(cfg, src) {
-      const ep = ensureEndpoint();
-      return {
-        send: (packet, to) => ep.send({ family, src, packet }, to),
-        onReceive(h) {
-          handlers.set(`${family}/${cfg.vrid}`, h);
-          return () => handlers.delete(`${family}/${cfg.vrid}`);
-        },
-      };
-    },
-    close() {
-      endpoint?.close();
-      endpoint = undefined;
-    },
-  });
+  const transport = (cfg: InstanceConfig, src: string): InstanceTransportPort => {
+    const ep = ensureEndpoint();
+    const key = `${cfg.family}/${cfg.vrid}`;
+    return {
+      send: (packet, to) => ep.send({ family: cfg.family, src, packet }, to),
+      onReceive(h) {
+        handlers.set(key, h);
+        return () => handlers.delete(key);
+      },
+      close: () => handlers.delete(key),
+    };
+  };
   const listeners = {
     link: new Set<(ifname: string, up: boolean) => void>(),
     script: new Map<string, (up: boolean) => void>(),
