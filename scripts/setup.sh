@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite uses. Installed only when missing, so a second run costs nothing.
-APT_PACKAGES=(iproute2)
+# keepalived, iputils-arping and tcpdump: the VRRP interop tests in test/netns (keepalived 2.2.7 is the peer);
+# make and g++ (with python3): node-gyp builds the native addon during npm install.
+APT_PACKAGES=(iproute2 keepalived iputils-arping tcpdump python3 make g++)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

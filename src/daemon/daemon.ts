@@ -363,7 +363,15 @@ export class Daemon {
       events: this.events,
       node: this.#plan.node,
     });
-    const r: Running = { cfg, vi, transport, src: src ?? '', counters: emptyCounters(), lastTransitionWall: null, off: [] };
+    const r: Running = {
+      cfg,
+      vi,
+      transport,
+      src: src ?? '',
+      counters: emptyCounters(),
+      lastTransitionWall: null,
+      off: [],
+    };
     this.#instances.set(cfg.name, r);
     deps.log.log(
       'info',

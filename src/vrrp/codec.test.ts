@@ -20,6 +20,7 @@ import {
   IPPROTO_VRRP,
   type MatchableInstance,
   matchAdvert,
+  matchSource,
   pseudoHeader,
   type VrrpDecodeResult,
   type VrrpMatchResult,
@@ -644,6 +645,13 @@ test('RFC 3768 §7.1: an address list that differs, from a sender that is not th
   });
 });
 
+test('a unicast instance hears only its configured peers, compared as addresses; multicast hears anyone', () => {
+  assert.deepEqual(matchSource('198.18.0.12', { unicastPeers: ['198.18.0.12'] }), { ok: true });
+  assert.deepEqual(matchSource('fe80::12%eth0', { unicastPeers: ['FE80:0::12'] }), { ok: true });
+  expectDrop(matchSource('198.18.0.13', { unicastPeers: ['198.18.0.12'] }), 'unicast-peer', /198\.18\.0\.13/);
+  assert.deepEqual(matchSource('198.18.0.13', { unicastPeers: [] }), { ok: true });
+});
+
 test('every VrrpDrop reason has an example that produces it', () => {
   const examples: Record<VrrpDrop, () => VrrpDecodeResult | VrrpMatchResult> = {
     short: () => decodeVrrp(V2_ADVERT.subarray(0, 7), RX4),
@@ -661,6 +669,7 @@ test('every VrrpDrop reason has an example that produces it', () => {
     'interval-mismatch': () => matchAdvert({ ...V2_PACKET, advertIntervalMs: 3000 }, LAB_INSTANCE_V2),
     'addr-list': () => matchAdvert({ ...V2_PACKET, addrs: ['192.0.2.1'] }, LAB_INSTANCE_V2),
     owner: () => matchAdvert(V2_PACKET, { ...LAB_INSTANCE_V2, priority: 255 }),
+    'unicast-peer': () => matchSource('198.18.0.99', { unicastPeers: ['198.18.0.12'] }),
   };
   assert.deepEqual(Object.keys(examples).sort(), [...VRRP_DROPS].sort());
   for (const reason of VRRP_DROPS) expectDrop(examples[reason](), reason);

@@ -340,3 +340,14 @@ export function matchAdvert(packet: VrrpPacket, inst: MatchableInstance): VrrpMa
   }
   return { ok: true };
 }
+
+/**
+ * The source check of a unicast instance: an advert must come from one of its `unicastPeers` (compared as
+ * addresses, so spelling does not matter). A multicast instance (no peers) accepts any source.
+ */
+export function matchSource(src: string, inst: Pick<InstanceConfig, 'unicastPeers'>): VrrpMatchResult {
+  if (inst.unicastPeers.length === 0) return { ok: true };
+  const text = stripZone(src);
+  if (addrSet(inst.unicastPeers).has(normaliseAddr(text) ?? text)) return { ok: true };
+  return drop('unicast-peer', `source ${src} is not a configured unicast peer`);
+}

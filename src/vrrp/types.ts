@@ -67,7 +67,9 @@ export type VrrpDrop =
   | 'auth-mismatch'
   | 'interval-mismatch'
   | 'addr-list'
-  | 'owner';
+  | 'owner'
+  // the transport: a unicast instance hears only its configured peers
+  | 'unicast-peer';
 
 /** Every VrrpDrop value, in a fixed order (for counters and tests). */
 export const VRRP_DROPS: readonly VrrpDrop[] = [
@@ -86,6 +88,7 @@ export const VRRP_DROPS: readonly VrrpDrop[] = [
   'interval-mismatch',
   'addr-list',
   'owner',
+  'unicast-peer',
 ];
 
 /** Instance states: RFC's Initialize/Backup/Master plus keepalived's Fault. */

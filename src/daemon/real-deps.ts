@@ -1,0 +1,204 @@
+/**
+ * The real adapters the daemon runs with (Rule 4: only daemon/ chooses real or fake): raw VRRP sockets, `ip` for
+ * addresses, AF_PACKET gratuitous ARP, the link monitor, track scripts and files, notify scripts. Also what the
+ * supervisor uses to release a dead daemon's VIPs.
+ */
+import { execFileSync } from 'node:child_process';
+import { AddressVipEffects, IpAddressAdapter } from '../os/addresses.ts';
+import { garpEffects } from '../os/garp.ts';
+import { LinkMonitor } from '../os/link-monitor.ts';
+import { Notifier } from '../os/notify.ts';
+import { TrackFileWatcher } from '../os/track-file.ts';
+import { TrackScript } from '../os/track-script.ts';
+import { VrrpSocket } from '../os/vrrp-socket.ts';
+import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
+import { encodeVrrp } from '../vrrp/codec.ts';
+import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
+import type { DaemonDeps, NotifyPort, TrackerSources } from './daemon.ts';
+import type { Logger } from './log.ts';
+import type { NotifySpec } from './node-plan.ts';
+import type { InstanceSnapshot } from './run.ts';
+import { wallClock } from './wall-clock.ts';
+
+/** The interface's primary address of a family: the first one that is not secondary and not one of our VIPs. */
+export function primaryAddress(
+  ifname: string,
+  family: 4 | 6,
+  exclude: ReadonlySet<string> = new Set(),
+): string | undefined {
+  let out = '';
+  try {
+    out = execFileSync('ip', ['-o', family === 4 ? '-4' : '-6', 'addr', 'show', 'dev', ifname], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
+  } catch {
+    return undefined;
+  }
+  for (const line of out.split('\n')) {
+    const m = /\sinet6? ([0-9a-f.:]+)\/\d+/.exec(line);
+    if (!m || exclude.has(m[1]!) || /\bsecondary\b|\btentative\b|\bdadfailed\b/.test(line)) continue;
+    // IPv6 adverts go out from the link-local address (RFC 5798 §5.1.2.1).
+    if (family === 6 && !m[1]!.startsWith('fe80:')) continue;
+    return m[1];
+  }
+  return undefined;
+}
+
+/** Builds the daemon's real dependencies; `close` stops watchers and closes sockets. */
+export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): DaemonDeps & { close(): void } {
+  const abort = new AbortController();
+  const transports = new VrrpTransports();
+  transports.onError((e) =>
+    log.log('warn', `VRRP ${e.op} error on ${e.ifname}${e.instance ? ` (${e.instance})` : ''}: ${e.error.message}`, {
+      event: 'transport-error',
+      ifname: e.ifname,
+      op: e.op,
+    }),
+  );
+  const addresses = new IpAddressAdapter();
+  const trackers: TrackerSources = {
+    interfaces(names, onChange) {
+      const ctl = childAbort(abort.signal);
+      const mon = new LinkMonitor({
+        interfaces: names,
+        signal: ctl.signal,
+        report: (r) => {
+          if (r.kind === 'monitor-exited')
+            log.log('warn', `link monitor exited (${r.code ?? r.signal}); restarting in ${r.restartInMs} ms`);
+        },
+      });
+      mon.onChange(onChange);
+      mon
+        .start()
+        .then(() => {
+          for (const n of names) onChange(n, mon.isUp(n));
+        })
+        .catch((e: unknown) => log.log('error', `link monitor failed to start: ${String(e)}`));
+      return () => ctl.abort();
+    },
+    script(name, spec, onChange) {
+      const ctl = childAbort(abort.signal);
+      const ts = new TrackScript({
+        command: spec.command,
+        intervalMs: spec.interval,
+        ...(spec.timeout !== undefined ? { timeoutMs: spec.timeout } : {}),
+        rise: spec.rise,
+        fall: spec.fall,
+        initFail: spec.init_fail,
+        signal: ctl.signal,
+        onChange: (up, result) => {
+          if (!up)
+            log.log('debug', `VRRP_Script(${name}) ${result.outcome} (code ${result.code}) ${result.stderr.trim()}`);
+          onChange(up);
+        },
+      });
+      if (spec.init_fail) onChange(false);
+      ts.start();
+      return () => ctl.abort();
+    },
+    file(_name, spec, onChange) {
+      const ctl = childAbort(abort.signal);
+      const w = new TrackFileWatcher({ path: spec.path, signal: ctl.signal, onChange });
+      w.start()
+        .then(onChange)
+        .catch(() => onChange(0));
+      return () => ctl.abort();
+    },
+  };
+  const notifiers = new Map<string, Notifier>();
+  const notify: NotifyPort = {
+    notify(kind, name, spec, state, priority) {
+      const key = `${kind}/${name}`;
+      let n = notifiers.get(key);
+      if (!n) {
+        n = new Notifier({
+          scripts: notifyScripts(spec),
+          signal: abort.signal,
+          report: (r) => {
+            if (r.kind === 'dropped') log.log('warn', `notify for ${name} dropped: ${r.pending} pending`);
+            else if (r.result.outcome !== 'ok')
+              log.log('warn', `notify ${r.argv.join(' ')}: ${r.result.outcome} (code ${r.result.code})`);
+          },
+        });
+        notifiers.set(key, n);
+      }
+      n.notify({ subject: kind, name, state, priority });
+    },
+  };
+  return {
+    clock: wallClock(),
+    log,
+    transport: (cfg, src) => transports.forInstance(cfg, src),
+    interfaceDrops: () =>
+      transports.stats().map((t) => ({ ifname: t.ifname, family: t.family, received: t.rx, drops: t.drops })),
+    vips: (dev) => new AddressVipEffects(addresses, dev),
+    garp: (dev) => garpEffects(dev),
+    primaryAddress: (ifname, family) => primaryAddress(ifname, family, vipsOfNode),
+    trackers,
+    notify,
+    close() {
+      abort.abort();
+      transports.close();
+    },
+  };
+}
+
+function notifyScripts(spec: NotifySpec): {
+  master?: string;
+  backup?: string;
+  fault?: string;
+  stop?: string;
+  any?: string;
+} {
+  return Object.fromEntries(Object.entries(spec).filter(([, v]) => typeof v === 'string' && v.length > 0));
+}
+
+function childAbort(parent: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (parent.aborted) c.abort();
+  else parent.addEventListener('abort', () => c.abort(), { once: true });
+  return c;
+}
+
+/**
+ * Releases what a dead daemon held: each instance it reported MASTER gets a priority-0 advert (RFC 5798 §6.4.3: its
+ * backups take over after Skew_Time), and every VIP of every instance is removed, so no address stays behind on a
+ * host that no longer runs VRRP.
+ */
+export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger): Promise<void> {
+  const sockets = new Map<string, VrrpSocket>();
+  try {
+    for (const h of held) {
+      if (h.state !== 'MASTER' || !h.src) continue;
+      const key = `${h.cfg.interface}/${h.cfg.family}`;
+      try {
+        let sock = sockets.get(key);
+        if (!sock) {
+          sock = VrrpSocket.open({ ifname: h.cfg.interface, family: h.cfg.family });
+          sockets.set(key, sock);
+        }
+        const packet = advertFor(h.cfg, RELEASE_PRIORITY);
+        const targets = h.cfg.unicastPeers.length ? h.cfg.unicastPeers : [VRRP_GROUP[h.cfg.family]];
+        for (const dst of targets)
+          sock.send(encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum }), { dst, src: h.src });
+        log.log('info', `(${h.cfg.name}) released for the dead daemon: sent priority 0`);
+      } catch (e) {
+        log.log('error', `(${h.cfg.name}) could not send priority 0: ${String(e)}`);
+      }
+    }
+  } finally {
+    for (const s of sockets.values()) s.close();
+  }
+  const addresses = new IpAddressAdapter();
+  for (const h of held) {
+    for (const v of h.cfg.vips) {
+      try {
+        if (await addresses.ensureAbsent({ addr: v.addr, prefix: v.prefix, dev: v.dev ?? h.cfg.interface }))
+          log.log('info', `(${h.cfg.name}) released for the dead daemon: removed ${v.addr}/${v.prefix}`);
+      } catch (e) {
+        log.log('error', `(${h.cfg.name}) could not remove ${v.addr}: ${String(e)}`);
+      }
+    }
+  }
+}
