@@ -27,6 +27,14 @@ export function formatStatus(s: DaemonStatus, nowMs: number): string[] {
   const out = [`node ${s.node}  config ${s.config}  up since ${s.since}`, ''];
   if (s.instances.length === 0) out.push('no VRRP instances');
   for (const i of s.instances) out.push(...formatInstance(i, nowMs), '');
+  for (const f of s.interfaces ?? []) {
+    const drops = Object.entries(f.drops)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([reason, n]) => `${reason} ${n}`);
+    out.push(
+      `${f.ifname} IPv${f.family}: received ${f.received}; not for an instance here: ${drops.join(', ') || 'none'}`,
+    );
+  }
   return out;
 }
 

@@ -42,7 +42,13 @@ export class Output {
     const seen = this.lines.find((l) => re.test(l));
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const w = { re, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+      const w = {
+        re,
+        resolve: (l: string) => {
+          clearTimeout(t);
+          resolve(l);
+        },
+      };
       const t = setTimeout(() => {
         this.#waiters.splice(this.#waiters.indexOf(w), 1);
         reject(
@@ -226,3 +232,38 @@ export class VipWatch {
     for (const c of this.#children) c.kill('SIGTERM');
   }
 }
+
+/** Debian's keepalived binary. */
+export const KEEPALIVED = '/usr/sbin/keepalived';
+
+/** keepalived (VRRP only, in the foreground, logging to the console) in a lab host with its own config. */
+export async function startKeepalived(
+  lab: Lab,
+  host: string,
+  conf: string,
+  dir: string,
+): Promise<{ child: ChildProcess; out: Output }> {
+  const file = join(dir, `keepalived-${host}.conf`);
+  writeFileSync(file, conf);
+  // -n no fork, -l -D log in detail to the console, -G no syslog, -P VRRP only; pid files in our temp dir.
+  const args = [
+    '-n',
+    '-l',
+    '-D',
+    '-G',
+    '-P',
+    '-f',
+    file,
+    '-p',
+    join(dir, `${host}-k.pid`),
+    '-r',
+    join(dir, `${host}-v.pid`),
+  ];
+  const child = lab.spawn(host, KEEPALIVED, args);
+  const out = new Output(child);
+  await out.waitFor(/\(VI_1\) Entering (BACKUP|MASTER) STATE/, 15_000);
+  return { child, out };
+}
+
+/** keepalived's complaints about packets it received: any of these means we sent something it does not accept. */
+export const KEEPALIVED_PACKET_ERRORS = /invalid|wrong|checksum|mismatch|bogus|unknown/i;
