@@ -1,0 +1,88 @@
+// The daemon's edges: a stale VIP left by a crash is removed at start, JSON logs, and a clear refusal without the
+// capabilities it needs.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { canBuildLabs, createLab } from './lab.ts';
+import { addrsOf, eventually, startTandem, TANDEM, workDir } from './tandem-lab.ts';
+
+const skip = canBuildLabs() ? false : 'needs root and ip netns';
+const VIP = '198.18.0.100';
+const CONFIG = `
+cluster:
+  nodes: [{ name: d1, address: 198.18.0.11 }, { name: d2, address: 198.18.0.12 }]
+vrrp:
+  instances:
+    - { name: VI_1, interface: eth0, vrid: 51, version: 3, priority: { d1: 90, d2: 150 }, advert_interval: 100ms, vips: [${VIP}/24] }
+`;
+
+test('a VIP left on the interface by a crash is removed when tandem starts as backup; JSON logs carry the events', {
+  skip,
+}, async () => {
+  const dir = workDir();
+  const lab = await createLab(['d1', 'd2']);
+  try {
+    const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
+    await eventually(
+      'd2 master',
+      () => d2.status(),
+      (s) => s.instances[0]?.state === 'MASTER',
+    );
+    await lab.run('d1', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+    assert.ok((await addrsOf(lab, 'd1')).includes(VIP));
+    const d1 = await startTandem(lab, 'd1', CONFIG, { dir, args: ['--log-format', 'json'] });
+    await eventually(
+      'stale VIP gone from d1',
+      () => addrsOf(lab, 'd1'),
+      (a) => !a.includes(VIP),
+    );
+    assert.equal((await d1.status()).instances[0]?.state, 'BACKUP');
+    const events = d1.out.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+    assert.ok(events.length >= 3, d1.out.text());
+    assert.ok(events.some((e) => e.event === 'transition' && e.to === 'BACKUP' && e.cause === 'startup'));
+    assert.ok(events.some((e) => e.event === 'vips' && e.op === 'remove'));
+    assert.ok(events.every((e) => typeof e.time === 'string' && typeof e.level === 'string'));
+  } finally {
+    await lab.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('without CAP_NET_RAW and CAP_NET_ADMIN tandem says so and exits', {
+  skip: skip || (spawnSync('which', ['setpriv']).status === 0 ? false : 'needs setpriv'),
+}, () => {
+  const dir = workDir();
+  try {
+    const file = join(dir, 't.yaml');
+    writeFileSync(file, CONFIG);
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--bounding-set',
+        '-net_raw,-net_admin',
+        '--inh-caps',
+        '-net_raw,-net_admin',
+        process.execPath,
+        TANDEM,
+        'run',
+        '-c',
+        file,
+        '--node',
+        'd1',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /TND_DAEMON_CAPS tandem needs CAP_NET_RAW and CAP_NET_ADMIN/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
