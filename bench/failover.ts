@@ -19,6 +19,7 @@ import {
   startKeepalived,
   startResponder,
   startTandem,
+  untilState,
   VipWatch,
   workDir,
 } from '../test/netns/tandem-lab.ts';
@@ -232,11 +233,7 @@ async function soakBench(): Promise<void> {
     const conf = `cluster:\n  nodes: [{ name: d1 }, { name: d2 }]\nvrrp:\n  instances:\n    - { name: VI_1, interface: eth0, vrid: 51, version: 3, priority: { d1: 150, d2: 100 }, advert_interval: 20ms, vips: [${VIP}/24] }\n`;
     const d1 = await startTandem(lab, 'd1', conf, { dir });
     const d2 = await startTandem(lab, 'd2', conf, { dir });
-    await eventually(
-      'd1 master',
-      () => d1.status(),
-      (s) => s.instances[0]?.state === 'MASTER',
-    );
+    await untilState(d1, 'MASTER');
     const count = (p: typeof d1) => p.out.lines.filter((l) => /Entering (MASTER|BACKUP|FAULT) STATE/.test(l)).length;
     const [c1, c2] = [count(d1), count(d2)];
     await new Promise((r) => setTimeout(r, SOAK_MS));

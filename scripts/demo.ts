@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { canBuildLabs, createLab } from '../test/netns/lab.ts';
-import { eventually, probe, startResponder, startTandem, TANDEM, workDir } from '../test/netns/tandem-lab.ts';
+import { probe, startResponder, startTandem, TANDEM, untilState, workDir } from '../test/netns/tandem-lab.ts';
 
 const VIP = '198.18.0.100';
 const CONFIG = `# One file for both directors: per-node values are maps by node name.
@@ -45,11 +45,7 @@ try {
   await startResponder(lab, 'd2');
   const d1 = await startTandem(lab, 'd1', CONFIG, { dir });
   const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
-  await eventually(
-    'd1 becomes master',
-    () => d1.status(),
-    (s) => s.instances[0]?.state === 'MASTER',
-  );
+  await untilState(d1, 'MASTER');
 
   say('tandem status on d1');
   show(['status', '--control', d1.control]);
@@ -68,12 +64,7 @@ try {
 
   say('d1 gets its link back and takes over again (it has the higher priority)');
   await lab.setLink('d1', true);
-  await eventually(
-    'd1 is master again',
-    () => d1.status(),
-    (s) => s.instances[0]?.state === 'MASTER',
-    20_000,
-  );
+  await untilState(d1, 'MASTER', 20_000);
   const back = await probe(lab, 'client', VIP, 10, 1_000);
   process.stdout.write(`client: ${back.ok}/${back.sent} answered, by ${JSON.stringify(back.who)}\n`);
 } finally {

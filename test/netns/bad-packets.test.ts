@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { encodeVrrp } from '../../src/vrrp/codec.ts';
 import type { VrrpPacket } from '../../src/vrrp/types.ts';
 import { canBuildLabs, createLab } from './lab.ts';
-import { eventually, startTandem, TANDEM, workDir } from './tandem-lab.ts';
+import { eventually, startTandem, TANDEM, untilState, workDir } from './tandem-lab.ts';
 
 const skip = canBuildLabs() ? false : 'needs root and ip netns';
 const root = new URL('../../', import.meta.url).pathname;
@@ -35,16 +35,8 @@ test('bad packets (short, wrong TTL, wrong checksum, wrong password, wrong VRID)
   try {
     const d1 = await startTandem(lab, 'd1', CONFIG, { dir });
     const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
-    await eventually(
-      'd1 master',
-      () => d1.status(),
-      (s) => s.instances[0]?.state === 'MASTER',
-    );
-    await eventually(
-      'd2 backup',
-      () => d2.status(),
-      (s) => s.instances[0]?.state === 'BACKUP',
-    );
+    await untilState(d1, 'MASTER');
+    await untilState(d2, 'BACKUP');
     const before = (await d1.status()).instances[0]!.lastTransition;
 
     // Priority 254 beats both directors: any of these, if accepted, would move the VIP.

@@ -6,7 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { canBuildLabs, createLab } from './lab.ts';
-import { addrsOf, eventually, startTandem, TANDEM, workDir } from './tandem-lab.ts';
+import { addrsOf, eventually, startTandem, TANDEM, untilState, workDir } from './tandem-lab.ts';
 
 const skip = canBuildLabs() ? false : 'needs root and ip netns';
 const VIP = '198.18.0.100';
@@ -25,11 +25,7 @@ test('a VIP left on the interface by a crash is removed when tandem starts as ba
   const lab = await createLab(['d1', 'd2']);
   try {
     const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
-    await eventually(
-      'd2 master',
-      () => d2.status(),
-      (s) => s.instances[0]?.state === 'MASTER',
-    );
+    await untilState(d2, 'MASTER');
     await lab.run('d1', 'ip', ['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
     assert.ok((await addrsOf(lab, 'd1')).includes(VIP));
     const d1 = await startTandem(lab, 'd1', CONFIG, { dir, args: ['--log-format', 'json'] });

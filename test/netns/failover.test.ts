@@ -16,6 +16,7 @@ import {
   startTandem,
   TANDEM,
   type TandemProc,
+  untilState,
   VipWatch,
   workDir,
 } from './tandem-lab.ts';
@@ -48,16 +49,8 @@ async function twoDirectors(
     await startResponder(lab, 'd2');
     const d1 = await startTandem(lab, 'd1', config(advert), { dir });
     const d2 = await startTandem(lab, 'd2', config(advert), { dir });
-    await eventually(
-      'd1 is master',
-      () => d1.status(),
-      (s) => s.instances[0]?.state === 'MASTER',
-    );
-    await eventually(
-      'd2 is backup',
-      () => d2.status(),
-      (s) => s.instances[0]?.state === 'BACKUP',
-    );
+    await untilState(d1, 'MASTER');
+    await untilState(d2, 'BACKUP');
     await body({ lab, d1, d2, dir });
   } finally {
     await lab.teardown();
@@ -112,12 +105,7 @@ test('SIGKILL of the master daemon: the supervisor releases the VIP at once; 0 m
     const skew = skewTimeMs({ version: 3, priority: 100, masterAdverIntervalMs: 1000 });
     assert.ok(r.maxGapMs <= 1.5 * skew, `client gap ${r.maxGapMs} ms > 1.5 × Skew_Time ${skew} ms`);
     // The supervisor started a new daemon, which comes back as backup and then preempts (priority 150).
-    await eventually(
-      'd1 master again',
-      () => d1.status(),
-      (s) => s.instances[0]?.state === 'MASTER',
-      20_000,
-    );
+    await untilState(d1, 'MASTER', 20_000);
     console.log(
       `# SIGKILL: client gap ${r.maxGapMs} ms, failed ${r.failed}/${r.sent}, VIP on two hosts ${w.overlapMs} ms`,
     );

@@ -126,6 +126,16 @@ export async function eventually<T>(
   }
 }
 
+/** Waits until the first instance of a tandem node is in `state`. */
+export function untilState(p: TandemProc, state: string, timeoutMs = 15_000) {
+  return eventually(
+    `${p.host} ${state}`,
+    () => p.status(),
+    (s) => s.instances[0]?.state === state,
+    timeoutMs,
+  );
+}
+
 /** Which addresses a host has on eth0. */
 export async function addrsOf(lab: Lab, host: string): Promise<string[]> {
   const out = await lab.run(host, 'ip', ['-o', 'addr', 'show', 'dev', 'eth0']);
