@@ -95,6 +95,9 @@ async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs
     const window = Math.max(2_000, 3 * s.advertMs + 1_500) + 1_000;
     const client = probe(lab, 'client', VIP, 10, window);
     await new Promise((r) => setTimeout(r, 700));
+    // Fail right after an advert from d1 is seen: the same phase for every run and implementation, so the gap
+    // measures detection and takeover, not where in the advert interval the failure happened to fall.
+    await nextAdvert(lab, 'client', '198.18.0.11');
     if (failure === 'link-down') await lab.setLink('d1', false);
     else if (failure === 'sigterm') d1.stop();
     else d1.kill();
@@ -109,6 +112,21 @@ async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs
     await lab.teardown();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Resolves when `host` sees the next VRRP advert from `src` (tcpdump exits after one packet). */
+function nextAdvert(lab: Lab, host: string, src: string): Promise<void> {
+  const child = lab.spawn(host, 'tcpdump', ['-i', 'eth0', '-n', '-c', '1', '-l', `ip proto 112 and src ${src}`]);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no advert from ${src} within 10 s`));
+    }, 10_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 const stats = (xs: number[]) => {

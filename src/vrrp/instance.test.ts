@@ -126,7 +126,8 @@ test('a failing effect becomes an effectFailed event and does not stop the machi
   const failed: string[] = [];
   vi.events.on('effectFailed', (e) => failed.push(`${e.effect}: ${e.error}`));
   vi.start('10.0.0.1');
-  await Promise.resolve();
+  // The gratuitous ARP waits for the (failed) address change: a few microtasks, never the advert path.
+  await new Promise((r) => setImmediate(r));
   assert.equal(vi.state.state, 'MASTER');
   assert.deepEqual(failed.sort(), ['addVips: RTNETLINK answers: Operation not permitted', 'garp: no AF_PACKET']);
 });
@@ -154,4 +155,36 @@ test('a sync group runner moves the other members with a member’s fault and re
   runner.dispose();
   a.setTracker('chk', false);
   assert.deepEqual([a.state.state, b.state.state], ['FAULT', 'MASTER'], 'disposed: no longer follows');
+});
+
+test('regression: the gratuitous ARP goes out only after the VIPs are on the interface (async address adapter)', async () => {
+  const clock = new SimClock();
+  const log: string[] = [];
+  let finishAdd: () => void = () => {};
+  const vi = new VrrpInstance({
+    config: instanceConfig(),
+    clock,
+    transport: loopTransport().transport,
+    vips: {
+      add: () => {
+        log.push('add started');
+        return new Promise<void>((resolve) => {
+          finishAdd = () => {
+            log.push('add done');
+            resolve();
+          };
+        });
+      },
+      remove: () => Promise.resolve(),
+    },
+    garp: { announce: () => log.push('garp') },
+  });
+  vi.start('10.0.0.1');
+  clock.runFor(3_700);
+  assert.equal(vi.state.state, 'MASTER', 'the advert path did not wait for the address change');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['add started']);
+  finishAdd();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, ['add started', 'add done', 'garp']);
 });

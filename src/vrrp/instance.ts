@@ -84,6 +84,8 @@ export class VrrpInstance {
   readonly #queue: VrrpInput[] = [];
   #state: InstanceState;
   #feeding = false;
+  /** The last address change still in flight, so that a gratuitous ARP waits for it. */
+  #vipsDone: Promise<void> | null = null;
   #unsubscribe: (() => void) | null = null;
 
   constructor(opts: VrrpInstanceOptions) {
@@ -202,16 +204,21 @@ export class VrrpInstance {
         this.#timers.delete(e.timer);
         break;
       case 'addVips':
-        this.#effect('addVips', () => this.#opts.vips.add(e.vips));
+        this.#vipsDone = this.#effect('addVips', () => this.#opts.vips.add(e.vips));
         this.events.emit('vips', { ...this.#base(), op: 'add', addrs: e.vips.map((v) => v.addr) });
         break;
       case 'delVips':
-        this.#effect('delVips', () => this.#opts.vips.remove(e.vips));
+        this.#vipsDone = this.#effect('delVips', () => this.#opts.vips.remove(e.vips));
         this.events.emit('vips', { ...this.#base(), op: 'remove', addrs: e.vips.map((v) => v.addr) });
         break;
-      case 'garp':
-        this.#effect('garp', () => this.#opts.garp.announce(e.vips, e.repeat));
+      case 'garp': {
+        // Announce only once the addresses are on the interface: a client that switches its ARP entry before the
+        // address exists sends its SYN into a drop and waits a full retransmission timeout.
+        const announce = () => this.#opts.garp.announce(e.vips, e.repeat);
+        const pending = this.#vipsDone;
+        this.#effect('garp', pending ? () => pending.then(announce) : announce);
         break;
+      }
       case 'transition':
         this.events.emit('transition', {
           ...this.#base(),
@@ -231,15 +238,18 @@ export class VrrpInstance {
   }
 
   /** Runs an effect without waiting for it: a slow or failing OS call must not hold up the state machine. */
-  #effect(effect: 'addVips' | 'delVips' | 'garp', run: () => unknown): void {
+  #effect(effect: 'addVips' | 'delVips' | 'garp', run: () => unknown): Promise<void> | null {
     const failed = (err: unknown): void =>
       this.events.emit('effectFailed', { ...this.#base(), effect, error: errorText(err) });
     try {
       const r = run();
-      if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).catch(failed);
+      // A synchronous effect (the simulator's) is done now: nothing to wait for, so the order stays synchronous.
+      if (r && typeof (r as Promise<unknown>).then === 'function')
+        return (r as Promise<unknown>).then(() => undefined, failed);
     } catch (err) {
       failed(err);
     }
+    return null;
   }
 
   #detach(): void {

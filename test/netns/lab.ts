@@ -39,6 +39,15 @@ const live = new Set<Lab>();
 process.on('exit', () => {
   for (const lab of live) lab.teardownSync();
 });
+// An interrupted run (Ctrl-C, a timeout's SIGTERM) must not leave namespaces behind either. Only installed when no one
+// else handles the signal, so a daemon that imports this for its own reasons keeps its handlers.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  if (process.listenerCount(sig) === 0)
+    process.once(sig, () => {
+      for (const lab of live) lab.teardownSync();
+      process.exit(130);
+    });
+}
 
 /** A built lab. */
 export class Lab {
