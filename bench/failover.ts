@@ -6,8 +6,8 @@
 //
 //   node --import tsx bench/failover.ts                 # everything, 3 runs per case
 //   BENCH_REPS=5 BENCH_SOAK_MS=600000 node --import tsx bench/failover.ts
-//   BENCH_ONLY=failover|jitter|soak node --import tsx bench/failover.ts
-import { type ChildProcess, spawn } from 'node:child_process';
+//   BENCH_ONLY=failover|jitter|soak node --import tsx bench/failover.ts   (BENCH_CASE=sigkill: one failure case)
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,6 +19,7 @@ import {
   startKeepalived,
   startResponder,
   startTandem,
+  TANDEM,
   untilState,
   VipWatch,
   workDir,
@@ -27,10 +28,12 @@ import {
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SOAK_MS = Number(process.env.BENCH_SOAK_MS ?? 60_000);
 const ONLY = process.env.BENCH_ONLY;
+/** Run one failure case only (link-down, sigterm, sigkill, standby). */
+const ONLY_CASE = process.env.BENCH_CASE;
 const VIP = '198.18.0.100';
 
 type Impl = 'tandem' | 'keepalived';
-type Failure = 'link-down' | 'sigterm' | 'sigkill';
+type Failure = 'link-down' | 'sigterm' | 'sigkill' | 'standby';
 interface Setting {
   version: 2 | 3;
   advertMs: number;
@@ -63,7 +66,9 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
     const line = await t.out.waitFor(/Supervisor: started daemon pid \d+/);
     const vrrpPid = Number(/pid (\d+)/.exec(line)![1]);
     const isMaster = async () => (await t.status()).instances[0]?.state === 'MASTER';
-    return { stop: () => t.child.kill('SIGTERM'), kill: () => process.kill(vrrpPid, 'SIGKILL'), isMaster };
+    const standby = () =>
+      spawnSync(process.execPath, [TANDEM, 'standby', '--all', '--control', t.control], { encoding: 'utf8' });
+    return { stop: () => t.child.kill('SIGTERM'), kill: () => process.kill(vrrpPid, 'SIGKILL'), isMaster, standby };
   }
   const k = await startKeepalived(lab, host, conf, dir);
   // keepalived -P: a parent and a VRRP child; the child runs the protocol and holds the VIP (its pid file: -r).
@@ -77,7 +82,12 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
     const other = k.out.lines.findLastIndex((l) => /Entering (BACKUP|FAULT) STATE/.test(l));
     return master > other;
   };
-  return { stop: () => k.child.kill('SIGTERM'), kill: () => process.kill(vrrpPid, 'SIGKILL'), isMaster };
+  return {
+    stop: () => k.child.kill('SIGTERM'),
+    kill: () => process.kill(vrrpPid, 'SIGKILL'),
+    isMaster,
+    standby: undefined,
+  };
 }
 
 async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs: number; overlapMs: number }> {
@@ -100,6 +110,7 @@ async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs
     await nextAdvert(lab, 'client', '198.18.0.11');
     if (failure === 'link-down') await lab.setLink('d1', false);
     else if (failure === 'sigterm') d1.stop();
+    else if (failure === 'standby') d1.standby?.();
     else d1.kill();
     const r = await client;
     await new Promise((res) => setTimeout(res, 200));
@@ -148,14 +159,16 @@ async function failoverBench(): Promise<void> {
     { version: 3, advertMs: 20, impls: ['tandem'] },
   ];
   for (const s of settings)
-    for (const failure of ['link-down', 'sigterm', 'sigkill'] as Failure[]) {
+    for (const failure of ['link-down', 'sigterm', 'sigkill', 'standby'] as Failure[]) {
+      if (ONLY_CASE && failure !== ONLY_CASE) continue;
+      const impls = failure === 'standby' ? s.impls.filter((i) => i === 'tandem') : s.impls;
       const res: Partial<Record<Impl, { gap: ReturnType<typeof stats>; overlap: ReturnType<typeof stats> }>> = {};
-      for (const impl of s.impls) {
+      for (const impl of impls) {
         const runs: { gapMs: number; overlapMs: number }[] = [];
         for (let i = 0; i < REPS; i++) runs.push(await oneRun(impl, s, failure));
         res[impl] = { gap: stats(runs.map((r) => r.gapMs)), overlap: stats(runs.map((r) => r.overlapMs)) };
       }
-      for (const impl of s.impls) {
+      for (const impl of impls) {
         const r = res[impl]!;
         const k = res.keepalived;
         console.log(
