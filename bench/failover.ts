@@ -90,7 +90,11 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
   };
 }
 
-async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs: number; overlapMs: number }> {
+async function oneRun(
+  impl: Impl,
+  s: Setting,
+  failure: Failure,
+): Promise<{ gapMs: number; overlapMs: number; holderGapMs: number; tookOver: boolean }> {
   const dir = workDir('tandem-bench-');
   const lab = await createLab(['d1', 'd2', 'client'], { d1: '198.18.0.11', d2: '198.18.0.12', client: '198.18.0.50' });
   try {
@@ -116,9 +120,9 @@ async function oneRun(impl: Impl, s: Setting, failure: Failure): Promise<{ gapMs
     await new Promise((res) => setTimeout(res, 200));
     watch.stop();
     const w = watch.report(['d1']);
-    if (!(await d2.isMaster())) throw new Error(`${impl} ${failure}: d2 did not take over`);
-    // After a link down d1 keeps the VIP on its isolated interface unless it goes FAULT and removes it; it is counted.
-    return { gapMs: r.maxGapMs, overlapMs: w.overlapMs };
+    // keepalived's parent respawns a SIGKILLed VRRP child, which may take the VIP back before we look: not an error.
+    const tookOver = (await d2.isMaster()) || r.who.d2 !== undefined;
+    return { gapMs: r.maxGapMs, overlapMs: w.overlapMs, holderGapMs: w.gapMs, tookOver };
   } finally {
     await lab.teardown();
     rmSync(dir, { recursive: true, force: true });
@@ -140,7 +144,8 @@ function nextAdvert(lab: Lab, host: string, src: string): Promise<void> {
   });
 }
 
-const stats = (xs: number[]) => {
+type Stats = { min: number; median: number; max: number };
+const stats = (xs: number[]): Stats => {
   const s = [...xs].sort((a, b) => a - b);
   return { min: s[0] ?? 0, median: s[Math.floor((s.length - 1) / 2)] ?? 0, max: s[s.length - 1] ?? 0 };
 };
@@ -162,17 +167,22 @@ async function failoverBench(): Promise<void> {
     for (const failure of ['link-down', 'sigterm', 'sigkill', 'standby'] as Failure[]) {
       if (ONLY_CASE && failure !== ONLY_CASE) continue;
       const impls = failure === 'standby' ? s.impls.filter((i) => i === 'tandem') : s.impls;
-      const res: Partial<Record<Impl, { gap: ReturnType<typeof stats>; overlap: ReturnType<typeof stats> }>> = {};
+      const res: Partial<Record<Impl, { gap: Stats; overlap: Stats; holderGap: Stats; tookOver: number }>> = {};
       for (const impl of impls) {
-        const runs: { gapMs: number; overlapMs: number }[] = [];
+        const runs: Awaited<ReturnType<typeof oneRun>>[] = [];
         for (let i = 0; i < REPS; i++) runs.push(await oneRun(impl, s, failure));
-        res[impl] = { gap: stats(runs.map((r) => r.gapMs)), overlap: stats(runs.map((r) => r.overlapMs)) };
+        res[impl] = {
+          gap: stats(runs.map((r) => r.gapMs)),
+          overlap: stats(runs.map((r) => r.overlapMs)),
+          holderGap: stats(runs.map((r) => r.holderGapMs)),
+          tookOver: runs.filter((r) => r.tookOver).length,
+        };
       }
       for (const impl of impls) {
         const r = res[impl]!;
         const k = res.keepalived;
         console.log(
-          `v${s.version} ${s.advertMs}ms ${failure} | ${impl} | ${fmt(r.gap)} | ${fmt(r.overlap)} | ${
+          `v${s.version} ${s.advertMs}ms ${failure} | ${impl} | ${fmt(r.gap)} | ${fmt(r.overlap)} | ${fmt(r.holderGap)} | ${r.tookOver}/${REPS} | ${
             impl === 'tandem' && k ? ratio(r.gap.median, k.gap.median) : '-'
           }`,
         );

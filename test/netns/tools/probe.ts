@@ -1,19 +1,22 @@
-// A client for labs: requests http://ADDR:PORT/ over a fresh TCP connection every INTERVAL ms for DURATION ms and
-// prints one JSON line per result ({ t, ok, who | error }) plus a final summary line. Bounded in count and time.
+// A client for labs: starts a request to http://ADDR:PORT/ over a fresh TCP connection every INTERVAL ms for
+// DURATION ms, without waiting for earlier ones (each has its own 200 ms timeout), so a request that hangs on a dead
+// host does not delay the next. Prints a summary line: the longest gap between the start times of two answered
+// requests, counts, and who answered. Bounded in count, concurrency and time.
 // Usage: probe.ts ADDR PORT INTERVAL_MS DURATION_MS
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const [addr = '198.18.0.100', portText = '80', intervalText = '10', durationText = '10000'] = process.argv.slice(2);
 const port = Number(portText);
-const intervalMs = Number(intervalText);
+const intervalMs = Math.max(1, Number(intervalText));
 const durationMs = Math.min(Number(durationText), 600_000);
 const maxProbes = Math.ceil(durationMs / intervalMs) + 1;
+const TIMEOUT_MS = 200;
 const t0 = performance.now();
 
 function once(): Promise<{ ok: boolean; who?: string; error?: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: addr, port, path: '/', agent: false, timeout: 100 }, (res) => {
+    const req = request({ host: addr, port, path: '/', agent: false, timeout: TIMEOUT_MS }, (res) => {
       let body = '';
       res.on('data', (c) => {
         body += c;
@@ -26,24 +29,28 @@ function once(): Promise<{ ok: boolean; who?: string; error?: string }> {
   });
 }
 
-let sent = 0;
-let ok = 0;
-let lastOk: number | null = null;
-let maxGap = 0;
-const who: Record<string, number> = {};
-while (performance.now() - t0 < durationMs && sent < maxProbes) {
-  const start = performance.now();
-  const r = await once();
-  sent++;
-  const t = Math.round(start - t0);
-  process.stdout.write(`${JSON.stringify({ t, ...r })}\n`);
-  if (r.ok) {
-    ok++;
-    if (r.who) who[r.who] = (who[r.who] ?? 0) + 1;
-    if (lastOk !== null) maxGap = Math.max(maxGap, t - lastOk);
-    lastOk = t;
-  }
-  const wait = intervalMs - (performance.now() - start);
-  if (wait > 0) await new Promise((r2) => setTimeout(r2, wait));
+const results: { t: number; ok: boolean; who?: string }[] = [];
+const inflight: Promise<void>[] = [];
+for (let i = 0; i < maxProbes; i++) {
+  const due = i * intervalMs;
+  if (due > durationMs) break;
+  const wait = due - (performance.now() - t0);
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  const t = Math.round(performance.now() - t0);
+  inflight.push(once().then((r) => void results.push({ t, ...r })));
 }
-process.stdout.write(`${JSON.stringify({ summary: true, sent, ok, failed: sent - ok, maxGapMs: maxGap, who })}\n`);
+await Promise.all(inflight);
+results.sort((a, b) => a.t - b.t);
+let maxGap = 0;
+let lastOk: number | null = null;
+const who: Record<string, number> = {};
+for (const r of results) {
+  if (!r.ok) continue;
+  if (r.who) who[r.who] = (who[r.who] ?? 0) + 1;
+  if (lastOk !== null) maxGap = Math.max(maxGap, r.t - lastOk);
+  lastOk = r.t;
+}
+const ok = results.filter((r) => r.ok).length;
+process.stdout.write(
+  `${JSON.stringify({ summary: true, sent: results.length, ok, failed: results.length - ok, maxGapMs: maxGap, who })}\n`,
+);
