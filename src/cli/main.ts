@@ -106,6 +106,23 @@ Scenario file:
       },
     );
 
+  program
+    .command('release')
+    .description(
+      "after a crash of the whole unit: send priority 0 for and remove this node's VIPs that are still here (ExecStopPost)",
+    )
+    .requiredOption('-c, --config <file>', 'tandem YAML or keepalived.conf')
+    .option('-n, --node <name>', 'which node of cluster.nodes this is')
+    .addOption(new Option('--log-format <format>', 'log line format').choices(['plain', 'json']).default('plain'))
+    .action(async (opts: { config: string; node?: string; logFormat: 'plain' | 'json' }) => {
+      const { releaseCommand } = await import('../daemon/run.ts');
+      process.exitCode = await releaseCommand({
+        config: opts.config,
+        ...(opts.node ? { node: opts.node } : {}),
+        logFormat: opts.logFormat,
+      });
+    });
+
   const control = (cmd: Command) =>
     cmd.option('--control <path>', 'control socket of the daemon', process.env.TANDEM_CONTROL);
 

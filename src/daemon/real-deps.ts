@@ -4,7 +4,7 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { execFileSync } from 'node:child_process';
-import { AddressVipEffects, IpAddressAdapter } from '../os/addresses.ts';
+import { AddressVipEffects, NetlinkAddressAdapter } from '../os/addresses.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
@@ -14,6 +14,7 @@ import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
+import type { InstanceConfig } from '../vrrp/types.ts';
 import type { DaemonDeps, NotifyPort, TrackerSources } from './daemon.ts';
 import type { Logger } from './log.ts';
 import type { NotifySpec } from './node-plan.ts';
@@ -56,7 +57,7 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
       op: e.op,
     }),
   );
-  const addresses = new IpAddressAdapter();
+  const addresses = new NetlinkAddressAdapter();
   const trackers: TrackerSources = {
     interfaces(names, onChange) {
       const ctl = childAbort(abort.signal);
@@ -190,7 +191,7 @@ export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger
   } finally {
     for (const s of sockets.values()) s.close();
   }
-  const addresses = new IpAddressAdapter();
+  const addresses = new NetlinkAddressAdapter();
   for (const h of held) {
     for (const v of h.cfg.vips) {
       try {
@@ -201,4 +202,15 @@ export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger
       }
     }
   }
+}
+
+/** The VIPs of an instance that are on this host now. */
+export async function heldAddresses(cfg: InstanceConfig): Promise<string[]> {
+  const adapter = new NetlinkAddressAdapter();
+  const out: string[] = [];
+  for (const dev of new Set(cfg.vips.map((v) => v.dev ?? cfg.interface))) {
+    const on = new Set((await adapter.list(dev)).map((a) => a.addr));
+    for (const v of cfg.vips) if ((v.dev ?? cfg.interface) === dev && on.has(v.addr)) out.push(v.addr);
+  }
+  return out;
 }

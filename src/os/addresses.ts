@@ -4,6 +4,7 @@
  * passes no `netns`; tests pass the lab namespace (`ip -n NS …`) and never touch the host's own.
  */
 import { isIPv6 } from 'node:net';
+import { type NativeAddon, nativeAddon } from './native.ts';
 import { errorText, runCommand } from './process.ts';
 
 /** An address on a device (a VipConfig with its device resolved). */
@@ -232,5 +233,49 @@ export class AddressVipEffects {
     });
     if (failed.length > 0) throw new Error(`${op} failed for ${failed.join('; ')}`);
     return { changed };
+  }
+}
+
+/**
+ * Addresses over rtnetlink through the native addon: the same converging contract as {@link IpAddressAdapter}, but a
+ * change costs well under a millisecond instead of an `ip` process (about 10 ms), which matters on the takeover path
+ * (the new master's address must be there before its gratuitous ARP). Works in the daemon's own namespace only;
+ * listing still uses `ip`.
+ */
+export class NetlinkAddressAdapter implements AddressAdapter {
+  readonly #list: IpAddressAdapter;
+  readonly #native: Pick<NativeAddon, 'address'>;
+
+  /** `native` is the addon (injected in tests). */
+  constructor(native: Pick<NativeAddon, 'address'> = nativeAddon()) {
+    this.#native = native;
+    this.#list = new IpAddressAdapter();
+  }
+
+  /** Adds `a` unless present; true when it was added. */
+  async ensurePresent(a: IfAddr): Promise<boolean> {
+    return this.#native.address(
+      'add',
+      a.dev,
+      isIPv6(a.addr) ? 6 : 4,
+      a.addr,
+      a.prefix,
+      isIPv6(a.addr) ? undefined : a.label,
+    );
+  }
+
+  /** Removes `a` if present; true when it was removed. A missing device holds nothing: false. */
+  async ensureAbsent(a: IfAddr): Promise<boolean> {
+    try {
+      return this.#native.address('del', a.dev, isIPv6(a.addr) ? 6 : 4, a.addr, a.prefix);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ENODEV') return false;
+      throw e;
+    }
+  }
+
+  /** The addresses on `dev`. */
+  list(dev: string): Promise<IfAddr[]> {
+    return this.#list.list(dev);
   }
 }

@@ -31,6 +31,8 @@ export interface NativeAddon {
     ipv6: readonly string[],
     repeat: number,
   ): { arp: number; na: number };
+  /** Adds or removes one address over rtnetlink; true when something changed. */
+  address(op: 'add' | 'del', ifname: string, family: 4 | 6, addr: string, prefix: number, label?: string): boolean;
 }
 
 /** Where node-gyp puts the addon, relative to this file. */

@@ -82,3 +82,34 @@ test('without CAP_NET_RAW and CAP_NET_ADMIN tandem says so and exits', {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tandem release after the whole unit was SIGKILLed: priority 0 and the VIP removed, the backup takes over fast', { skip }, async () => {
+  const dir = workDir();
+  const lab = await createLab(['d1', 'd2']);
+  try {
+    const config = CONFIG.replace('priority: { d1: 90, d2: 150 }', 'priority: { d1: 150, d2: 100 }').replace('100ms', '1s');
+    const d1 = await startTandem(lab, 'd1', config, { dir });
+    const d2 = await startTandem(lab, 'd2', config, { dir });
+    await untilState(d1, 'MASTER');
+    await untilState(d2, 'BACKUP');
+    // Supervisor and daemon both die: the VIP stays on d1, as keepalived's would.
+    const line = await d1.out.waitFor(/Supervisor: started daemon pid \d+/);
+    process.kill(Number(/pid (\d+)/.exec(line)![1]), 'SIGKILL');
+    process.kill(d1.child.pid!, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok((await addrsOf(lab, 'd1')).includes(VIP), 'the VIP was left behind');
+    const t0 = Date.now();
+    const r = await lab.exec('d1', process.execPath, [TANDEM, 'release', '-c', join(dir, 'd1.yaml'), '--node', 'd1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\(VI_1\) released for the dead daemon: sent priority 0/);
+    assert.equal((await addrsOf(lab, 'd1')).includes(VIP), false);
+    await untilState(d2, 'MASTER', 5_000);
+    // Skew_Time for priority 100 at 1 s adverts is 609 ms; without the release d2 would wait 3.6 s.
+    assert.ok(Date.now() - t0 < 2_500, `took ${Date.now() - t0} ms`);
+    const again = await lab.exec('d1', process.execPath, [TANDEM, 'release', '-c', join(dir, 'd1.yaml'), '--node', 'd1']);
+    assert.match(again.stderr, /nothing to do/);
+  } finally {
+    await lab.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -172,3 +172,28 @@ test('link monitor: an admin-down interface with carrier on the other end is dow
     await lab.teardown();
   }
 });
+
+test('the netlink address adapter adds and removes VIPs with label and prefix, converging, IPv4 and IPv6', { skip }, async () => {
+  const lab = await createLab(['a']);
+  try {
+    // The addon acts in the calling process's namespace, so the check runs as a small script inside the lab host.
+    const script = `
+      import { NetlinkAddressAdapter } from '${new URL('../../src/os/addresses.ts', import.meta.url).pathname}';
+      const a = new NetlinkAddressAdapter();
+      const v4 = { addr: '198.18.0.100', prefix: 24, dev: 'eth0', label: 'eth0:vi1' };
+      const v6 = { addr: '2001:db8::100', prefix: 64, dev: 'eth0' };
+      const out = [await a.ensurePresent(v4), await a.ensurePresent(v4), await a.ensurePresent(v6), await a.ensurePresent(v6)];
+      const listed = (await a.list('eth0')).map((x) => x.addr + '/' + x.prefix + (x.label ? ' ' + x.label : ''));
+      out.push(await a.ensureAbsent(v4), await a.ensureAbsent(v4), await a.ensureAbsent(v6), await a.ensureAbsent({ ...v6, dev: 'nope0' }));
+      console.log(JSON.stringify({ out, listed }));
+    `;
+    const r = await lab.exec('a', process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script]);
+    assert.equal(r.code, 0, r.stderr);
+    const { out, listed } = JSON.parse(r.stdout) as { out: boolean[]; listed: string[] };
+    assert.deepEqual(out, [true, false, true, false, true, false, true, false]);
+    assert.ok(listed.includes('198.18.0.100/24 eth0:vi1'), listed.join(', '));
+    assert.ok(listed.includes('2001:db8::100/64'), listed.join(', '));
+  } finally {
+    await lab.teardown();
+  }
+});
