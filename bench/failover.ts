@@ -156,7 +156,7 @@ const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '1.00' : 'inf') : 
 async function failoverBench(): Promise<void> {
   console.log(`\n## failover (client probes every 10 ms, fresh TCP connection; ${REPS} runs per case)`);
   console.log(
-    'case | impl | gap ms min/median/max | two hosts held VIP ms min/median/max | gap ratio tandem/keepalived (median)',
+    'case | impl | client gap ms min/median/max | two hosts held VIP ms | no host held VIP ms | backup took over | client gap tandem/keepalived (median)',
   );
   const settings: (Setting & { impls: Impl[] })[] = [
     { version: 2, advertMs: 1000, impls: ['tandem', 'keepalived'] },
