@@ -54,7 +54,7 @@ ${extra}vrrp_instance VI_1 {
 ${s.version === 2 ? '    authentication {\n        auth_type PASS\n        auth_pass secret12\n    }\n' : ''}    virtual_ipaddress {
         ${VIP}/24
     }
-${extra ? '    track_script {\n        chk_0\n    }\n' : ''}}
+${extra ? `    track_script {\n${[...extra.matchAll(/vrrp_script (\S+)/g)].map((m) => `        ${m[1]}\n`).join('')}    }\n` : ''}}
 `;
 }
 
@@ -221,20 +221,20 @@ async function jitterRun(
   const burners = burnCpus(2, ms + 20_000);
   try {
     const checks = Array.from({ length: scripts }, (_, i) =>
-      impl === 'tandem' ? '' : `vrrp_script chk_${i} {\n    script "/bin/true"\n    interval 1\n}\n`,
+      impl === 'tandem' ? '' : `vrrp_script chk_${i} {\n    script "/bin/true"\n    interval 1\n    weight 2\n}\n`,
     ).join('');
     let conf = keepalivedConf({ version: 3, advertMs }, 150, 'd1', impl === 'keepalived' ? checks : '');
     if (impl === 'tandem') {
       // The same 200 scripts in tandem's YAML, each tracked by the instance.
       const lines = Array.from(
         { length: scripts },
-        (_, i) => `    chk_${i}: { command: /bin/true, interval: 1s }`,
+        (_, i) => `    chk_${i}: { command: /bin/true, interval: 1s, weight: 2 }`,
       ).join('\n');
       const refs = Array.from({ length: scripts }, (_, i) => `{ name: chk_${i} }`).join(', ');
       conf = `cluster: { nodes: [{ name: d1 }] }\nvrrp:\n  scripts:\n${lines}\n  instances:\n    - { name: VI_1, interface: eth0, vrid: 51, version: 3, priority: 150, advert_interval: ${advertMs}ms, vips: [${VIP}/24], track: { scripts: [${refs}] } }\n`;
       await startTandem(lab, 'd1', conf, { dir });
     } else {
-      // keepalived tracks scripts only through track_script; one reference keeps the others running too.
+      // keepalived runs only the scripts an instance tracks: track all 200, as tandem does.
       await startKeepalived(lab, 'd1', conf, dir);
     }
     await new Promise((r) => setTimeout(r, 4 * advertMs + 2_000));

@@ -4,12 +4,13 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { execFileSync } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { AddressVipEffects, NetlinkAddressAdapter } from '../os/addresses.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
+import { ScriptWorker } from '../os/script-worker.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
-import { TrackScript } from '../os/track-script.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
@@ -49,6 +50,9 @@ export function primaryAddress(
 /** Builds the daemon's real dependencies; `close` stops watchers and closes sockets. */
 export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): DaemonDeps & { close(): void } {
   const abort = new AbortController();
+  // Every watcher listens on this one signal; hundreds of tracked objects are normal, not a leak.
+  setMaxListeners(0, abort.signal);
+  const scripts = new ScriptWorker((e) => log.log('error', `track script worker failed (restarting): ${e.message}`));
   const transports = new VrrpTransports();
   transports.onError((e) =>
     log.log('warn', `VRRP ${e.op} error on ${e.ifname}${e.instance ? ` (${e.instance})` : ''}: ${e.error.message}`, {
@@ -79,24 +83,23 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
       return () => ctl.abort();
     },
     script(name, spec, onChange) {
-      const ctl = childAbort(abort.signal);
-      const ts = new TrackScript({
-        command: spec.command,
-        intervalMs: spec.interval,
-        ...(spec.timeout !== undefined ? { timeoutMs: spec.timeout } : {}),
-        rise: spec.rise,
-        fall: spec.fall,
-        initFail: spec.init_fail,
-        signal: ctl.signal,
-        onChange: (up, result) => {
-          if (!up)
-            log.log('debug', `VRRP_Script(${name}) ${result.outcome} (code ${result.code}) ${result.stderr.trim()}`);
-          onChange(up);
-        },
-      });
+      // Scripts run in a worker thread: their process starts must not delay adverts on this thread (Rule 10).
       if (spec.init_fail) onChange(false);
-      ts.start();
-      return () => ctl.abort();
+      return scripts.start(
+        name,
+        {
+          command: spec.command,
+          intervalMs: spec.interval,
+          ...(spec.timeout !== undefined ? { timeoutMs: spec.timeout } : {}),
+          rise: spec.rise,
+          fall: spec.fall,
+          initFail: spec.init_fail,
+        },
+        (v) => {
+          if (!v.up) log.log('debug', `VRRP_Script(${name}) ${v.outcome} (code ${v.code}) ${v.stderr.trim()}`);
+          onChange(v.up);
+        },
+      );
     },
     file(_name, spec, onChange) {
       const ctl = childAbort(abort.signal);
@@ -140,6 +143,7 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
     notify,
     close() {
       abort.abort();
+      void scripts.close();
       transports.close();
     },
   };

@@ -659,3 +659,13 @@ test('every row of the transition table happens, and no input from any reachable
     'rows never produced',
   );
 });
+
+test('regression (bench/failover jitter): a late Adver_Timer does not push every later advert back', () => {
+  const m = new Harness(instanceConfig({ priority: 255, advertIntervalMs: 100, version: 3 }));
+  m.start(0);
+  const first = m.state.timers.advert!;
+  m.fire('advert', first + 7); // the event loop fired it 7 ms late
+  assert.equal(m.state.timers.advert, first + 100, 'next advert on the grid');
+  m.fire('advert', first + 100 + 250); // more than an interval behind: start afresh from now
+  assert.equal(m.state.timers.advert, first + 350 + 100);
+});

@@ -462,7 +462,8 @@ function onShutdown(c: Ctx): void {
 function onTimer(c: Ctx, timer: TimerName): void {
   const { cfg, s, now } = c;
   // A timer the driver fires after we disarmed it (a race the driver cannot always avoid) is stale.
-  if (s.timers[timer] === null) return;
+  const deadline = s.timers[timer];
+  if (deadline === null) return;
   s.timers[timer] = null;
   if (timer === 'masterDown') {
     if (s.state === 'BACKUP') becomeMaster(c, 'master-down');
@@ -472,7 +473,10 @@ function onTimer(c: Ctx, timer: TimerName): void {
   if (timer === 'advert') {
     // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
     send(c, s.effectivePriority);
-    arm(c, 'advert', now + cfg.advertIntervalMs);
+    // On the grid of the previous deadline, not from when the timer happened to fire: a driver's lateness (an event
+    // loop is never exact) must not add up advert after advert. Fallen behind by a whole interval: start afresh.
+    const next = deadline + cfg.advertIntervalMs;
+    arm(c, 'advert', next > now ? next : now + cfg.advertIntervalMs);
     return;
   }
   // garp: the delayed second burst (garp_master_delay), then the periodic refresh (garp_master_refresh).

@@ -83,11 +83,16 @@ test('without CAP_NET_RAW and CAP_NET_ADMIN tandem says so and exits', {
   }
 });
 
-test('tandem release after the whole unit was SIGKILLed: priority 0 and the VIP removed, the backup takes over fast', { skip }, async () => {
+test('tandem release after the whole unit was SIGKILLed: priority 0 and the VIP removed, the backup takes over fast', {
+  skip,
+}, async () => {
   const dir = workDir();
   const lab = await createLab(['d1', 'd2']);
   try {
-    const config = CONFIG.replace('priority: { d1: 90, d2: 150 }', 'priority: { d1: 150, d2: 100 }').replace('100ms', '1s');
+    const config = CONFIG.replace('priority: { d1: 90, d2: 150 }', 'priority: { d1: 150, d2: 100 }').replace(
+      '100ms',
+      '1s',
+    );
     const d1 = await startTandem(lab, 'd1', config, { dir });
     const d2 = await startTandem(lab, 'd2', config, { dir });
     await untilState(d1, 'MASTER');
@@ -106,8 +111,65 @@ test('tandem release after the whole unit was SIGKILLed: priority 0 and the VIP 
     await untilState(d2, 'MASTER', 5_000);
     // Skew_Time for priority 100 at 1 s adverts is 609 ms; without the release d2 would wait 3.6 s.
     assert.ok(Date.now() - t0 < 2_500, `took ${Date.now() - t0} ms`);
-    const again = await lab.exec('d1', process.execPath, [TANDEM, 'release', '-c', join(dir, 'd1.yaml'), '--node', 'd1']);
+    const again = await lab.exec('d1', process.execPath, [
+      TANDEM,
+      'release',
+      '-c',
+      join(dir, 'd1.yaml'),
+      '--node',
+      'd1',
+    ]);
     assert.match(again.stderr, /nothing to do/);
+  } finally {
+    await lab.teardown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a tracked script (run off the main thread) lowers the master priority and the backup takes over', {
+  skip,
+}, async () => {
+  const dir = workDir();
+  const lab = await createLab(['d1', 'd2']);
+  try {
+    const flag = join(dir, 'healthy');
+    writeFileSync(flag, '0');
+    const config = `
+cluster:
+  nodes: [{ name: d1, address: 198.18.0.11 }, { name: d2, address: 198.18.0.12 }]
+vrrp:
+  scripts:
+    # Fails on d1 only (the file is shared by both namespaces): d1 is the host with 198.18.0.11.
+    chk_web:
+      command: "/bin/sh -c 'ip -o addr show dev eth0 | grep -q 198.18.0.11 || exit 0; exit $(cat ${flag})'"
+      interval: 100ms
+      weight: -60
+      fall: 2
+  instances:
+    - name: VI_1
+      interface: eth0
+      vrid: 51
+      version: 3
+      priority: { d1: 150, d2: 100 }
+      advert_interval: 100ms
+      vips: [${VIP}/24]
+      track: { scripts: [{ name: chk_web }] }
+`;
+    const d1 = await startTandem(lab, 'd1', config, { dir });
+    const d2 = await startTandem(lab, 'd2', config, { dir });
+    await untilState(d1, 'MASTER');
+    await untilState(d2, 'BACKUP');
+    writeFileSync(flag, '1');
+    await untilState(d2, 'MASTER', 5_000);
+    const s1 = (await d1.status()).instances[0]!;
+    assert.equal(s1.priority.effective, 90);
+    assert.deepEqual(
+      s1.priority.trackers.find((t) => t.id === 'script:chk_web'),
+      { id: 'script:chk_web', up: false, weight: -60, effect: 'subtracts' },
+    );
+    await d1.out.waitFor(/VRRP_Script\(chk_web\) failed/);
+    writeFileSync(flag, '0');
+    await untilState(d1, 'MASTER', 5_000);
   } finally {
     await lab.teardown();
     rmSync(dir, { recursive: true, force: true });

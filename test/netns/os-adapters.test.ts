@@ -173,7 +173,9 @@ test('link monitor: an admin-down interface with carrier on the other end is dow
   }
 });
 
-test('the netlink address adapter adds and removes VIPs with label and prefix, converging, IPv4 and IPv6', { skip }, async () => {
+test('the netlink address adapter adds and removes VIPs with label and prefix, converging, IPv4 and IPv6', {
+  skip,
+}, async () => {
   const lab = await createLab(['a']);
   try {
     // The addon acts in the calling process's namespace, so the check runs as a small script inside the lab host.

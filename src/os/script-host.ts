@@ -1,0 +1,50 @@
+/**
+ * The track-script host, run in a worker thread by {@link ScriptWorker}: starting processes costs the calling thread
+ * a fork and an exec per run, and 200 scripts a second on a busy machine would delay the VRRP timers of the main
+ * thread by tens of milliseconds (measured: bench/failover jitter). Here they cost the worker's thread instead, and
+ * only their verdicts cross over to the main thread.
+ */
+import { parentPort } from 'node:worker_threads';
+import { TrackScript } from './track-script.ts';
+
+/** A script to run, as the main thread sends it. */
+export interface HostedScript {
+  command: string;
+  intervalMs: number;
+  timeoutMs?: number;
+  rise: number;
+  fall: number;
+  initFail: boolean;
+}
+
+/** Messages to the host. */
+export type HostCommand = { op: 'start'; id: string; spec: HostedScript } | { op: 'stop'; id: string };
+
+/** Messages from the host. */
+export type HostEvent = { id: string; up: boolean; outcome: string; code: number | null; stderr: string };
+
+const running = new Map<string, AbortController>();
+
+parentPort?.on('message', (m: HostCommand) => {
+  if (m.op === 'stop') {
+    running.get(m.id)?.abort();
+    running.delete(m.id);
+    return;
+  }
+  running.get(m.id)?.abort();
+  const ctl = new AbortController();
+  running.set(m.id, ctl);
+  new TrackScript({
+    command: m.spec.command,
+    intervalMs: m.spec.intervalMs,
+    ...(m.spec.timeoutMs !== undefined ? { timeoutMs: m.spec.timeoutMs } : {}),
+    rise: m.spec.rise,
+    fall: m.spec.fall,
+    initFail: m.spec.initFail,
+    signal: ctl.signal,
+    onChange: (up, r) => {
+      const ev: HostEvent = { id: m.id, up, outcome: r.outcome, code: r.code, stderr: r.stderr.slice(0, 500) };
+      parentPort?.postMessage(ev);
+    },
+  }).start();
+});
