@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   // daemon
   TND_DAEMON_CAPS: 'the daemon lacks CAP_NET_RAW or CAP_NET_ADMIN',
   TND_DAEMON_NODE: 'the node name is not one of the config file nodes',
+  // health checks
+  TND_HEALTH_TARGET: 'a health check target or scheduler option is malformed (empty id, rise/fall < 1, listed twice)',
   // simulation and CLI
   TND_SIM_SCENARIO: 'a simulation scenario step is malformed',
   TND_CLI_USAGE: 'a command line is malformed',

@@ -1,0 +1,208 @@
+/**
+ * What a health check is and what it reports. Check specs are plain, frozen-config data; results are a closed set of
+ * HAProxy's check result codes that flow unchanged to logs, metrics and the API (Rule 5).
+ * @see HAProxy configuration.txt "show servers state" / `%[check_status]` for the code table
+ * @see keepalived.conf(5) "virtual_server" … "TCP_CHECK", "HTTP_GET|SSL_GET", "MISC_CHECK"
+ */
+
+/**
+ * HAProxy's meaning of every check result code tandem reports (the `check_status` table). Codes ending in OK pass.
+ * `L7OKC` (conditional pass, HAProxy's `disable-on-404`) is left out: no tandem check has a conditional pass.
+ * @see HAProxy configuration.txt, "check_status" in the log format section
+ */
+export const CHECK_RESULT_MEANING = {
+  SOCKERR: 'socket error on our side (source address, file descriptors)',
+  L4OK: 'check passed on layer 4, no upper layers testing enabled',
+  L4TOUT: 'layer 1-4 timeout',
+  L4CON: 'layer 1-4 connection problem, e.g. "Connection refused" (tcp rst) or "No route to host" (icmp)',
+  L6OK: 'check passed on layer 6',
+  L6TOUT: 'layer 6 (SSL) timeout',
+  L6RSP: 'layer 6 invalid response - protocol error',
+  L7OK: 'check passed on layer 7',
+  L7STS: 'layer 7 response error, for example HTTP 5xx',
+  L7TOUT: 'layer 7 (HTTP/SMTP) timeout',
+  L7RSP: 'layer 7 invalid response - protocol error',
+  PROCOK: 'external check passed',
+  PROCERR: 'external check error',
+  PROCTOUT: 'external check timeout',
+} as const;
+
+/** A check result code, with HAProxy's meaning (see `CHECK_RESULT_MEANING`). @see HAProxy configuration.txt check_status */
+export type CheckResultCode = keyof typeof CHECK_RESULT_MEANING;
+
+/** Every CheckResultCode, in a fixed order (for counters, metrics labels and tests). */
+export const CHECK_RESULT_CODES: readonly CheckResultCode[] = Object.keys(CHECK_RESULT_MEANING) as CheckResultCode[];
+
+const PASSING: ReadonlySet<CheckResultCode> = new Set(['L4OK', 'L6OK', 'L7OK', 'PROCOK']);
+
+/** Whether a code is a pass (L4OK, L6OK, L7OK, PROCOK). @see HAProxy configuration.txt check_status */
+export function passed(code: CheckResultCode): boolean {
+  return PASSING.has(code);
+}
+
+/** The outcome of one check run. Checkers never throw: every way a run can end is one of these. */
+export interface CheckResult {
+  /** What happened, as HAProxy would say it. */
+  code: CheckResultCode;
+  /** Plain language for the operator: "connection refused (ECONNREFUSED)", "HTTP 503, expected 200-299". */
+  detail: string;
+  /** From the start of the run to its result, in real milliseconds. */
+  durationMs: number;
+  /** misc_dynamic only: the weight the exit code asks for (exit code − 2). @see keepalived.conf(5) misc_dynamic */
+  weight?: number;
+}
+
+/** An inclusive range of HTTP status codes (`200-299`; a single code is `{ from: 503, to: 503 }`). */
+export interface StatusRange {
+  from: number;
+  to: number;
+}
+
+/** keepalived's default `status_code`: 200-299. @see keepalived.conf(5) url { status_code } */
+export const DEFAULT_STATUS_CODES: readonly StatusRange[] = Object.freeze([{ from: 200, to: 299 }]);
+
+/** keepalived's default `connect_timeout`: 5 s. @see keepalived.conf(5) connect_timeout */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+/** The most of a response body an HTTP check reads for `regex` or `digest`. @default 1 MiB */
+export const DEFAULT_MAX_BODY_BYTES = 1_048_576;
+
+/** TCP_CHECK: a TCP connection that opens passes (L4OK). @see keepalived.conf(5) TCP_CHECK */
+export interface TcpProbe {
+  kind: 'tcp';
+  /** Address to connect to [connect_ip]. @default the real server's address (set by the caller) */
+  addr: string;
+  /** Port to connect to [connect_port]. @default the real server's port (set by the caller) */
+  port: number;
+  /** Give up connecting after this long (L4TOUT) [connect_timeout]. @default 5000 */
+  connectTimeoutMs: number;
+  /** Source address of the check connection [bindto]. @default chosen by the kernel */
+  bindAddr?: string;
+}
+
+/** HTTP_GET / SSL_GET: one GET on a fresh connection; passes (L7OK) when status, regex and digest all agree. */
+export interface HttpProbe {
+  kind: 'http';
+  /** HTTPS (SSL_GET) rather than HTTP (HTTP_GET). */
+  tls: boolean;
+  /** Address to connect to [connect_ip]. */
+  addr: string;
+  /** Port to connect to [connect_port]. */
+  port: number;
+  /** Request path with query [url { path }]. @default '/' (set by the caller) */
+  path: string;
+  /** Host header [virtualhost]. @default the address (and port when not the scheme's default) */
+  host?: string;
+  /** TLS server name [sni_name / enable_sni]. @default `host` when it is a DNS name, else no SNI */
+  sni?: string;
+  /** Accepted status codes [status_code]; an empty list means the default. @default 200-299 */
+  statusCodes: readonly StatusRange[];
+  /** JavaScript regular expression the body must match [regex]. @default none */
+  bodyRegex?: string;
+  /** Fail when the body matches `bodyRegex` instead [regex_no_match]. @default false */
+  regexNoMatch?: boolean;
+  /** MD5 of the body, hex, as `genhash` prints it [digest]. @default none */
+  digest?: string;
+  /** The whole check, connect to last body byte, must end within this (L7TOUT) [connect_timeout]. @default 5000 */
+  timeoutMs: number;
+  /** Connecting alone must end within this (L4TOUT). @default timeoutMs */
+  connectTimeoutMs?: number;
+  /** Verify the server's certificate. keepalived's SSL_GET does not. @default false */
+  rejectUnauthorized?: boolean;
+  /** Source address of the check connection [bindto]. @default chosen by the kernel */
+  bindAddr?: string;
+  /** Most body bytes read for regex/digest; a longer body fails the check (L7RSP). @default 1048576 */
+  maxBodyBytes?: number;
+}
+
+/** MISC_CHECK: a command; exit 0 passes (PROCOK). @see keepalived.conf(5) MISC_CHECK */
+export interface ScriptProbe {
+  kind: 'script';
+  /** Command line (split without a shell) or argv [misc_path]. */
+  command: string | readonly string[];
+  /** Kill the command's process group after this long (PROCTOUT) [misc_timeout]. @default intervalMs */
+  timeoutMs: number;
+  /** Exit 1 fails, 2..255 pass with weight code − 2 [misc_dynamic]. @default false */
+  dynamic: boolean;
+  /** Run as this user id [user]; the daemon resolves names. @default the daemon's */
+  uid?: number;
+  /** Run with this group id [user … group]. @default the user's */
+  gid?: number;
+  /** Environment of the command. @default the daemon's */
+  env?: Readonly<Record<string, string>>;
+}
+
+/** What one check run does: the probe part of a CheckSpec. */
+export type Probe = TcpProbe | HttpProbe | ScriptProbe;
+
+/**
+ * When checks run and how results count. keepalived retry semantics: a failed check of a server that is up (or not
+ * yet known) is run again up to `retries` times, `delayBeforeRetryMs` apart, and only when every retry has failed too
+ * does the failure count; a pass at any point ends the retries. A server already down is not retried.
+ * @see keepalived check_tcp.c tcp_epilog, check_misc.c misc_check_child_thread, check_dns.c dns_final
+ *   (`if (checker->is_up || !checker->has_run) { if (checker->retry_it < checker->retry) … delay_before_retry`)
+ * @see keepalived.conf(5) "retry: Retry count to make additional checks if check of an alive server fails"
+ */
+export interface CheckTiming {
+  /** Time between check starts [delay_loop]; HAProxy `inter`. @default 60000 */
+  intervalMs: number;
+  /** Consecutive counted passes that bring a DOWN target UP; HAProxy `rise`. @default 1 (keepalived has no rise) */
+  rise: number;
+  /** Consecutive counted failures that bring an UP target DOWN; HAProxy `fall`. @default 1 (keepalived) */
+  fall: number;
+  /** Extra attempts before a failure counts [retry, nb_get_retry]. @default 1; MISC_CHECK 0 */
+  retries: number;
+  /** Wait between a failed attempt and its retry [delay_before_retry]. @default 3000 for HTTP, 1000 otherwise */
+  delayBeforeRetryMs: number;
+  /** The first check starts after a random delay in 0..warmupMs [warmup]; 0 starts at once. @default intervalMs */
+  warmupMs: number;
+  /** Start DOWN, needing `rise` passes, instead of unknown [alpha]. @default false */
+  alpha?: boolean;
+}
+
+/** A complete check: what to probe and when. */
+export type CheckSpec = Probe & CheckTiming;
+
+/**
+ * keepalived's defaults for the timing of a check of `kind` (delay_loop 60 s, retry 1 — MISC_CHECK 0 —,
+ * delay_before_retry 3 s for HTTP_GET/SSL_GET and 1 s otherwise, warmup up to delay_loop, rise = fall = 1).
+ * @see keepalived.conf(5) virtual_server: retry, delay_before_retry, warmup, delay_loop
+ * @example const spec: CheckSpec = { ...checkTimingDefaults('tcp', 6_000), kind: 'tcp', addr, port, connectTimeoutMs: 3_000 }
+ */
+export function checkTimingDefaults(kind: Probe['kind'], intervalMs = 60_000): CheckTiming {
+  return {
+    intervalMs,
+    rise: 1,
+    fall: 1,
+    retries: kind === 'script' ? 0 : 1,
+    delayBeforeRetryMs: kind === 'http' ? 3_000 : 1_000,
+    warmupMs: intervalMs,
+  };
+}
+
+/** The timeout the probe itself enforces (what a run must finish within, before the scheduler's guard). */
+export function probeTimeoutMs(p: Probe): number {
+  switch (p.kind) {
+    case 'tcp':
+      return p.connectTimeoutMs;
+    case 'http':
+      return p.timeoutMs;
+    case 'script':
+      return p.timeoutMs;
+  }
+}
+
+/** The code for "no result in time" for a probe kind (L4TOUT, L7TOUT, PROCTOUT). */
+export function timeoutCode(kind: Probe['kind']): CheckResultCode {
+  return kind === 'tcp' ? 'L4TOUT' : kind === 'http' ? 'L7TOUT' : 'PROCTOUT';
+}
+
+/** `200-299 503` for a detail line. */
+export function formatStatusRanges(ranges: readonly StatusRange[]): string {
+  return ranges.map((r) => (r.from === r.to ? String(r.from) : `${r.from}-${r.to}`)).join(' ');
+}
+
+/** `198.18.1.12:80`, or `[2001:db8::12]:80` for IPv6, the way log lines name an endpoint. */
+export function hostPort(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
