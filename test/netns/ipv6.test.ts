@@ -44,7 +44,14 @@ test('VRRPv3 over IPv6: the master holds the IPv6 VIPs, the backup hears it from
     const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
     await untilState(d1, 'MASTER');
     await untilState(d2, 'BACKUP');
-    const s2 = (await d2.status()).instances[0]!;
+    // BACKUP comes at startup; hearing d1 comes with its next advert.
+    const s2 = (
+      await eventually(
+        'd2 hears d1',
+        () => d2.status(),
+        (s) => s.instances[0]?.master !== null,
+      )
+    ).instances[0]!;
     assert.equal(s2.family, 6);
     assert.ok(s2.master && !s2.master.self && s2.master.addr.startsWith('fe80:'), JSON.stringify(s2.master));
     assert.ok(s2.source.startsWith('fe80:'));
