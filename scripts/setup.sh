@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite uses. Installed only when missing, so a second run costs nothing.
-# keepalived, iputils-arping and tcpdump: the VRRP interop tests in test/netns (keepalived 2.2.7 is the peer);
-# make and g++ (with python3): node-gyp builds the native addon during npm install.
-APT_PACKAGES=(iproute2 keepalived iputils-arping tcpdump python3 make g++)
+# iproute2, iputils-ping, procps, util-linux: the namespace labs of test/netns (ip, ping, pgrep, setpriv);
+# keepalived: the interop peer (Debian's 2.2.7); python3: an independent raw-packet sender in the tests, and with
+# make and g++ what node-gyp builds the native addon with during npm install; tcpdump: bench/failover.
+APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
