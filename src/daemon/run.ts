@@ -8,7 +8,7 @@
  * Master_Down_Interval) and removes the VIPs. Then it starts a new child.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { hostname } from 'node:os';
+import { hostname, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { loadConfig } from '../config/load.ts';
@@ -92,7 +92,18 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   return supervise(opts, log);
 }
 
+/** Nice value of the thread that sends adverts (keepalived's `vrrp_priority`). @default -10 */
+export const VRRP_NICE = -10;
+
 async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise<number> {
+  // Linux nice values are per thread: this raises the main thread, which runs the VRRP timers and sends adverts,
+  // above the machine's ordinary work (the script worker puts itself back to 0). Needs CAP_SYS_NICE; without it
+  // tandem runs at the normal priority and says so.
+  try {
+    setPriority(VRRP_NICE);
+  } catch (e) {
+    log.log('warn', `could not raise the VRRP thread's priority to nice ${VRRP_NICE}: ${(e as Error).message}`);
+  }
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
   const daemon = new Daemon(plan, deps, opts.config);

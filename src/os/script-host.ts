@@ -4,6 +4,7 @@
  * thread by tens of milliseconds (measured: bench/failover jitter). Here they cost the worker's thread instead, and
  * only their verdicts cross over to the main thread.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { TrackScript } from './track-script.ts';
 
@@ -24,6 +25,14 @@ export type HostCommand = { op: 'start'; id: string; spec: HostedScript } | { op
 export type HostEvent = { id: string; up: boolean; outcome: string; code: number | null; stderr: string };
 
 const running = new Map<string, AbortController>();
+
+// Threads inherit the nice value of the thread that creates them: the daemon's main thread runs raised (VRRP timers),
+// and scripts must not share that. Back to the ordinary priority for this thread and every script it starts.
+try {
+  setPriority(0);
+} catch {
+  // Lowering one's own priority is always allowed; nothing to do if the platform has no per-thread nice.
+}
 
 parentPort?.on('message', (m: HostCommand) => {
   if (m.op === 'stop') {
