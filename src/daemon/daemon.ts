@@ -296,19 +296,7 @@ export class Daemon {
             effective: s.effectivePriority,
             trackers: r.cfg.trackers.map((t) => {
               const up = s.trackers[t.id] ?? true;
-              const w = t.reverse ? -t.weight : t.weight;
-              const effect =
-                t.weight === 0
-                  ? up !== !!t.reverse
-                    ? 'none'
-                    : 'fault'
-                  : w > 0
-                    ? up
-                      ? 'adds'
-                      : 'none'
-                    : up
-                      ? 'none'
-                      : 'subtracts';
+              const effect = trackerEffect(t.weight, !!t.reverse, up);
               return { id: t.id, up, weight: t.weight, effect };
             }),
           },
@@ -495,6 +483,16 @@ const hasScripts = (spec: NotifySpec | undefined): spec is NotifySpec =>
   !!spec && Object.values(spec).some((v) => typeof v === 'string' && v.length > 0);
 
 const unspecified = (family: 4 | 6): string => (family === 4 ? '0.0.0.0' : '::');
+
+/** What a tracker does to the priority now, for `tandem status` (keepalived's weight and reverse semantics). */
+export function trackerEffect(weight: number, reverse: boolean, up: boolean): 'none' | 'adds' | 'subtracts' | 'fault' {
+  // reverse inverts the direction: a weight-0 tracker faults while up, a weighted one acts on the other state.
+  const active = up !== reverse;
+  if (weight === 0) return active ? 'none' : 'fault';
+  const w = reverse ? -weight : weight;
+  if (w > 0) return up ? 'adds' : 'none';
+  return up ? 'none' : 'subtracts';
+}
 
 /**
  * keepalived track_file with the machine's fixed weights: weight 0 faults on a non-zero value; a positive weight
