@@ -152,6 +152,37 @@ Scenario file:
     });
   }
 
+  const rs = program
+    .command('rs')
+    .description('change a real server of a virtual service at runtime (drain, enable, maint, weight, add, remove)');
+  const rsVerbs = [
+    ['drain', 'stop new connections, wait for the open ones to end (up to the drain_timeout), report'],
+    ['enable', 'clear drain and maintenance'],
+    ['maint', 'take out of the pool at once'],
+    ['weight', 'set the weight (0..65535), or "reset" to the configured one'],
+    ['add', 'add a real server (weight 1 unless given)'],
+    ['remove', 'remove a real server'],
+  ] as const;
+  for (const [verb, description] of rsVerbs) {
+    const cmd = control(rs.command(verb).description(description).argument('<service>', 'virtual service name'));
+    cmd.argument('<server>', 'ADDRESS:PORT ([ADDRESS]:PORT for IPv6)');
+    if (verb === 'weight') cmd.argument('<weight>', 'new weight, or reset');
+    if (verb === 'add') cmd.argument('[weight]', 'weight', '1');
+    if (verb === 'drain') cmd.option('--no-wait', 'return at once instead of waiting for connections to end');
+    cmd.action(async (service: string, server: string, ...rest: unknown[]) => {
+      const weight = verb === 'weight' || verb === 'add' ? (rest[0] as string) : undefined;
+      const opts = rest[verb === 'weight' || verb === 'add' ? 1 : 0] as { wait?: boolean; control?: string };
+      const { runRs } = await import('./lb.ts');
+      process.exitCode = await runRs(
+        verb,
+        service,
+        server,
+        { ...opts, ...(weight !== undefined ? { weight } : {}) },
+        io,
+      );
+    });
+  }
+
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
     async (opts: { control?: string }) => {
       process.exitCode = await runReload(opts, io);

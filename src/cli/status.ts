@@ -2,6 +2,7 @@
 import type { DaemonStatus, InstanceStatus } from '../daemon/daemon.ts';
 import { callDaemon, controlPath } from './control-client.ts';
 import type { CliIo } from './io.ts';
+import { formatLbTable } from './lb.ts';
 
 /** Prints the daemon's status; returns the exit code (0 ok, 3 no daemon). */
 export async function runStatus(
@@ -27,6 +28,7 @@ export function formatStatus(s: DaemonStatus, nowMs: number): string[] {
   const out = [`node ${s.node}  config ${s.config}  up since ${s.since}`, ''];
   if (s.instances.length === 0) out.push('no VRRP instances');
   for (const i of s.instances) out.push(...formatInstance(i, nowMs), '');
+  if (s.lb) out.push(...formatLbTable(s.lb), '');
   for (const f of s.interfaces ?? []) {
     const drops = Object.entries(f.drops)
       .filter(([, n]) => (n ?? 0) > 0)

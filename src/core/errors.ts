@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   TND_CTL_UNKNOWN_INSTANCE: 'a command names an instance this node does not run',
   TND_CTL_RELOAD_REFUSED: 'a reload was refused because the new config has errors; the running config is kept',
   TND_CTL_NO_DAEMON: 'the CLI cannot reach the daemon on its control socket',
+  TND_CTL_RS_REFUSED: 'a `tandem rs` request was refused (unknown service or server, bad weight or address)',
   // daemon
   TND_DAEMON_CAPS: 'the daemon lacks CAP_NET_RAW or CAP_NET_ADMIN',
   TND_DAEMON_NODE: 'the node name is not one of the config file nodes',
@@ -50,6 +51,10 @@ export const ERROR_CODES = {
   // simulation and CLI
   TND_SIM_SCENARIO: 'a simulation scenario step is malformed',
   TND_CLI_USAGE: 'a command line is malformed',
+  // configuration: heartbeat and Piranha importers (src/config/import/heartbeat*.ts, piranha*.ts)
+  TND_CFG_TIMING: 'timing settings contradict each other (heartbeat deadtime ≤ 2 × keepalive, initdead < deadtime)',
+  TND_CFG_PERMISSIONS: 'a secrets file (heartbeat authkeys) is readable or writable by group or others',
+  TND_CFG_NOT_CARRIED: 'a setting of a heartbeat or Piranha file that tandem does not carry over; the message says why',
 } as const;
 
 /** A registered, stable error code. */

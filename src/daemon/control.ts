@@ -7,13 +7,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname } from 'node:path';
 import type { DaemonStatus, ReloadSummary } from './daemon.ts';
 import { UnknownInstanceError } from './daemon.ts';
+import type { RsOutcome, RsVerb } from './lb-runtime.ts';
 
 /** Where the control socket lives by default. */
 export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
 
 /** What the control socket can ask of the running daemon. */
 export interface ControlHandlers {
-  status(): DaemonStatus;
+  status(): DaemonStatus | Promise<DaemonStatus>;
+  /** A `tandem rs` request. @default none: 404 */
+  rs?(service: string, req: RsVerb): Promise<RsOutcome>;
   standby(names: string[] | 'all', clear: boolean): string[];
   takeover(names: string[] | 'all', clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
@@ -22,7 +25,12 @@ export interface ControlHandlers {
 
 /** A JSON error body: a stable code and a sentence. */
 export interface ControlError {
-  code: 'TND_CTL_NOT_FOUND' | 'TND_CTL_BAD_REQUEST' | 'TND_CTL_UNKNOWN_INSTANCE' | 'TND_CTL_RELOAD_REFUSED';
+  code:
+    | 'TND_CTL_NOT_FOUND'
+    | 'TND_CTL_BAD_REQUEST'
+    | 'TND_CTL_UNKNOWN_INSTANCE'
+    | 'TND_CTL_RELOAD_REFUSED'
+    | 'TND_CTL_RS_REFUSED';
   message: string;
 }
 
@@ -51,7 +59,16 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
 
 async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): Promise<void> {
   const route = `${req.method} ${req.url}`;
-  if (route === 'GET /v1/status') return send(res, 200, h.status());
+  if (route === 'GET /v1/status') return send(res, 200, await h.status());
+  if (route === 'POST /v1/rs' && h.rs) {
+    const body = await readJson(req);
+    const parsed = parseRs(body);
+    if (typeof parsed === 'string') return send(res, 400, { code: 'TND_CTL_BAD_REQUEST', message: parsed });
+    const r = await h.rs(parsed.service, parsed.req);
+    return r.ok
+      ? send(res, 200, r)
+      : send(res, 409, { code: 'TND_CTL_RS_REFUSED', message: r.message, reason: r.reason });
+  }
   if (route === 'POST /v1/reload') {
     const r = h.reload();
     return r.ok
@@ -77,6 +94,31 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandl
     }
   }
   return send(res, 404, { code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
+}
+
+/** Checks a `tandem rs` body: `{ service, verb, server, weight?, wait? }`. */
+function parseRs(body: Record<string, unknown> | undefined): { service: string; req: RsVerb } | string {
+  const service = body?.service;
+  const server = body?.server;
+  const verb = body?.verb;
+  if (typeof service !== 'string' || typeof server !== 'string') return 'service and server must be strings';
+  const weight = body?.weight;
+  switch (verb) {
+    case 'drain':
+      return { service, req: { verb, server, wait: body?.wait !== false } };
+    case 'enable':
+    case 'maint':
+    case 'remove':
+      return { service, req: { verb, server } };
+    case 'weight':
+      if (weight !== null && typeof weight !== 'number') return 'weight must be a number, or null to reset';
+      return { service, req: { verb, server, weight } };
+    case 'add':
+      if (weight !== undefined && typeof weight !== 'number') return 'weight must be a number';
+      return { service, req: { verb, server, weight: weight ?? 1 } };
+    default:
+      return 'verb must be one of drain, enable, maint, weight, add, remove';
+  }
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {

@@ -9,6 +9,8 @@ import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance
 import type { InstanceState } from '../vrrp/machine.ts';
 import type { GarpEffects, VipEffects, VrrpTransport } from '../vrrp/ports.ts';
 import { type InstanceConfig, VRRP_DROPS, type VrrpDrop, type VrrpState } from '../vrrp/types.ts';
+import type { LbStatus } from './lb-runtime.ts';
+import type { LbPort } from './lb-worker.ts';
 import type { Logger } from './log.ts';
 import type { NodePlan, NotifySpec } from './node-plan.ts';
 
@@ -64,6 +66,8 @@ export interface DaemonDeps {
   notify: NotifyPort;
   /** Wall-clock ms for status timestamps. @default Date.now */
   wallNow?: () => number;
+  /** The load balancer, when the plan has virtual services. */
+  lb?: LbPort;
 }
 
 /** Counters of one instance, for `tandem status`. */
@@ -105,6 +109,8 @@ export interface DaemonStatus {
   config: string;
   instances: InstanceStatus[];
   interfaces: InterfaceDrops[];
+  /** Load balancing, when the config has virtual services. */
+  lb?: LbStatus;
 }
 
 interface Running {
@@ -193,6 +199,7 @@ export class Daemon {
     for (const cfg of this.#plan.instances) this.#startInstance(cfg);
     this.#startGroups();
     this.#startTrackers();
+    this.#lbScope();
   }
 
   /** Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. */
@@ -203,6 +210,28 @@ export class Daemon {
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
     for (const name of [...this.#instances.keys()]) this.#stopInstance(name);
+    this.#deps.lb?.setScope([], []);
+  }
+
+  /**
+   * Tells the load balancer which virtual services this node may serve (their owner runs here: health-checked) and
+   * which it serves now (every owning instance is MASTER here: programmed). A service with no VRRP owner is served
+   * by every node that runs the file.
+   */
+  #lbScope(): void {
+    const lb = this.#deps.lb;
+    if (!lb || this.#stopped) return;
+    const may: string[] = [];
+    const active: string[] = [];
+    for (const sp of this.#plan.lb?.services ?? []) {
+      const o = sp.owner;
+      const names = o.kind === 'always' ? [] : o.kind === 'instance' ? [o.name] : o.members;
+      const running = names.map((n) => this.#instances.get(n));
+      if (running.some((r) => !r)) continue;
+      may.push(sp.svc.id);
+      if (running.every((r) => r?.vi.state.state === 'MASTER')) active.push(sp.svc.id);
+    }
+    lb.setScope(may, active);
   }
 
   /** Instances by name (for the supervisor's snapshot). */
@@ -241,6 +270,7 @@ export class Daemon {
     this.#configName = configName;
     this.#startGroups();
     this.#startTrackers();
+    this.#lbScope();
     return summary;
   }
 
@@ -446,6 +476,7 @@ export class Daemon {
   #onTransition(e: VrrpEvents['transition']): void {
     const r = this.#instances.get(e.instance);
     if (r) r.lastTransitionWall = this.#wall();
+    this.#lbScope();
     // keepalived's wording, so that existing log watchers keep working.
     this.#deps.log.log('info', `(${e.instance}) Entering ${e.to} STATE (${e.cause}, priority ${e.priority})`, {
       event: 'transition',

@@ -5,6 +5,7 @@
 import { type InstanceSpec, parsePrefixed, type SyncGroupSpec, type TandemConfig } from '../config/schema.ts';
 import { instanceFamily } from '../config/validate.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
+import { type LbPlan, lbPlan } from './lb-plan.ts';
 
 /** What one node runs. */
 export interface NodePlan {
@@ -19,6 +20,8 @@ export interface NodePlan {
   scripts: Record<string, TandemConfig['vrrp']['scripts'][string]>;
   trackFiles: Record<string, TandemConfig['vrrp']['track_files'][string]>;
   interfaces: string[];
+  /** The virtual services, when the config has any. */
+  lb?: LbPlan;
 }
 
 /** Notify scripts of an instance or a sync group (keepalived notify_*). */
@@ -72,6 +75,7 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
       trackerNames('file').flatMap((n) => (cfg.vrrp.track_files[n] ? [[n, cfg.vrrp.track_files[n]]] : [])),
     ),
     interfaces: trackerNames('interface'),
+    ...(cfg.lb.services.length ? { lb: lbPlan(cfg) } : {}),
   };
 }
 

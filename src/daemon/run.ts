@@ -106,6 +106,17 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   }
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
+  // The load balancer runs in a worker thread of its own (checks, nft, proxied traffic), started with the first plan
+  // that has virtual services.
+  const { LbWorker } = await import('./lb-worker.ts');
+  let lb: InstanceType<typeof LbWorker> | undefined;
+  const ensureLb = (p: NodePlan): void => {
+    if (lb || !p.lb) return;
+    lb = new LbWorker(p.lb, log);
+    lb.start();
+    deps.lb = lb;
+  };
+  ensureLb(plan);
   const daemon = new Daemon(plan, deps, opts.config);
   const report = () => {
     if (!process.send) return;
@@ -129,6 +140,18 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');
       return { ok: false, diagnostics: next.errors };
     }
+    if (lb) {
+      void lb
+        .reload(next.plan.lb ?? { services: [], maxConcurrentChecks: 64 })
+        .then((r) =>
+          log.log(
+            'info',
+            `Reloaded virtual services: kept ${r.kept.join(' ') || '-'}, changed ${r.changed.join(' ') || '-'}, ` +
+              `added ${r.added.join(' ') || '-'}, removed ${r.removed.join(' ') || '-'}`,
+          ),
+        )
+        .catch((e: unknown) => log.log('error', `reloading virtual services failed: ${String(e)}`));
+    } else ensureLb(next.plan);
     const summary = daemon.reload(next.plan, opts.config);
     log.log(
       'info',
@@ -139,7 +162,15 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     return { ok: true, summary };
   };
   const control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-    status: () => daemon.status(),
+    status: async () => {
+      const st = daemon.status();
+      return lb ? { ...st, lb: await lb.status() } : st;
+    },
+    rs: (service, req) => {
+      if (!lb)
+        return Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' });
+      return lb.rs(service, req, 'cli');
+    },
     standby: (n, clear) => daemon.standby(n, clear),
     takeover: (n, clear) => daemon.takeover(n, clear),
     reload,
@@ -156,7 +187,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       // Give the priority-0 adverts and address removals a moment to leave before the sockets close.
       setTimeout(() => {
         deps.close();
-        void control.close().then(() => {
+        void Promise.all([control.close(), lb?.stop()]).then(() => {
           log.log('info', 'Stopped');
           resolve(0);
         });

@@ -462,3 +462,48 @@ test('real time, real TCP: a server that goes away is DOWN after fall checks and
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 });
+
+test('markDown forces a target down (passive health) and rise passing checks bring it back', async () => {
+  const clock = new SimClock();
+  const changes: HealthChange[] = [];
+  const hs = new HealthScheduler({
+    clock,
+    rng: seededRng(3),
+    run: async () => ({ code: 'L4OK', detail: 'ok', durationMs: 1 }),
+    onChange: (c) => changes.push(c),
+  });
+  const check: CheckSpec = {
+    kind: 'tcp',
+    addr: '127.0.0.1',
+    port: 1,
+    connectTimeoutMs: 100,
+    intervalMs: 1_000,
+    rise: 2,
+    fall: 3,
+    retries: 0,
+    delayBeforeRetryMs: 0,
+    warmupMs: 0,
+  };
+  hs.add({ id: 'a', check });
+  const ctl = new AbortController();
+  hs.start(ctl.signal);
+  await advance(clock, 10);
+  assert.deepEqual(
+    changes.map((c) => c.up),
+    [true],
+  );
+  assert.equal(hs.markDown('a', { code: 'L4CON', detail: 'passive', durationMs: 0 }), true);
+  assert.equal(hs.markDown('missing', { code: 'L4CON', detail: 'passive', durationMs: 0 }), false);
+  assert.deepEqual(
+    changes.map((c) => `${c.up} ${c.result.code}`),
+    ['true L4OK', 'false L4CON'],
+  );
+  await advance(clock, 1_000);
+  assert.equal(changes.length, 2, 'one pass is not enough with rise 2');
+  await advance(clock, 1_000);
+  assert.deepEqual(
+    changes.map((c) => c.up),
+    [true, false, true],
+  );
+  ctl.abort();
+});

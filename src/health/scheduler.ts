@@ -235,6 +235,24 @@ export class HealthScheduler {
     return report;
   }
 
+  /**
+   * Forces a target DOWN from outside its checks (passive health: a proxy saw its connections fail), with the counter
+   * at 0 so that `rise` passing checks bring it back. Fires `onChange` when the state changes. Returns whether the
+   * target exists. @see HAProxy `observe layer4` + `on-error mark-down`
+   */
+  markDown(id: string, result: CheckResult): boolean {
+    const e = this.#entries.get(id);
+    if (!e) return false;
+    const from = e.state;
+    e.health = 0;
+    e.last = result;
+    e.state = 'down';
+    if (from !== 'down') {
+      safely(() => this.#opts.onChange({ id, up: false, from, result, health: 0 }));
+    }
+    return true;
+  }
+
   /** One target's status, or undefined. */
   get(id: string): TargetStatus | undefined {
     const e = this.#entries.get(id);

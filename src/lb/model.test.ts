@@ -15,6 +15,7 @@ import {
   nextQuorum,
   OP_RULES,
   rampWeight,
+  reloadServiceState,
   tick,
 } from './model.ts';
 import type { AdminSource, HealthState, RealServerState, ServiceState, VirtualService } from './types.ts';
@@ -505,4 +506,40 @@ test('desiredState carries the service settings a data plane needs, and leaves o
 test('IPv6 real servers get bracketed keys', () => {
   const svc = service({ family: 6, vip: '2001:db8::10', realServers: [{ addr: '2001:db8::1', port: 443, weight: 1 }] });
   assert.equal(initialServiceState(svc, 0).state.servers[0]?.key, '[2001:db8::1]:443');
+});
+
+test('a reload keeps runtime changes of servers the config did not change, and drops them where it did', () => {
+  const svc = service();
+  let st = initialServiceState(svc, 0).state;
+  const act = (a: AdminAction) => {
+    const r = applyAdmin(svc, st, a, 10);
+    assert.ok(r.ok);
+    st = r.state;
+  };
+  act({ kind: 'drain', server: A, source: 'cli' });
+  act({ kind: 'weight', server: B, weight: 7, source: 'cli' });
+  act({ kind: 'remove', server: C, source: 'cli' });
+  act({ kind: 'add', server: { addr: '10.0.0.4', port: 80, weight: 2 }, source: 'api', health: 'up' });
+  st = applyHealth(svc, st, { server: B, health: 'down', check: 'L4CON' }, 20).state;
+
+  const same = reloadServiceState(svc, svc, st, 30).state;
+  assert.deepEqual(
+    same.servers.map((s) => `${s.key} ${s.op} ${s.admin.drain ?? '-'} ${s.weightOverride?.weight ?? '-'} ${s.health}`),
+    [`${A} draining cli - up`, `${B} down - 7 down`, '10.0.0.4:80 up - - up'],
+    'drain, runtime weight, runtime remove and add all survive; health is kept',
+  );
+
+  const changed = service({
+    realServers: [
+      { addr: '10.0.0.1', port: 80, weight: 5 },
+      { addr: '10.0.0.2', port: 80, weight: 1 },
+      { addr: '10.0.0.3', port: 80, weight: 1 },
+    ],
+  });
+  const after = reloadServiceState(changed, svc, st, 40).state;
+  assert.deepEqual(
+    after.servers.map((s) => `${s.key} ${s.op} ${s.admin.drain ?? '-'} ${s.weightOverride?.weight ?? '-'}`),
+    [`${A} up - -`, `${B} down - 7`, '10.0.0.4:80 up - -'],
+    'the config changed A: its drain is gone; B and C unchanged keep their runtime state',
+  );
 });

@@ -498,3 +498,46 @@ function settle(svc: VirtualService, before: ServiceState, after: ServiceState, 
   if (at !== null) out.push({ kind: 'arm', service: svc.id, at });
   return { state, effects: out };
 }
+
+/**
+ * A service's state after a reload (Rule 6): runtime changes survive unless the config itself changed that server.
+ * A server whose configured weight is the same as before keeps everything (health, admin flags, runtime weight,
+ * ramp); a server added at runtime stays, and one removed at runtime stays removed, while the config does not name
+ * it differently; a server the config changed starts over from the config but keeps its health (no flap). Servers
+ * the config dropped leave. Then the quorum and sorry server settle as after any change.
+ */
+export function reloadServiceState(
+  svc: VirtualService,
+  prevSvc: VirtualService | undefined,
+  prev: ServiceState | undefined,
+  now: Ms,
+  opts: InitialOptions = {},
+): LbStep {
+  const fresh = initialServiceState(svc, now, opts);
+  if (!prev || !prevSvc) return fresh;
+  const before = new Map(prev.servers.map((s) => [s.key, s]));
+  const prevCfg = new Map(prevSvc.realServers.map((rs) => [serverKey(rs.addr, rs.port), rs]));
+  const servers: RealServerState[] = [];
+  for (const s of fresh.state.servers) {
+    const old = before.get(s.key);
+    const oldCfg = prevCfg.get(s.key);
+    const unchanged = oldCfg !== undefined && oldCfg.weight === s.weight;
+    if (unchanged && old?.origin === 'config') servers.push(old);
+    else if (unchanged && !old)
+      continue; // removed at runtime, config unchanged: stays removed
+    else if (old) servers.push({ ...s, health: old.health });
+    else servers.push(s);
+  }
+  const inConfig = new Set(servers.map((s) => s.key).concat([...prevCfg.keys()]));
+  for (const s of prev.servers)
+    if (s.origin !== 'config' && !fresh.state.servers.some((x) => x.key === s.key) && !inConfig.has(s.key))
+      servers.push(s);
+  const recomputed = servers.map((s) => ({ ...s, op: deriveOp(svc, s, now) }));
+  return settle(
+    svc,
+    { ...prev, servers: prev.servers },
+    { id: svc.id, quorum: prev.quorum, servers: recomputed },
+    now,
+    [],
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * The load balancer's worker thread (started by {@link LbWorker}): health checks, nft runs and the user-space proxy's
+ * traffic cost this thread, at the ordinary priority, never the main thread that sends VRRP adverts (Rule 10). The
+ * main thread sends the plan, the scope (which services this node may serve and serves now) and `tandem rs`
+ * requests; log records and replies come back as messages.
+ */
+import { setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { DataPlane, DataPlaneKind } from '../dataplane/types.ts';
+import { errorText, runCommand } from '../os/process.ts';
+import type { LbPlan } from './lb-plan.ts';
+import { LbRuntime, type RsVerb } from './lb-runtime.ts';
+import type { LogLevel } from './log.ts';
+import { wallClock } from './wall-clock.ts';
+
+/** Messages to the worker. */
+export type LbCommand =
+  | { t: 'scope'; may: string[]; active: string[] }
+  | { t: 'reload'; id: number; plan: LbPlan }
+  | { t: 'rs'; id: number; service: string; req: RsVerb; source: 'cli' | 'api' }
+  | { t: 'status'; id: number }
+  | { t: 'stop'; id: number };
+
+/** Messages from the worker. */
+export type LbMessage =
+  | { t: 'log'; level: LogLevel; msg: string; fields?: Record<string, unknown> }
+  | { t: 'reply'; id: number; ok: true; value: unknown }
+  | { t: 'reply'; id: number; ok: false; error: string };
+
+/** What the worker starts with. */
+export interface LbWorkerData {
+  plan: LbPlan;
+  /** nft table name. @default 'tandem' */
+  nftTable: string;
+}
+
+// Threads inherit the nice value of the thread that creates them (the raised VRRP thread): back to the ordinary one.
+try {
+  setPriority(0);
+} catch {
+  // Lowering one's own priority is always allowed; nothing to do if the platform has no per-thread nice.
+}
+
+const port = parentPort;
+if (port) {
+  const data = workerData as LbWorkerData;
+  const post = (m: LbMessage) => port.postMessage(m);
+  const abort = new AbortController();
+  const seed = Date.now() >>> 0;
+  let s = seed;
+  const rng = {
+    next: () => {
+      s = (s + 0x6d2b79f5) >>> 0;
+      let t = s;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    int: (min: number, max: number) => min + Math.floor(rng.next() * (max - min + 1)),
+  };
+  const makePlane = async (kind: DataPlaneKind): Promise<DataPlane> => {
+    const log = (line: string) => post({ t: 'log', level: 'debug', msg: `${kind}: ${line}` });
+    if (kind === 'nft') {
+      const { createNftDataPlane } = await import('../dataplane/nft/index.ts');
+      return createNftDataPlane({ table: data.nftTable, log });
+    }
+    const { createProxyDataPlane } = await import('../dataplane/proxy/index.ts');
+    return createProxyDataPlane({ log });
+  };
+  const planes = new Map<DataPlaneKind, DataPlane>();
+  // Data planes load lazily (the proxy pulls in node:http); both are loaded before the runtime needs them.
+  for (const kind of ['nft', 'proxy'] as const) {
+    if (data.plan.services.some((sp) => sp.dataplane === kind)) planes.set(kind, await makePlane(kind));
+  }
+  const runtime = new LbRuntime(data.plan, {
+    clock: wallClock(),
+    rng,
+    log: { log: (level, msg, fields) => post({ t: 'log', level, msg, ...(fields ? { fields } : {}) }) },
+    dataplane: (kind) => {
+      const p = planes.get(kind);
+      if (!p) throw new Error(`data plane ${kind} is not loaded`);
+      return p;
+    },
+    command: (cmd, why) => {
+      void runCommand(cmd, { timeoutMs: 30_000, signal: abort.signal }).then((r) =>
+        post({
+          t: 'log',
+          level: r.outcome === 'ok' ? 'info' : 'warn',
+          msg: `${why}: ${cmd}: ${r.outcome}${r.code !== null ? ` (exit ${r.code})` : ''}${r.error ? ` ${r.error}` : ''}`,
+        }),
+      );
+    },
+  });
+  runtime.start();
+  port.on('message', (m: LbCommand) => {
+    const reply = (id: number, p: Promise<unknown> | unknown) =>
+      Promise.resolve(p).then(
+        (value) => post({ t: 'reply', id, ok: true, value }),
+        (e: unknown) => post({ t: 'reply', id, ok: false, error: errorText(e) }),
+      );
+    switch (m.t) {
+      case 'scope':
+        runtime.setScope(m.may, m.active);
+        return;
+      case 'reload':
+        void reply(
+          m.id,
+          (async () => {
+            for (const kind of ['nft', 'proxy'] as const)
+              if (!planes.has(kind) && m.plan.services.some((sp) => sp.dataplane === kind))
+                planes.set(kind, await makePlane(kind));
+            return runtime.reload(m.plan);
+          })(),
+        );
+        return;
+      case 'rs':
+        void reply(m.id, runtime.rs(m.service, m.req, m.source));
+        return;
+      case 'status':
+        void reply(m.id, runtime.status());
+        return;
+      case 'stop':
+        abort.abort();
+        void reply(m.id, runtime.stop());
+        return;
+    }
+  });
+}
