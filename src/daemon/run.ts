@@ -76,17 +76,20 @@ export function loadPlan(
 /** Entry point of `tandem run`; resolves with the exit code. */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
-  const { checkCapabilities, capabilityMessage } = await import('../os/capabilities.ts');
-  const missing = checkCapabilities();
-  if (missing.length) {
-    log.log('error', `TND_DAEMON_CAPS ${capabilityMessage(missing)}`);
-    return 4;
-  }
   const first = loadPlan(opts.config, opts.node, log);
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', e);
     log.log('error', `${opts.config}: not starting: the config has errors (tandem check ${opts.config})`);
     return 1;
+  }
+  // VRRP needs raw sockets and address changes; a node that only runs the user-space proxy needs neither.
+  const needsCaps =
+    first.plan.instances.length > 0 || (first.plan.lb?.services.some((s) => s.dataplane === 'nft') ?? false);
+  const { checkCapabilities, capabilityMessage } = await import('../os/capabilities.ts');
+  const missing = needsCaps ? checkCapabilities() : [];
+  if (missing.length) {
+    log.log('error', `TND_DAEMON_CAPS ${capabilityMessage(missing)}`);
+    return 4;
   }
   if (opts.noSupervisor || opts.child) return runDaemon(opts, first.plan, log);
   return supervise(opts, log);
@@ -99,10 +102,12 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   // Linux nice values are per thread: this raises the main thread, which runs the VRRP timers and sends adverts,
   // above the machine's ordinary work (the script worker puts itself back to 0). Needs CAP_SYS_NICE; without it
   // tandem runs at the normal priority and says so.
-  try {
-    setPriority(VRRP_NICE);
-  } catch (e) {
-    log.log('warn', `could not raise the VRRP thread's priority to nice ${VRRP_NICE}: ${(e as Error).message}`);
+  if (plan.instances.length > 0) {
+    try {
+      setPriority(VRRP_NICE);
+    } catch (e) {
+      log.log('warn', `could not raise the VRRP thread's priority to nice ${VRRP_NICE}: ${(e as Error).message}`);
+    }
   }
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
