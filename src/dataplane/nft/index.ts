@@ -1,0 +1,169 @@
+/**
+ * The kernel data plane: virtual services as nftables NAT (render.ts makes the text, os/nft.ts runs it). The first
+ * apply replaces any table of the same name (a stale one from an earlier run) in one transaction; later applies send
+ * only what changed (`renderUpdate`), so unchanged services are not touched and NATed connections keep flowing
+ * (their translation lives in conntrack). An apply that fails leaves the kernel as it was (nft transactions are
+ * atomic), but the data plane then treats the table as unknown and the next apply replaces it whole.
+ * Connection counts come from conntrack (os/conntrack.ts).
+ */
+import { performance } from 'node:perf_hooks';
+import { TandemError } from '../../core/errors.ts';
+import { serverKey } from '../../lb/types.ts';
+import { type ConntrackReader, createConntrackReader, isActive } from '../../os/conntrack.ts';
+import { createNftRunner, type NftRunner } from '../../os/nft.ts';
+import type { ApplyReport, ConnCount, ConnCounts, DataPlane, ServiceProgram } from '../types.ts';
+import {
+  type CompiledProgram,
+  canonicalAddress,
+  compilePrograms,
+  renderReplace,
+  renderTransition,
+  serviceLookupKey,
+} from './render.ts';
+
+export { kernelScheduler } from './render.ts';
+
+/** Options of {@link createNftDataPlane}. */
+export interface NftDataPlaneOptions {
+  /** The nft table (`table inet NAME`) this data plane owns. */
+  table: string;
+  /** Runs nft. @default createNftRunner() */
+  nft?: NftRunner;
+  /** Reads conntrack. @default createConntrackReader() */
+  conntrack?: ConntrackReader;
+  /** One line per apply and failure. @default none */
+  log?: (line: string) => void;
+  /** Deadline of one nft run. @default the runner's (10 s) */
+  applyTimeoutMs?: number;
+}
+
+/** How a tracked connection is attributed: service by (protocol, VIP, port), backend by reply source. */
+interface Attribution {
+  id: string;
+  /** `addr|port` (port as programmed) → backend key. */
+  backends: Map<string, string>;
+}
+
+function attributions(services: readonly ServiceProgram[]): Map<string, Attribution> {
+  const out = new Map<string, Attribution>();
+  for (const s of services) {
+    const backends = new Map<string, string>();
+    const add = (addr: string, port: number, key: string): void => {
+      const p = s.port === 0 ? 0 : port === 0 ? s.port : port;
+      backends.set(`${canonicalAddress(addr)}|${p}`, key);
+    };
+    for (const b of s.backends) add(b.addr, b.port, b.key);
+    if (s.sorry) add(s.sorry.addr, s.sorry.port, serverKey(s.sorry.addr, s.sorry.port));
+    out.set(serviceLookupKey(s.protocol, canonicalAddress(s.vip), s.port), { id: s.id, backends });
+  }
+  return out;
+}
+
+/**
+ * The nft data plane.
+ * @example const dp = createNftDataPlane({ table: 'tandem' }); await dp.apply(desiredState(services, states, now))
+ */
+export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
+  const nft = opts.nft ?? createNftRunner();
+  const conntrack = opts.conntrack ?? createConntrackReader();
+  const log = opts.log ?? (() => undefined);
+  const table = opts.table;
+  /** What the kernel holds, or null when unknown (never applied, failed, closed): the next apply replaces all. */
+  let current: CompiledProgram | null = null;
+  /** The last desired state asked for (a private copy), for attributing connections even when `current` is unknown;
+   * also the source of plans to reuse. */
+  let known: CompiledProgram | null = null;
+  /** Applies and close run one at a time, in call order. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const run = queue.then(job, job);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const apply = async (services: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> => {
+    const t0 = performance.now();
+    // Compiling copies the services (later changes by the caller cannot alter what was applied) and throws
+    // TND_NFT_PROGRAM / TND_NFT_UNSUPPORTED before anything runs: the kernel is untouched.
+    const next = compilePrograms(services, known ?? undefined);
+    const { script, diff } =
+      current === null
+        ? {
+            script: renderReplace(table, next),
+            diff: { added: next.services.map((s) => s.id).sort(), changed: [], removed: [] },
+          }
+        : renderTransition(table, current, next);
+    known = next;
+    if (script.length > 0) {
+      try {
+        await nft.apply(script, {
+          ...(signal ? { signal } : {}),
+          ...(opts.applyTimeoutMs !== undefined ? { timeoutMs: opts.applyTimeoutMs } : {}),
+        });
+      } catch (e) {
+        current = null;
+        log(`nft ${table}: apply failed, the next apply reloads the whole table: ${(e as Error).message}`);
+        throw e;
+      }
+    }
+    current = next;
+    const report: ApplyReport = { ...diff, tookMs: Math.round(performance.now() - t0) };
+    if (script.length > 0) {
+      log(
+        `nft ${table}: applied in ${report.tookMs} ms (added ${report.added.length}, changed ${report.changed.length}, ` +
+          `removed ${report.removed.length})`,
+      );
+    }
+    return report;
+  };
+
+  const connections = async (signal?: AbortSignal): Promise<ConnCounts> => {
+    const by = attributions(known?.services ?? []);
+    const counts: ConnCounts = new Map();
+    if (by.size === 0) return counts;
+    for await (const e of conntrack.entries(signal)) {
+      if (e.protocol !== 'tcp' && e.protocol !== 'udp') continue;
+      const dst = canonicalAddress(e.orig.dst);
+      const a = by.get(serviceLookupKey(e.protocol, dst, e.orig.dport)) ?? by.get(serviceLookupKey(e.protocol, dst, 0));
+      if (!a) continue;
+      const src = canonicalAddress(e.reply.src);
+      if (src === dst) continue; // not translated: never went through this data plane
+      const key =
+        a.backends.get(`${src}|${e.reply.sport}`) ?? a.backends.get(`${src}|0`) ?? serverKey(src, e.reply.sport);
+      const perService = counts.get(a.id) ?? new Map<string, ConnCount>();
+      counts.set(a.id, perService);
+      const c: ConnCount = perService.get(key) ?? { active: 0, inactive: 0 };
+      if (isActive(e)) c.active++;
+      else c.inactive++;
+      perService.set(key, c);
+    }
+    return counts;
+  };
+
+  const close = async (): Promise<void> => {
+    current = null;
+    known = null;
+    try {
+      const existed = await nft.deleteTable(table);
+      if (existed) log(`nft ${table}: table deleted`);
+    } catch (e) {
+      log(`nft ${table}: cannot delete the table: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+
+  return {
+    kind: 'nft',
+    apply: (services, signal) => serial(() => apply(services, signal)),
+    connections,
+    close: () => serial(close),
+  };
+}
+
+/** Whether an error came from the nft data plane's own checks or runs (for callers that log and carry on). */
+export function isNftError(e: unknown): e is TandemError {
+  return (
+    e instanceof TandemError &&
+    (e.code === 'TND_NFT_APPLY' || e.code === 'TND_NFT_PROGRAM' || e.code === 'TND_NFT_UNSUPPORTED')
+  );
+}
