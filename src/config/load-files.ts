@@ -5,8 +5,18 @@ import { expandBraces } from './import/keepalived-lexer.ts';
 import { globToRegExp } from './import/memory-fs.ts';
 import type { ConfigFs } from './load.ts';
 
-/** Reads files from the local disk; globs support `*`, `?`, `[…]` and `{a,b}` in any path segment. */
-export const diskFs: ConfigFs = {
+/**
+ * Reads files from the local disk; globs support `*`, `?`, `[…]` and `{a,b}` in any path segment. `mode` gives a
+ * file's permission bits (the heartbeat reader refuses an authkeys file readable by others, as heartbeat does).
+ */
+export const diskFs: ConfigFs & { mode(path: string): number | undefined } = {
+  mode(path) {
+    try {
+      return statSync(path).mode & 0o7777;
+    } catch {
+      return undefined;
+    }
+  },
   read(path) {
     try {
       if (!statSync(path).isFile()) return undefined;

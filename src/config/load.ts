@@ -5,14 +5,16 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dottedPath, sortDiagnostics } from './diagnostics.ts';
+import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
 import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
+import { isPiranhaFile, readPiranha } from './import/piranha.ts';
 import type { TandemConfig } from './schema.ts';
 import { validateConfig } from './validate.ts';
 
 export type { ConfigFs };
 
 /** The formats tandem reads. */
-export type ConfigFormat = 'yaml' | 'keepalived';
+export type ConfigFormat = 'yaml' | 'keepalived' | 'heartbeat' | 'piranha';
 
 /** A loaded config: the config when it has no error, every diagnostic, and the files read. */
 export interface LoadResult {
@@ -28,6 +30,9 @@ export function detectFormat(path: string, text: string): ConfigFormat {
   if (/^\s*(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|include)\b/m.test(text))
     return 'keepalived';
   if (/(^|\/)keepalived[^/]*\.conf$/i.test(path)) return 'keepalived';
+  // heartbeat (ha.cf, haresources, authkeys) and Piranha (lvs.cf)
+  if (isHeartbeatFile(path, text)) return 'heartbeat';
+  if (isPiranhaFile(path, text)) return 'piranha';
   return 'yaml';
 }
 
@@ -54,6 +59,11 @@ export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): L
   const fmt = format ?? detectFormat(path, text);
   if (fmt === 'keepalived') {
     const read = readKeepalived(path, fs);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+  }
+  // heartbeat and Piranha formats: readers in src/config/import/heartbeat.ts, piranha.ts
+  if (fmt === 'heartbeat' || fmt === 'piranha') {
+    const read = fmt === 'heartbeat' ? readHeartbeat(path, fs) : readPiranha(path, fs);
     return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
   }
   const y = readYaml(path, text);

@@ -64,7 +64,7 @@ const tcpCheck = z.strictObject({
 const httpCheck = z.strictObject({
   type: z.enum(['http', 'https']).describe('GET on a fresh connection (keepalived HTTP_GET / SSL_GET)'),
   ...target,
-  path: z.string().startsWith('/').default('/').describe('request path with query'),
+  path: z.string().startsWith('/', 'a path must start with /').default('/').describe('request path with query'),
   host: z.string().min(1).optional().describe('Host header (keepalived virtualhost)'),
   sni: z.string().min(1).optional().describe('TLS server name; default: host when it is a name'),
   status: z.array(statusCode).min(1).default([]).describe('accepted status codes; default 200-299'),
@@ -134,8 +134,8 @@ export const serviceSchema = z.strictObject({
   protocol: z.enum(['tcp', 'udp']).default('tcp').describe('transport protocol'),
   scheduler: z
     .enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'])
-    .default('wlc')
-    .describe('rr, wrr, lc, wlc, sh (source hash), mh (Maglev)'),
+    .default('wrr')
+    .describe('rr, wrr, lc, wlc, sh (source hash), mh (Maglev); lc and wlc need the proxy to count connections'),
   method: z.enum(['nat', 'dr']).default('nat').describe('forwarding: nat (DNAT) or dr (direct routing)'),
   dataplane: z.enum(['nft', 'proxy']).default('nft').describe('nft = kernel NAT; proxy = user-space proxy'),
   snat: z

@@ -2,6 +2,7 @@
  * Validation of a native config object, whatever file format it came from: the zod schema first, then semantic
  * checks. Pure; positions come from the format's Locator so every diagnostic points into the user's own file.
  */
+import { isIPv4, isIPv6, SocketAddress } from 'node:net';
 import { ERROR_CODES, type ErrorCode } from '../core/errors.ts';
 import type { ConfigPath, Diagnostic, Locator } from './diagnostics.ts';
 import { formatDurationMs } from './duration.ts';
@@ -15,6 +16,13 @@ import {
   syncGroupSchema,
   type TandemConfig,
 } from './schema.ts';
+import {
+  type CheckSpecYaml,
+  type RealServerSpec,
+  realServerSchema,
+  type ServiceSpec,
+  serviceSchema,
+} from './schema-lb.ts';
 
 /** The result of validation: the config when there is no error, and every diagnostic found in one run. */
 export interface ValidationResult {
@@ -48,7 +56,7 @@ export function validateWith<T>(
 ): { value?: T; diagnostics: Diagnostic[] } {
   const r = schema.safeParse(raw);
   if (r.success) return { value: r.data, diagnostics: [] };
-  const diagnostics = (r.error.issues as ZodIssueLike[]).map((issue) => {
+  const diagnostics = expandUnions(r.error.issues as ZodIssueLike[]).map((issue) => {
     const { code, path, message } = describeIssue(issue, raw);
     const { pos, label } = locator.locate(path, code === 'TND_CFG_UNKNOWN_KEY' ? 'key' : 'value');
     return { ...pos, severity: 'error' as const, code, path: label, message };
@@ -70,7 +78,7 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
     const hasError = diagnostics.some((d) => d.severity === 'error');
     return hasError ? { diagnostics } : { config: deepFreeze(parsed.data), diagnostics };
   }
-  for (const issue of parsed.error.issues as unknown as ZodIssueLike[]) {
+  for (const issue of expandUnions(parsed.error.issues as unknown as ZodIssueLike[])) {
     const { code, path, message } = describeIssue(issue, raw);
     report('error', code, path, message);
   }
@@ -83,6 +91,9 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
   return { diagnostics };
 }
 
+/** A service as the semantic checks see it: a real server that failed the schema is undefined (indices are kept). */
+type ServicePart = Omit<ServiceSpec, 'real_servers'> & { real_servers: (RealServerSpec | undefined)[] };
+
 /** The parts semantic checks look at; an element that failed the schema is undefined (indices are kept). */
 interface Parts {
   nodes: ({ name: string } | undefined)[];
@@ -90,6 +101,11 @@ interface Parts {
   trackFileNames: Set<string>;
   instances: (InstanceSpec | undefined)[];
   syncGroups: (SyncGroupSpec | undefined)[];
+  services: (ServicePart | undefined)[];
+  /** Names as written, valid or not, so that a reference is not reported only because its target has an error. */
+  names: { instances: Set<string>; syncGroups: Set<string>; services: Set<string> };
+  /** Service names listed by the lb resources of resource groups, with where. */
+  lbRefs: { service: string; path: ConfigPath }[];
 }
 
 function partsOf(cfg: TandemConfig): Parts {
@@ -99,7 +115,33 @@ function partsOf(cfg: TandemConfig): Parts {
     trackFileNames: new Set(Object.keys(cfg.vrrp.track_files)),
     instances: cfg.vrrp.instances,
     syncGroups: cfg.vrrp.sync_groups,
+    services: cfg.lb.services,
+    names: {
+      instances: new Set(cfg.vrrp.instances.map((i) => i.name)),
+      syncGroups: new Set(cfg.vrrp.sync_groups.map((g) => g.name)),
+      services: new Set(cfg.lb.services.map((s) => s.name)),
+    },
+    lbRefs: lbRefsOf(cfg.groups),
   };
+}
+
+/** The services named by the lb resources of resource groups (read from raw input or a parsed config alike). */
+function lbRefsOf(groups: unknown): { service: string; path: ConfigPath }[] {
+  const refs: { service: string; path: ConfigPath }[] = [];
+  if (!Array.isArray(groups)) return refs;
+  groups.forEach((g, gi) => {
+    const resources = (g as { resources?: unknown } | null)?.resources;
+    if (!Array.isArray(resources)) return;
+    resources.forEach((r, ri) => {
+      const res = r as { type?: unknown; services?: unknown } | null;
+      if (res?.type !== 'lb' || !Array.isArray(res.services)) return;
+      res.services.forEach((name, si) => {
+        if (typeof name === 'string')
+          refs.push({ service: name, path: ['groups', gi, 'resources', ri, 'services', si] });
+      });
+    });
+  });
+  return refs;
 }
 
 type Parser<T> = {
@@ -151,12 +193,37 @@ function partialParts(raw: unknown): Parts {
     return new Set(v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v) : []);
   };
   const each = <T>(items: unknown[], schema: Parser<T>) => items.map((item) => parseLenient(schema, item));
+  const namesIn = (path: string[]): Set<string> =>
+    new Set(
+      list(path).flatMap((o) =>
+        typeof (o as { name?: unknown })?.name === 'string' ? [(o as { name: string }).name] : [],
+      ),
+    );
   return {
     nodes: each(list(['cluster', 'nodes']), nodeSchema),
     scriptNames: names(['vrrp', 'scripts']),
     trackFileNames: names(['vrrp', 'track_files']),
     instances: each(list(['vrrp', 'instances']), instanceSchema),
     syncGroups: each(list(['vrrp', 'sync_groups']), syncGroupSchema),
+    services: list(['lb', 'services']).map(lenientService),
+    names: {
+      instances: namesIn(['vrrp', 'instances']),
+      syncGroups: namesIn(['vrrp', 'sync_groups']),
+      services: namesIn(['lb', 'services']),
+    },
+    lbRefs: lbRefsOf(valueAt(raw, ['groups'])),
+  };
+}
+
+/** A service parsed apart from its real servers, each parsed on its own: one bad server hides no other rule. */
+function lenientService(item: unknown): ServicePart | undefined {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  const servers = (item as { real_servers?: unknown }).real_servers;
+  const svc = parseLenient(serviceSchema, { ...item, real_servers: [] });
+  if (!svc) return undefined;
+  return {
+    ...svc,
+    real_servers: Array.isArray(servers) ? servers.map((rs) => parseLenient(realServerSchema, rs)) : [],
   };
 }
 
@@ -170,6 +237,28 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v) ?? v));
+
+/**
+ * Replaces each union failure by the issues of the branch the user meant, when one branch clearly matched the shape
+ * of the value (an object for `check: { type: http, … }` rather than `false`): every mistake inside it is then
+ * reported, not only one. A union where no branch matched stays whole, for describeUnion to word.
+ */
+function expandUnions(issues: readonly ZodIssueLike[]): ZodIssueLike[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union') return [issue];
+    const branch = matchedBranch(issue);
+    if (!branch) return [issue];
+    return expandUnions(branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+  });
+}
+
+/** The one branch of a union whose failure is not a mere mismatch of type or literal at the union itself. */
+function matchedBranch(issue: ZodIssueLike): ZodIssueLike[] | undefined {
+  const mismatch = (b: ZodIssueLike[]) =>
+    b.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'));
+  const matched = (issue.errors ?? []).filter((b) => b.length > 0 && !mismatch(b));
+  return matched.length === 1 ? matched[0] : undefined;
+}
 
 /** Turns one zod issue into a diagnostic code, path and plain-language message. */
 function describeIssue(issue: ZodIssueLike, raw: unknown): { code: ErrorCode; path: ConfigPath; message: string } {
@@ -301,6 +390,8 @@ function semanticChecks(parts: Parts, report: Report): void {
       memberOf.set(m, g.name);
     });
   });
+
+  checkLb(parts, report);
 }
 
 function checkInstance(inst: InstanceSpec, base: ConfigPath, parts: Parts, nodes: string[], report: Report): void {
@@ -422,4 +513,219 @@ function deepFreeze<T>(v: T): T {
     for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
   }
   return v;
+}
+
+// ---- load balancer
+
+/** The text of an address as the kernel would print it, so that 2001:DB8::1 and 2001:db8:0::1 compare equal. */
+function canonicalIp(addr: string): string {
+  return isIPv6(addr) ? new SocketAddress({ address: addr, family: 'ipv6' }).address : addr;
+}
+
+const familyOf = (addr: string): 4 | 6 => (isIPv4(addr) ? 4 : 6);
+const hostPort = (addr: string, port: number): string => (isIPv6(addr) ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+/** Rules for `lb.services` that span several values; every one of them reports and goes on. */
+function checkLb(parts: Parts, report: Report): void {
+  const holders = new Set<string>();
+  for (const inst of parts.instances)
+    for (const v of inst?.vips ?? []) {
+      const p = parsePrefixed(typeof v === 'string' ? v : v.address);
+      if (p) holders.add(canonicalIp(p.addr));
+    }
+  const inGroups = new Set(parts.lbRefs.map((r) => r.service));
+  const names = new Set<string>();
+  const endpoints = new Map<string, string>();
+  parts.services.forEach((s, i) => {
+    if (!s) return;
+    const base: ConfigPath = ['lb', 'services', i];
+    const endpoint = `${s.protocol} ${canonicalIp(s.vip)} ${s.port}`;
+    const other = endpoints.get(endpoint);
+    if (other !== undefined)
+      report(
+        'error',
+        'TND_CFG_DUPLICATE',
+        [...base, 'vip'],
+        `${hostPort(s.vip, s.port)}/${s.protocol} is already served by service ${other}`,
+      );
+    else if (names.has(s.name))
+      report('error', 'TND_CFG_DUPLICATE', [...base, 'name'], `service ${s.name} is already defined`);
+    if (other === undefined) endpoints.set(endpoint, s.name);
+    names.add(s.name);
+    checkService(s, base, report);
+    if (s.owner !== undefined) {
+      if (!parts.names.instances.has(s.owner) && !parts.names.syncGroups.has(s.owner))
+        report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${s.owner}`);
+    } else if (!holders.has(canonicalIp(s.vip)) && !inGroups.has(s.name)) {
+      report(
+        'warning',
+        'TND_CFG_LB_NO_OWNER',
+        [...base, 'vip'],
+        `no VRRP instance holds ${s.vip} and no owner is named: every node serves this service ` +
+          '(add the address to an instance, or set owner)',
+      );
+    }
+  });
+  for (const ref of parts.lbRefs)
+    if (!parts.names.services.has(ref.service))
+      report('error', 'TND_CFG_UNKNOWN_REF', ref.path, `no service named ${ref.service} in lb.services`);
+}
+
+/** The rules of one virtual service on its own. */
+function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
+  const family = familyOf(s.vip);
+  const nft = s.dataplane === 'nft';
+  // The kernel's NAT keeps the address family; only a user-space proxy can bridge IPv4 clients to IPv6 servers.
+  const sameFamily = (addr: string, path: ConfigPath, what: string): void => {
+    if (nft && familyOf(addr) !== family)
+      report(
+        'error',
+        'TND_CFG_MIXED_FAMILY',
+        path,
+        `${what} ${addr} is IPv${familyOf(addr)} but the vip ${s.vip} is IPv${family}: kernel NAT keeps the address ` +
+          'family (use a server of the same family, or dataplane proxy)',
+      );
+  };
+
+  if (s.port === 0 && !s.persistence)
+    report(
+      'error',
+      'TND_CFG_LB_PORT',
+      [...base, 'port'],
+      'port 0 (every port) needs persistence, as LVS does: add persistence (keepalived persistence_timeout)',
+    );
+  if (s.sorry_server) sameFamily(s.sorry_server.address, [...base, 'sorry_server'], 'the sorry server');
+  if (s.persistence?.netmask !== undefined && family === 4 && s.persistence.netmask > 32)
+    report(
+      'error',
+      'TND_CFG_RANGE',
+      [...base, 'persistence', 'netmask'],
+      `must be 0..32 for the IPv4 vip ${s.vip}, got ${s.persistence.netmask}`,
+    );
+
+  if (s.dataplane === 'proxy') {
+    if (s.protocol === 'udp')
+      report(
+        'error',
+        'TND_CFG_LB_DATAPLANE',
+        [...base, 'protocol'],
+        'the proxy data plane carries TCP only: use dataplane nft for UDP',
+      );
+    if (s.method === 'dr')
+      report(
+        'error',
+        'TND_CFG_LB_DATAPLANE',
+        [...base, 'method'],
+        'the proxy data plane ends each connection itself: direct routing does not apply (use method nat)',
+      );
+    if (s.port === 0)
+      report(
+        'error',
+        'TND_CFG_LB_DATAPLANE',
+        [...base, 'port'],
+        'the proxy data plane listens on one port: port 0 (every port) needs dataplane nft',
+      );
+  } else {
+    // A warning, not an error: the rest of such a file (VRRP, the other services) runs, and keepalived tutorials
+    // are full of DR services. The daemon health-checks this one but does not program it, and says so in status.
+    if (s.method === 'dr')
+      report(
+        'warning',
+        'TND_CFG_LB_DATAPLANE',
+        [...base, 'method'],
+        'method dr (direct routing) is not supported by the nft data plane yet: this service is health-checked ' +
+          'but not programmed; use method nat (keepalived lb_kind NAT), with the real servers routing their ' +
+          'replies through the director, or snat: true',
+      );
+    if (s.scheduler === 'lc' || s.scheduler === 'wlc')
+      report(
+        'warning',
+        'TND_CFG_LB_SCHEDULER',
+        [...base, 'scheduler'],
+        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random ` +
+          '(choose wrr, sh or mh, or dataplane proxy for least connections)',
+      );
+  }
+
+  const seen = new Map<string, number>();
+  let serviceCheckWithoutTarget = false;
+  s.real_servers.forEach((rs, j) => {
+    if (!rs) return;
+    const rbase: ConfigPath = [...base, 'real_servers', j];
+    sameFamily(rs.address, [...rbase, 'address'], 'real server');
+    const key = `${canonicalIp(rs.address)} ${rs.port ?? s.port}`;
+    const first = seen.get(key);
+    if (first !== undefined)
+      report(
+        'error',
+        'TND_CFG_DUPLICATE',
+        [...rbase, 'address'],
+        `real server ${hostPort(rs.address, rs.port ?? s.port)} is already listed (real_servers[${first}])`,
+      );
+    else seen.set(key, j);
+    if (s.port === 0 && rs.port !== undefined)
+      report(
+        'error',
+        'TND_CFG_LB_PORT',
+        [...rbase, 'port'],
+        'a service on port 0 (every port) sends each connection to the port the client asked for: ' +
+          'a real server of it cannot name a port',
+      );
+    if (rs.check === false) return;
+    const check = rs.check ?? s.check;
+    if (!check || check.type === 'script') return;
+    if ((check.port ?? rs.port ?? (s.port || undefined)) !== undefined) return;
+    if (rs.check) reportNoTarget(report, [...rbase, 'check'], check, `real server ${rs.address} names no port`);
+    else serviceCheckWithoutTarget = true;
+  });
+  if (serviceCheckWithoutTarget && s.check)
+    reportNoTarget(report, [...base, 'check'], s.check, 'some of its real servers name no port');
+  checkRegex(s.check, [...base, 'check'], report);
+  s.real_servers.forEach((rs, j) => {
+    if (rs?.check) checkRegex(rs.check, [...base, 'real_servers', j, 'check'], report);
+  });
+
+  const total = s.real_servers.reduce((sum, rs) => sum + (rs?.weight ?? 0), 0);
+  if (s.real_servers.length > 0 && s.quorum.min > total)
+    report(
+      'warning',
+      'TND_CFG_LB_QUORUM',
+      [...base, 'quorum', 'min'],
+      `quorum ${s.quorum.min} is more than the total weight of the real servers (${total}): the service can ` +
+        `never be up (keepalived would lower the quorum to ${total})`,
+    );
+  else if (s.quorum.hysteresis > 0 && s.quorum.hysteresis >= s.quorum.min)
+    report(
+      'warning',
+      'TND_CFG_LB_QUORUM',
+      [...base, 'quorum', 'hysteresis'],
+      `hysteresis ${s.quorum.hysteresis} is not below the quorum ${s.quorum.min}: the quorum is never lost ` +
+        `(keepalived would lower it to ${s.quorum.min - 1})`,
+    );
+}
+
+function reportNoTarget(report: Report, path: ConfigPath, check: CheckSpecYaml, why: string): void {
+  report(
+    'error',
+    'TND_CFG_LB_CHECK_TARGET',
+    path,
+    `this ${check.type} check has no port to connect to: the service is on port 0 (every port) and ${why}; ` +
+      'set the check port (keepalived connect_port)',
+  );
+}
+
+/** A body regex must compile as a JavaScript regular expression (keepalived's PCRE syntax differs in places). */
+function checkRegex(check: CheckSpecYaml | undefined, path: ConfigPath, report: Report): void {
+  if (check?.type !== 'http' && check?.type !== 'https') return;
+  if (check.body_regex === undefined) return;
+  try {
+    new RegExp(check.body_regex);
+  } catch (e) {
+    report(
+      'error',
+      'TND_CFG_TYPE',
+      [...path, 'body_regex'],
+      `not a valid JavaScript regular expression: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
 }

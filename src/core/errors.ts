@@ -51,10 +51,29 @@ export const ERROR_CODES = {
   // simulation and CLI
   TND_SIM_SCENARIO: 'a simulation scenario step is malformed',
   TND_CLI_USAGE: 'a command line is malformed',
+  // nft data plane (dataplane/nft, os/nft, os/conntrack)
+  TND_NFT_APPLY: 'nft refused or failed to run a ruleset transaction; the kernel kept the previous ruleset',
+  TND_NFT_PROGRAM: 'a desired state cannot be rendered for nft (bad address, duplicate service, bad table name)',
+  TND_NFT_UNSUPPORTED: 'a service setting the nft data plane cannot carry (method dr)',
+  TND_CONNTRACK_READ: 'the connection tracking table cannot be read',
   // configuration: heartbeat and Piranha importers (src/config/import/heartbeat*.ts, piranha*.ts)
   TND_CFG_TIMING: 'timing settings contradict each other (heartbeat deadtime ≤ 2 × keepalive, initdead < deadtime)',
   TND_CFG_PERMISSIONS: 'a secrets file (heartbeat authkeys) is readable or writable by group or others',
   TND_CFG_NOT_CARRIED: 'a setting of a heartbeat or Piranha file that tandem does not carry over; the message says why',
+  // user-space proxy data plane (dataplane/proxy)
+  TND_PROXY_UNSUPPORTED: 'a service asks the proxy for what it cannot carry (udp, method dr, port 0)',
+  TND_PROXY_SETTINGS: 'a service handed to the proxy has no or malformed proxy settings, or is listed twice',
+  TND_PROXY_LISTEN: 'the proxy cannot listen on a service address (in use, not permitted, not on this host)',
+  TND_PROXY_CLOSED: 'the proxy data plane was closed and takes no more changes',
+  // configuration: load balancer (lb.services checks, keepalived virtual_server import)
+  TND_CFG_LB_PORT: 'a service on port 0 (every port) has no persistence, or one of its real servers names a port',
+  TND_CFG_LB_CHECK_TARGET: 'a tcp or http health check has no port to connect to',
+  TND_CFG_LB_DATAPLANE: 'a service setting its data plane cannot carry (proxy: udp, dr, port 0; nft: dr)',
+  TND_CFG_LB_SCHEDULER: 'the data plane runs another scheduler than the one named (nft: lc, wlc)',
+  TND_CFG_LB_QUORUM: 'a quorum the real servers can never reach, or a hysteresis not below the quorum',
+  TND_CFG_LB_NO_OWNER: 'no VRRP instance holds the vip of a service and it names no owner: every node serves it',
+  // resource groups (resources/)
+  TND_RES_GROUP: 'a resource group handed to the runner is malformed (no resources, an id twice, bad threshold)',
 } as const;
 
 /** A registered, stable error code. */

@@ -9,7 +9,7 @@ const INTRO = `# Reading keepalived.conf
 Generated from \`src/config/import/keepalived-keywords.ts\` by \`npm run gen:docs\`;
 a test fails when this page is out of date.
 
-tandem reads the VRRP part of a keepalived.conf directly, and reports every problem in one run as
+tandem reads the VRRP and the LVS part of a keepalived.conf directly, and reports every problem in one run as
 \`file:line:col severity CODE path: message\`, pointing into your own file (included files too),
 with keepalived's names (\`vrrp_instance VI_2: priority\`). The values are checked by the same schema and semantic
 checks as a tandem YAML file, so \`priority 300\` is reported as out of range, and \`track_script { chk_ngnix }\`
@@ -28,6 +28,25 @@ How the file is read (as keepalived reads it):
   2, or 3 for IPv6 addresses, so it speaks what its keepalived peers speak.
 - A missing \`}\` is reported once, at the keyword that opened the block, as soon as a statement that cannot be
   inside that block appears (for example the next \`vrrp_instance\`); reading then goes on.
+
+The LVS part (\`virtual_server\`, \`virtual_server_group\`, \`real_server\` and its checkers) becomes \`lb.services\`:
+
+- Each \`virtual_server ADDR PORT\` is one service named \`ADDR-PORT\` (\`ADDR-PORT-udp\` for UDP); a
+  \`virtual_server group NAME\` is one service per address and port of the group, named \`NAME-ADDR-PORT\`, so
+  \`198.18.0.1-10 80\` gives ten services. No port means port 0 (every port, persistent services only, as LVS).
+- keepalived's behaviour is kept, not tandem's YAML defaults (which follow HAProxy): every check is written out with
+  \`rise 1\`, \`fall 1\`, \`retries\` = \`retry\` (default 1, MISC_CHECK 0), \`delay_before_retry\` (default 3 s for
+  HTTP_GET/SSL_GET, else 1 s), \`interval\` = \`delay_loop\` (default 60 s) and the connect timeout (default 5 s).
+  Settings keepalived passes down (virtual server → real server → checker: \`delay_loop\`, \`connect_timeout\`,
+  \`retry\`, \`delay_before_retry\`, \`warmup\`, \`alpha\`, \`virtualhost\`) are resolved the same way.
+- A virtual server without \`protocol\` is UDP, as keepalived makes it (with a warning); without \`lvs_method\` it is
+  NAT; without \`lvs_sched\` it is wlc.
+- Where tandem's model is narrower, the reader says so at the line: one check per real server (the first checker; the
+  others are warned, where keepalived requires all to pass), one \`url\` per HTTP check, \`inhibit_on_failure\` per
+  service (a per-server setting is kept when all servers of the service agree). \`owner\` is left unset: the service
+  runs where the instance holding its address is master.
+- \`lb_kind DR\` is read, but the nft data plane does not support direct routing yet: \`tandem check\` reports
+  \`TND_CFG_LB_DATAPLANE\` (use NAT). TUN, SCTP and the schedulers tandem lacks are refused (\`TND_CFG_REJECTED\`).
 
 Diagnostics: \`TND_CFG_UNSUPPORTED\` (warning) for a valid keepalived keyword tandem ignores,
 \`TND_CFG_IGNORED_BLOCK\` (warning) for a skipped top-level block, \`TND_CFG_REJECTED\` (error) for a setting tandem

@@ -19,7 +19,14 @@ export type KaBlock =
   | 'virtual_ipaddress entry'
   | 'unicast_peer entry'
   | 'track_* entry'
-  | 'vrrp_sync_group';
+  | 'vrrp_sync_group'
+  | 'virtual_server_group entry'
+  | 'virtual_server'
+  | 'real_server'
+  | 'TCP_CHECK'
+  | 'HTTP_GET, SSL_GET'
+  | 'url'
+  | 'MISC_CHECK';
 
 /** keyword → what tandem does with it (the native field, or the reason it is ignored or refused). */
 export type KeywordTable = Readonly<Record<KaBlock, Readonly<Record<string, string>>>>;
@@ -37,10 +44,23 @@ export const KA_BLOCKS: readonly KaBlock[] = [
   'unicast_peer entry',
   'track_* entry',
   'vrrp_sync_group',
+  'virtual_server_group entry',
+  'virtual_server',
+  'real_server',
+  'TCP_CHECK',
+  'HTTP_GET, SSL_GET',
+  'url',
+  'MISC_CHECK',
 ];
 
 const each = (keywords: readonly string[], text: string): Record<string, string> =>
   Object.fromEntries(keywords.map((k) => [k, text]));
+
+/** The schedulers tandem implements, by their keepalived / ipvsadm names. */
+export const LB_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'] as const;
+
+/** keepalived schedulers tandem does not implement (refused with TND_CFG_REJECTED). */
+export const OTHER_SCHEDULERS = ['lblc', 'lblcr', 'dh', 'sed', 'nq', 'fo', 'ovf', 'twos'] as const;
 
 const NOTIFY_NOTE = 'command line (the first word; a quoted string keeps its arguments)';
 
@@ -67,6 +87,8 @@ export const SUPPORTED: KeywordTable = {
     vrrp_track_file: 'vrrp.track_files[NAME] (old name of track_file)',
     vrrp_instance: 'vrrp.instances[]',
     vrrp_sync_group: 'vrrp.sync_groups[]',
+    virtual_server: 'lb.services[] (see virtual_server)',
+    virtual_server_group: 'the addresses of virtual_server group NAME (see virtual_server_group entry)',
   },
   global_defs: {
     router_id: 'cluster.nodes[0].name (default: local)',
@@ -155,11 +177,113 @@ export const SUPPORTED: KeywordTable = {
     notify: `notify.any: ${NOTIFY_NOTE}`,
     sync_group_tracking_weight: 'tracking_weight: true',
   },
+  'virtual_server_group entry': {
+    'ADDR [PORT]': 'one lb.services[] per entry, named GROUP-ADDR-PORT (-udp for UDP); no port = 0 (every port)',
+    'ADDR-LAST [PORT]': 'a range, both ends included: 198.18.0.1-10 is .1 to .10 (IPv6: the last group, in hex)',
+    'ADDR-ADDR [PORT]': 'a range between two addresses, both included',
+    'ADDR/LEN [PORT]': 'every address of the prefix',
+  },
+  virtual_server: {
+    'ADDR [PORT]': 'lb.services[] named ADDR-PORT (-udp for UDP): vip, port (no port = 0, every port)',
+    'group NAME': 'one lb.services[] per address and port of virtual_server_group NAME',
+    lvs_sched: 'scheduler: rr, wrr, lc, wlc, sh, mh (keepalived and tandem default: wlc)',
+    lb_algo: 'scheduler (old name of lvs_sched)',
+    lvs_method: 'method: NAT → nat, DR → dr',
+    lb_kind: 'method (old name of lvs_method)',
+    persistence_timeout: 'persistence.timeout (seconds → ms; no value = 360 s, as keepalived)',
+    persistence_granularity:
+      'persistence.netmask (an IPv4 netmask becomes a prefix length; IPv6 takes a prefix length); implies persistence',
+    protocol: 'protocol: TCP → tcp, UDP → udp (none: udp with a warning, as keepalived defaults to UDP)',
+    sorry_server: 'sorry_server (the port defaults to the service port)',
+    quorum: 'quorum.min',
+    hysteresis: 'quorum.hysteresis',
+    quorum_up: `quorum.up: ${NOTIFY_NOTE}`,
+    quorum_down: `quorum.down: ${NOTIFY_NOTE}`,
+    inhibit_on_failure: 'inhibit_on_failure: true (and the default of its real servers)',
+    weight: 'default weight of its real servers',
+    delay_loop: "default of its checks' interval (seconds → ms; keepalived default 60 s, written out)",
+    connect_timeout: "default of its checks' connect_timeout / timeout (default 5 s, written out)",
+    retry: "default of its checks' retries (default 1, MISC_CHECK 0, written out)",
+    delay_before_retry: "default of its checks' delay_before_retry (3 s for HTTP_GET/SSL_GET, else 1 s, written out)",
+    warmup: "default of its checks' warmup",
+    alpha: "default of its checks' start_down: true",
+    virtualhost: 'default host of its HTTP_GET / SSL_GET checks',
+    real_server: 'real_servers[] (see real_server)',
+  },
+  real_server: {
+    'ADDR [PORT]': 'real_servers[].address and port (no port: the service port)',
+    weight: 'weight (default 1)',
+    lvs_method: "accepted when it is the service's method",
+    inhibit_on_failure:
+      "the service's inhibit_on_failure when every real server agrees (tandem has one setting per service)",
+    virtualhost: 'default host of its HTTP_GET / SSL_GET checks',
+    alpha: 'start_down of its checks (<BOOL>, no value = true)',
+    connect_timeout: "default of its checks' connect_timeout / timeout",
+    retry: "default of its checks' retries",
+    delay_before_retry: "default of its checks' delay_before_retry",
+    warmup: "default of its checks' warmup",
+    delay_loop: "default of its checks' interval",
+    TCP_CHECK: 'check: { type: tcp } (see TCP_CHECK)',
+    HTTP_GET: 'check: { type: http } (see HTTP_GET, SSL_GET)',
+    SSL_GET: "check: { type: https }; the certificate is not verified, as keepalived's SSL_GET without a CA",
+    MISC_CHECK: 'check: { type: script } (see MISC_CHECK)',
+  },
+  TCP_CHECK: {
+    connect_ip: 'check.address',
+    connect_port: 'check.port',
+    bindto: 'check.bind',
+    connect_timeout: 'check.connect_timeout (seconds → ms)',
+    retry: 'check.retries',
+    delay_before_retry: 'check.delay_before_retry (seconds → ms)',
+    warmup: 'check.warmup (seconds → ms)',
+    delay_loop: 'check.interval (seconds → ms)',
+    alpha: 'check.start_down (<BOOL>, no value = true)',
+  },
+  'HTTP_GET, SSL_GET': {
+    connect_ip: 'check.address',
+    connect_port: 'check.port',
+    bindto: 'check.bind',
+    connect_timeout: 'check.timeout (seconds → ms)',
+    retry: 'check.retries',
+    nb_get_retry: 'check.retries (the keepalived 1.x name; a TND_CFG_DEPRECATED warning, as keepalived logs one)',
+    delay_before_retry: 'check.delay_before_retry (seconds → ms)',
+    warmup: 'check.warmup (seconds → ms)',
+    delay_loop: 'check.interval (seconds → ms)',
+    alpha: 'check.start_down (<BOOL>, no value = true)',
+    url: 'check.path, status, digest, body_regex, host (see url)',
+    enable_sni: 'accepted: tandem sends the host as TLS server name whenever it is a name',
+    sni_name: 'check.sni',
+  },
+  url: {
+    path: 'check.path',
+    digest: 'check.digest',
+    status_code: 'check.status (codes and ranges like 200-299; default 200-299)',
+    regex: 'check.body_regex (read as a JavaScript regular expression)',
+    regex_no_match: 'check.regex_no_match: true',
+    virtualhost: 'check.host',
+  },
+  MISC_CHECK: {
+    misc_path: 'check.command',
+    misc_timeout: 'check.timeout (seconds → ms; default: the interval, as keepalived)',
+    misc_dynamic: 'check.dynamic: true',
+    user: 'check.user (the group is ignored with a warning)',
+    retry: 'check.retries (default 0 for MISC_CHECK)',
+    delay_before_retry: 'check.delay_before_retry (seconds → ms)',
+    warmup: 'check.warmup (seconds → ms)',
+    delay_loop: 'check.interval (seconds → ms)',
+    alpha: 'check.start_down (<BOOL>, no value = true)',
+  },
 };
 
 const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
 const EMAIL = 'e-mail and SNMP notification are not implemented';
-const LVS = 'the LVS part is read by a later version';
+const SYNC = 'IPVS connection sync is not implemented: after a failover, clients reconnect';
+const IPVS = 'a setting of IPVS; the nft data plane does not use IPVS';
+const FWMARK =
+  'firewall-mark services are not implemented: the nft data plane matches an address and port; ' +
+  'write one virtual_server (or group entry) per address and port';
+const RS_CHECKER = 'this checker is not implemented; the real server is not checked by it';
+const CHECKER_OPT = 'this checker option is not implemented';
 const FIREWALL = 'tandem does not manage firewall rules for no_accept';
 const FIFO = 'notify FIFOs are not implemented; use notify scripts';
 const GARP = 'this gratuitous ARP tuning is not implemented';
@@ -171,9 +295,7 @@ export const WARNED: KeywordTable = {
     '@ID line, @^ID line': 'without a config id: @ID lines are skipped and @^ID lines kept, with a warning',
   },
   'top level': {
-    virtual_server: LVS,
-    virtual_server_group: LVS,
-    SSL: LVS,
+    SSL: 'client certificates for SSL_GET are not implemented; SSL_GET connects without one',
     static_ipaddress: 'static addresses are not managed by tandem',
     static_routes: 'static routes are not managed by tandem',
     static_rules: 'static rules are not managed by tandem',
@@ -226,13 +348,9 @@ export const WARNED: KeywordTable = {
     ),
     ...each(
       [
-        'lvs_sync_daemon',
         'lvs_timeouts',
         'lvs_flush',
         'lvs_flush_on_stop',
-        'checker_log_all_failures',
-        'lvs_notify_fifo',
-        'lvs_notify_fifo_script',
         'lvs_netlink_cmd_rcv_bufs',
         'lvs_netlink_cmd_rcv_bufs_force',
         'lvs_netlink_monitor_rcv_bufs',
@@ -240,11 +358,15 @@ export const WARNED: KeywordTable = {
         'nftables_ipvs',
         'nftables_ipvs_priority',
         'nftables_ipvs_start_fwmark',
-        'rs_init_notifies',
-        'no_checker_emails',
       ],
-      LVS,
+      IPVS,
     ),
+    lvs_sync_daemon: SYNC,
+    lvs_notify_fifo: FIFO,
+    lvs_notify_fifo_script: FIFO,
+    checker_log_all_failures: 'check results are logged when a server changes state',
+    rs_init_notifies: 'real-server notify scripts are not implemented yet',
+    no_checker_emails: EMAIL,
     ...each(
       [
         'nftables',
@@ -391,7 +513,7 @@ export const WARNED: KeywordTable = {
     smtp_alert: EMAIL,
     kernel_rx_buf_size: 'not needed',
     linkbeat_use_polling: 'tandem follows link state through netlink',
-    lvs_sync_daemon_interface: LVS,
+    lvs_sync_daemon_interface: SYNC,
   },
   authentication: {},
   'virtual_ipaddress entry': {
@@ -415,6 +537,60 @@ export const WARNED: KeywordTable = {
     notify_priority_changes: FIFO,
     smtp_alert: EMAIL,
     global_tracking: 'deprecated in keepalived; not implemented',
+  },
+  'virtual_server_group entry': {
+    'fwmark N': FWMARK,
+  },
+  virtual_server: {
+    'fwmark N': FWMARK,
+    omega: 'quorum_down and real-server notifiers are not run at shutdown',
+    ha_suspend: 'checks run whether or not this node holds the vip',
+    smtp_alert: EMAIL,
+    snmp_name: EMAIL,
+    ip_family: 'only needed for firewall-mark services, which are not implemented',
+    ...each(
+      ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback', 'ops', 'hashed'],
+      'IPVS scheduler flags do not apply to the nft data plane',
+    ),
+    persistence_engine: 'persistence engines (sip) are not implemented; persistence is by client address',
+    sorry_server_inhibit: 'not implemented yet',
+    sorry_server_lvs_method: "the sorry server is reached with the service's method",
+  },
+  real_server: {
+    notify_up: 'real-server notify scripts are not implemented yet; tandem logs every change',
+    notify_down: 'real-server notify scripts are not implemented yet; tandem logs every change',
+    uthreshold: 'connection thresholds are not implemented',
+    lthreshold: 'connection thresholds are not implemented',
+    smtp_alert: EMAIL,
+    snmp_name: EMAIL,
+    ...each(['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'], RS_CHECKER),
+    'a second checker':
+      'tandem runs one check per real server: the first TCP_CHECK, HTTP_GET, SSL_GET or MISC_CHECK; ' +
+      'the others are ignored with a warning (keepalived requires all of them to pass)',
+  },
+  TCP_CHECK: {
+    ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT),
+    nb_get_retry: 'keepalived 2 does not read it in TCP_CHECK either (Unknown keyword): write retry',
+    log_all_failures: 'check results are logged when a server changes state',
+  },
+  'HTTP_GET, SSL_GET': {
+    ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT),
+    log_all_failures: 'check results are logged when a server changes state',
+    http_protocol: 'tandem sends HTTP/1.1 with Connection: close',
+    fast_recovery: 'not needed: tandem checks one url',
+    tls_compliant: 'not implemented yet',
+    'a second url':
+      'tandem checks one url per check: the first; the others are ignored with a warning (keepalived checks all)',
+  },
+  url: {
+    ...each(
+      ['regex_options', 'regex_stack', 'regex_min_offset', 'regex_max_offset'],
+      'the regex is a JavaScript regular expression run on the whole body; PCRE options are not implemented',
+    ),
+  },
+  MISC_CHECK: {
+    connect_timeout: 'MISC_CHECK is timed by misc_timeout',
+    log_all_failures: 'check results are logged when a server changes state',
   },
 };
 
@@ -443,6 +619,23 @@ export const REJECTED: KeywordTable = {
   'unicast_peer entry': {},
   'track_* entry': {},
   vrrp_sync_group: {},
+  'virtual_server_group entry': {},
+  virtual_server: {
+    lvs_sched: `${OTHER_SCHEDULERS.join(', ')} are not implemented: tandem schedules ${LB_SCHEDULERS.join(', ')}`,
+    lb_algo: `${OTHER_SCHEDULERS.join(', ')} are not implemented: tandem schedules ${LB_SCHEDULERS.join(', ')}`,
+    lvs_method: 'TUN (IP-in-IP tunnelling) is not implemented; use NAT',
+    lb_kind: 'TUN (IP-in-IP tunnelling) is not implemented; use NAT',
+    protocol: 'SCTP is not implemented; tandem balances TCP and UDP',
+  },
+  real_server: {
+    lvs_method:
+      "a method other than the service's: tandem forwards every real server of a service the same way, and TUN " +
+      'is not implemented',
+  },
+  TCP_CHECK: {},
+  'HTTP_GET, SSL_GET': {},
+  url: {},
+  MISC_CHECK: {},
 };
 
 /** Whether `keyword` is a keepalived keyword of `block` (whatever tandem does with it). */

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ERROR_CODES } from '../../core/errors.ts';
+import { loadConfig } from '../load.ts';
 import { readKeepalived } from './keepalived.ts';
 import { memoryFs } from './memory-fs.ts';
 
@@ -11,6 +12,10 @@ const MAIN = '/etc/keepalived/keepalived.conf';
 const INCLUDED = '/etc/keepalived/conf.d/extra.conf';
 const tutorial = readFileSync(
   new URL('../../../test/fixtures/keepalived/tutorial-master.conf', import.meta.url),
+  'utf8',
+);
+const lbFixture = readFileSync(
+  new URL('../../../test/fixtures/keepalived/lb-two-directors.conf', import.meta.url),
   'utf8',
 );
 
@@ -80,8 +85,62 @@ const TOKENS = [
   'vrrp_sync_group',
   'group',
   'virtual_server',
+  'virtual_server_group',
+  'group',
+  'fwmark',
   'real_server',
   'TCP_CHECK',
+  'HTTP_GET',
+  'SSL_GET',
+  'MISC_CHECK',
+  'SMTP_CHECK',
+  'url',
+  'path',
+  'status_code',
+  '200-299',
+  'digest',
+  'regex',
+  'virtualhost',
+  'misc_path',
+  'misc_timeout',
+  'misc_dynamic',
+  'connect_ip',
+  'connect_port',
+  'connect_timeout',
+  'bindto',
+  'retry',
+  'nb_get_retry',
+  'delay_before_retry',
+  'delay_loop',
+  'warmup',
+  'alpha',
+  'lb_algo',
+  'lvs_sched',
+  'wrr',
+  'lblc',
+  'lb_kind',
+  'lvs_method',
+  'NAT',
+  'DR',
+  'TUN',
+  'persistence_timeout',
+  'persistence_granularity',
+  '255.255.255.0',
+  'protocol',
+  'TCP',
+  'UDP',
+  'sorry_server',
+  'quorum',
+  'hysteresis',
+  'quorum_up',
+  'inhibit_on_failure',
+  'omega',
+  '80',
+  '70000',
+  '198.18.0.1-10',
+  '198.18.0.0/30',
+  '2001:db8::1-ff',
+  'VSG_1',
   'use_vmac',
   'priorty',
   'VI_1',
@@ -140,6 +199,9 @@ function checkResult(r: ReturnType<typeof readKeepalived>, files: Record<string,
     ['vrrp', 'scripts', 'chk', 'weight'],
     ['vrrp', 'sync_groups', 0, 'members', 3],
     ['cluster', 'nodes', 0, 'name'],
+    ['lb', 'services', 0, 'port'],
+    ['lb', 'services', 1, 'real_servers', 0, 'check', 'interval'],
+    ['lb', 'services', 0, 'real_servers', 2, 'weight'],
   ]) {
     const { pos, label } = r.locator.locate(path);
     assert.equal(typeof label, 'string');
@@ -207,5 +269,34 @@ test('fuzz: mutations of the tutorial file (lines deleted, duplicated, swapped, 
       run(mutate(lines, ms), mutate(lines, ms.slice(1))),
     ),
     { numRuns: 1500 },
+  );
+});
+
+test('fuzz: mutations of the LVS fixture (virtual servers, a group, every checker kind) never throw', () => {
+  const lines = lbFixture.split('\n');
+  fc.assert(
+    fc.property(fc.array(mutation, { minLength: 1, maxLength: 8 }), (ms) => run(mutate(lines, ms), '')),
+    { numRuns: 500 },
+  );
+});
+
+test('fuzz: mutated LVS files go through the schema and the semantic checks without throwing', () => {
+  const lines = lbFixture.split('\n');
+  fc.assert(
+    fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), tokenText, (ms, soup) => {
+      const text = `${mutate(lines, ms)}\nvirtual_server ${soup}`;
+      const r = loadConfig(MAIN, memoryFs({ [MAIN]: text }), 'keepalived');
+      for (const d of r.diagnostics) {
+        assert.ok(Object.hasOwn(ERROR_CODES, d.code), d.code);
+        assert.equal(d.file, MAIN);
+        assert.ok(d.line >= 1 && d.line <= text.split('\n').length, `line ${d.line}`);
+        assert.doesNotMatch(d.message, /internal error/);
+      }
+      assert.equal(
+        r.config === undefined,
+        r.diagnostics.some((d) => d.severity === 'error'),
+      );
+    }),
+    { numRuns: 300 },
   );
 });

@@ -18,7 +18,6 @@ function read(text: string, others: Record<string, string> = {}) {
 
 /** Diagnostics as [severity, code, line] rows, to compare whole runs at a glance. */
 const rows = (ds: readonly Diagnostic[]) => ds.map((d) => [d.severity, d.code, d.line] as const);
-const only = (ds: readonly Diagnostic[], code: string) => ds.filter((d) => d.code === code);
 const instance = (raw: unknown, i: number) =>
   (raw as { vrrp: { instances: Record<string, unknown>[] } }).vrrp.instances[i];
 const at = (r: ReturnType<typeof read>, path: ConfigPath) => {
@@ -71,6 +70,37 @@ const masterRaw = {
       { name: 'VG_1', members: ['VI_1', 'VI_2'], notify: { master: '/etc/keepalived/notify.sh group-master' } },
     ],
   },
+  lb: {
+    services: [
+      {
+        name: '192.168.7.100-80',
+        vip: '192.168.7.100',
+        port: 80,
+        protocol: 'tcp',
+        scheduler: 'wlc',
+        method: 'dr',
+        persistence: { timeout: 600_000 },
+        real_servers: [
+          {
+            address: '192.168.7.21',
+            port: 80,
+            weight: 1,
+            // keepalived's defaults written out: rise/fall 1, retry 1; delay_loop 6 s is the interval
+            check: {
+              type: 'tcp',
+              port: 80,
+              connect_timeout: 3000,
+              interval: 6000,
+              rise: 1,
+              fall: 1,
+              retries: 1,
+              delay_before_retry: 3000,
+            },
+          },
+        ],
+      },
+    ],
+  },
 };
 
 const tutorialWarnings = [
@@ -79,7 +109,6 @@ const tutorialWarnings = [
   ['warning', 'TND_CFG_UNSUPPORTED', 9],
   ['warning', 'TND_CFG_UNSUPPORTED', 10],
   ['warning', 'TND_CFG_UNSUPPORTED', 12],
-  ['warning', 'TND_CFG_IGNORED_BLOCK', 72],
 ] as const;
 
 test('tutorial master: the whole VRRP part becomes the native object', () => {
@@ -90,12 +119,27 @@ test('tutorial master: the whole VRRP part becomes the native object', () => {
   assert.ok(configSchema.safeParse(r.raw).success, 'the one schema accepts it');
 });
 
-test('tutorial master: the virtual_server block is skipped with a warning that names it', () => {
-  const d = only(read(fixture('tutorial-master.conf')).diagnostics, 'TND_CFG_IGNORED_BLOCK');
-  assert.deepEqual(
-    d.map((x) => [x.path, x.message, x.line, x.col]),
-    [['virtual_server 192.168.7.100 80', 'the LVS part is read by a later version; skipped', 72, 1]],
-  );
+test('tutorial master: the virtual_server is located at its keywords, with keepalived-style labels', () => {
+  const r = read(fixture('tutorial-master.conf'));
+  const svc: ConfigPath = ['lb', 'services', 0];
+  assert.deepEqual(at(r, svc), [72, 1, 'virtual_server 192.168.7.100 80']);
+  assert.deepEqual(at(r, [...svc, 'vip']), [72, 16, 'virtual_server 192.168.7.100 80']);
+  assert.deepEqual(at(r, [...svc, 'port']), [72, 30, 'virtual_server 192.168.7.100 80: port']);
+  assert.deepEqual(at(r, [...svc, 'method']), [75, 13, 'virtual_server 192.168.7.100 80: lb_kind']);
+  const rs: ConfigPath = [...svc, 'real_servers', 0];
+  assert.deepEqual(at(r, [...rs, 'weight']), [
+    80,
+    16,
+    'virtual_server 192.168.7.100 80: real_server 192.168.7.21 80: weight',
+  ]);
+  // delay_loop is written on the virtual server: the check's interval points there.
+  assert.deepEqual(at(r, [...rs, 'check', 'interval']), [73, 16, 'virtual_server 192.168.7.100 80: delay_loop']);
+  // A default keepalived applies (rise 1) points at the checker.
+  assert.deepEqual(at(r, [...rs, 'check', 'rise']), [
+    81,
+    9,
+    'virtual_server 192.168.7.100 80: real_server 192.168.7.21 80: TCP_CHECK',
+  ]);
 });
 
 test('tutorial master: the locator points at the keyword or value, with a keepalived-style label', () => {
@@ -247,7 +291,7 @@ test('a valid keepalived keyword tandem lacks is a TND_CFG_UNSUPPORTED warning n
 test('blocks outside the VRRP part are skipped with TND_CFG_IGNORED_BLOCK', () => {
   const text = [
     'static_ipaddress {\n 10.9.0.1/24 dev eth1\n}',
-    'virtual_server_group VSG {\n 10.0.0.1 80\n}',
+    'SSL {\n ca /etc/ssl/ca.pem\n}',
     'vrrp_track_process nginx {\n process nginx\n}',
     'garp_group {\n garp_interval 0.1\n}',
     'bfd_instance b {\n neighbor_ip 10.0.0.2\n}',
@@ -258,7 +302,7 @@ test('blocks outside the VRRP part are skipped with TND_CFG_IGNORED_BLOCK', () =
     r.diagnostics.map((d) => [d.code, d.path]),
     [
       ['TND_CFG_IGNORED_BLOCK', 'static_ipaddress'],
-      ['TND_CFG_IGNORED_BLOCK', 'virtual_server_group VSG'],
+      ['TND_CFG_IGNORED_BLOCK', 'SSL'],
       ['TND_CFG_IGNORED_BLOCK', 'vrrp_track_process nginx'],
       ['TND_CFG_IGNORED_BLOCK', 'garp_group'],
       ['TND_CFG_IGNORED_BLOCK', 'bfd_instance b'],
@@ -633,8 +677,16 @@ test('every SUPPORTED keyword of a keyword block has a handler, and every handle
     'vrrp_instance',
     'authentication',
     'vrrp_sync_group',
+    'virtual_server',
+    'real_server',
+    'TCP_CHECK',
+    'HTTP_GET, SSL_GET',
+    'url',
+    'MISC_CHECK',
   ];
-  for (const b of blocks) assert.deepEqual(handledKeywords(b).sort(), Object.keys(SUPPORTED[b]).sort(), b);
+  // Keys with blanks ('ADDR [PORT]', 'group NAME') describe forms of the block's own line, not keywords.
+  const keywords = (b: KaBlock) => Object.keys(SUPPORTED[b]).filter((k) => !/\s/.test(k));
+  for (const b of blocks) assert.deepEqual(handledKeywords(b).sort(), keywords(b).sort(), b);
 });
 
 test('the tables list every block, and no keyword is both supported and warned', () => {

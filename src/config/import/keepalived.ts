@@ -1,6 +1,6 @@
 /**
- * Reads the VRRP part of a keepalived.conf directly into tandem's native config shape (the input of the schema in
- * ../schema.ts), with a Locator that maps every native path back to the keyword or value in the user's own file, so
+ * Reads a keepalived.conf (its VRRP part here, its LVS part in ./keepalived-lb.ts) directly into tandem's native
+ * config shape (the input of the schema in ../schema.ts), with a Locator that maps every native path back to the keyword or value in the user's own file, so
  * the one schema and the semantic checks report keepalived users' mistakes as `keepalived.conf:42:5 … vrrp_instance
  * VI_2: priority`. Values are passed through unchecked (priority 300 stays 300); the reader only reports what it
  * alone can see: broken structure, words that are not numbers, wrong argument counts, unknown keywords and
@@ -28,6 +28,7 @@ import {
   TOP_ONLY,
   WARNED,
 } from './keepalived-keywords.ts';
+import { finishLb, LB_HANDLERS, LB_TOP, type LbScope, type LbState, newLbState } from './keepalived-lb.ts';
 import {
   type ConfigFs,
   type Item,
@@ -94,13 +95,15 @@ type Obj = Record<string, unknown>;
 type Located = { pos: SourcePos; label: string };
 
 /** Where the statements of one block go. `rec` is a no-op for a block that is read only for its diagnostics. */
-interface Scope {
+export interface Scope {
   obj: Obj;
   base: ConfigPath;
   label: string;
   rec: (sub: ConfigPath, pos: SourcePos, label: string) => void;
   inst?: InstanceExtra;
   auth?: { type?: Word; pass?: Word; rejected?: boolean };
+  /** The virtual server, real server and checker being read (LVS blocks; see keepalived-lb.ts). */
+  lb?: LbScope;
 }
 
 /** Instance settings that only make sense once the whole instance (and global_defs) is read. */
@@ -120,7 +123,8 @@ interface Frame {
   noBrace: boolean;
 }
 
-type Handler = (p: Parser, words: [Word, ...Word[]], scope: Scope) => void;
+/** Reads one statement of a block into its scope. */
+export type Handler = (p: Parser, words: [Word, ...Word[]], scope: Scope) => void;
 
 /** The block a scope reads, so that argument errors can name a stray keyword of that block. */
 const SCOPE_BLOCK = new WeakMap<Scope, KaBlock>();
@@ -132,18 +136,20 @@ function blockOf(scope: Scope): KaBlock | undefined {
 /** A global_defs setting that serves as the default of every instance, with where it was written. */
 type GlobalDefault<T> = { value: T; pos: SourcePos; label: string } | undefined;
 
-class Parser {
+/** The reader: a pass over the lexed statements that fills `raw`, `records` and `diagnostics`. Internal. */
+export class Parser {
   readonly diagnostics: Diagnostic[] = [];
   readonly records = new Map<string, Located>();
-  readonly raw = {
-    cluster: { nodes: [] as Obj[] },
-    vrrp: {
-      scripts: {} as Obj,
-      track_files: {} as Obj,
-      instances: [] as Obj[],
-      sync_groups: [] as Obj[],
-    },
+  readonly raw: {
+    cluster: { nodes: Obj[] };
+    vrrp: { scripts: Obj; track_files: Obj; instances: Obj[]; sync_groups: Obj[] };
+    lb?: { services: Obj[] };
+  } = {
+    cluster: { nodes: [] },
+    vrrp: { scripts: {}, track_files: {}, instances: [], sync_groups: [] },
   };
+  /** The LVS part, turned into raw.lb at the end (a virtual_server_group may come after its use). */
+  readonly lb: LbState = newLbState();
   readonly globals: {
     routerId?: Word;
     version: GlobalDefault<number>;
@@ -522,6 +528,7 @@ class Parser {
       fill('down_timer_adverts', g.downTimerAdverts);
       fill('v3_checksum', g.v3Checksum);
     }
+    finishLb(this);
   }
 }
 
@@ -684,6 +691,7 @@ function globalDefault<T>(
 }
 
 const TOP: Record<string, Handler> = {
+  ...LB_TOP,
   global_defs: (p, words) => {
     const kw = words[0];
     p.args(words, 0, 0, 'global_defs', 'top level');
@@ -1047,6 +1055,7 @@ const HANDLERS: Partial<Record<KaBlock, Record<string, Handler>>> = {
   vrrp_instance: INSTANCE,
   authentication: AUTHENTICATION,
   vrrp_sync_group: SYNC_GROUP,
+  ...LB_HANDLERS,
 };
 
 const VIP_PAIRS = new Set(['dev', 'label', 'brd', 'scope', 'peer', 'preferred_lft', 'track_group']);
