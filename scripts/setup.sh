@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # iproute2, iputils-ping, procps, util-linux: the namespace labs of test/netns (ip, ping, pgrep, setpriv);
 # keepalived: the interop peer (Debian's 2.2.7); python3: an independent raw-packet sender in the tests, and with
 # make and g++ what node-gyp builds the native addon with during npm install; tcpdump: bench/failover; nftables and
-# conntrack: the kernel data plane (nft) and its connection counts.
-APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++ nftables conntrack)
+# conntrack: the kernel data plane (nft) and its connection counts; resource-agents (with kmod, which its Filesystem
+# agent needs): the OCF agents the resource tests run unmodified.
+APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++ nftables conntrack resource-agents kmod)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
