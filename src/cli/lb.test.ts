@@ -18,6 +18,7 @@ test('the table reads like ipvsadm -ln, with state and health on the right', () 
         dataplane: 'nft',
         persistence: { timeoutMs: 300_000, netmaskPrefix: 24 },
         role: 'serving',
+        note: null,
         owner: 'instance VI_1',
         quorum: 'up',
         sorry: { addr: '198.18.1.99', port: 80, active: false },

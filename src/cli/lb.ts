@@ -44,7 +44,7 @@ function formatService(s: LbServiceStatus): string[] {
         : `not this node's (owner ${s.owner})`;
   const head =
     `${s.protocol.toUpperCase().padEnd(4)} ${endpoint(s.vip, s.port)} ${s.scheduler}${flags ? ` ${flags}${mask}` : ''}` +
-    `   # ${s.name}: ${role}; quorum ${s.quorum}`;
+    `   # ${s.name}: ${role}; quorum ${s.quorum}${s.note ? `; ${s.note}` : ''}`;
   const lines = [head];
   for (const rs of s.servers) lines.push(formatServer(s, rs));
   if (s.sorry)

@@ -33,14 +33,24 @@ export function buildProgram(): Command {
     .description('validate config files (tandem YAML or keepalived.conf) and print every problem as file:line:col')
     .argument('<file...>', 'config files to check')
     .addOption(
-      new Option('--format <format>', 'force the format instead of detecting it').choices(['yaml', 'keepalived']),
+      new Option('--format <format>', 'force the format instead of detecting it').choices([
+        'yaml',
+        'keepalived',
+        'heartbeat',
+        'piranha',
+      ]),
     )
     .option('--json', 'print diagnostics as JSON lines', false)
     .option('-q, --quiet', 'print only problems', false)
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.')
-    .action((files: string[], opts: { format?: 'yaml' | 'keepalived'; json: boolean; quiet: boolean }) => {
-      process.exitCode = runCheck(files, opts, diskFs, io);
-    });
+    .action(
+      (
+        files: string[],
+        opts: { format?: 'yaml' | 'keepalived' | 'heartbeat' | 'piranha'; json: boolean; quiet: boolean },
+      ) => {
+        process.exitCode = runCheck(files, opts, diskFs, io);
+      },
+    );
 
   program
     .command('sim')
@@ -146,10 +156,17 @@ Scenario file:
         )
         .argument('[instance...]', 'instances to act on')
         .option('--all', 'every instance of this node', false)
+        .option('--local', "instances whose preferred node is this one (heartbeat's hb_standby local)", false)
+        .option('--foreign', 'instances preferred on another node (hb_standby foreign)', false)
         .option('--clear', 'undo: back to the configured priority', false),
-    ).action(async (instances: string[], opts: { all: boolean; clear: boolean; control?: string }) => {
-      process.exitCode = await runOrder(order, instances, opts, io);
-    });
+    ).action(
+      async (
+        instances: string[],
+        opts: { all: boolean; local: boolean; foreign: boolean; clear: boolean; control?: string },
+      ) => {
+        process.exitCode = await runOrder(order, instances, opts, io);
+      },
+    );
   }
 
   const rs = program
@@ -188,6 +205,37 @@ Scenario file:
       process.exitCode = await runReload(opts, io);
     },
   );
+
+  // import (src/cli/import.ts): keepalived.conf, heartbeat ha.cf+haresources+authkeys, Piranha lvs.cf → YAML
+  program
+    .command('import')
+    .description('convert keepalived.conf, heartbeat (ha.cf, haresources, authkeys) or Piranha lvs.cf to tandem YAML')
+    .argument(
+      '<file...>',
+      'one keepalived.conf or lvs.cf, or heartbeat ha.cf (with haresources and authkeys beside it)',
+    )
+    .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .addOption(
+      new Option('--format <format>', 'force the format instead of detecting it').choices([
+        'keepalived',
+        'heartbeat',
+        'piranha',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      '\nEach part of the YAML names its source line; a closing comment lists what was not carried over and why.\n' +
+        'Exit status: 0 imported (warnings allowed), 1 errors found (nothing written), 2 usage error.',
+    )
+    .action(async (files: string[], opts: { output?: string; format?: 'keepalived' | 'heartbeat' | 'piranha' }) => {
+      const { runImport } = await import('./import.ts');
+      const { writeFileSync } = await import('node:fs');
+      process.exitCode = runImport(files, opts, {
+        fs: diskFs,
+        io,
+        writeFile: (path, text) => writeFileSync(path, text),
+      });
+    });
 
   return program;
 }

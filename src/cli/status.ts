@@ -84,15 +84,16 @@ function agoText(ms: number): string {
 export async function runOrder(
   order: 'standby' | 'takeover',
   instances: string[],
-  opts: { all?: boolean; clear?: boolean; control?: string },
+  opts: { all?: boolean; local?: boolean; foreign?: boolean; clear?: boolean; control?: string },
   io: CliIo,
 ): Promise<number> {
-  if (!opts.all && instances.length === 0) {
-    io.err(`tandem ${order}: TND_CLI_USAGE name one or more instances, or --all`);
+  const selector = opts.all ? 'all' : opts.local ? 'local' : opts.foreign ? 'foreign' : null;
+  if (!selector && instances.length === 0) {
+    io.err(`tandem ${order}: TND_CLI_USAGE name one or more instances, or --all, --local or --foreign`);
     return 2;
   }
   const r = await callDaemon(controlPath(opts.control), 'POST', `/v1/${order}`, {
-    instances: opts.all ? 'all' : instances,
+    instances: selector ?? instances,
     clear: !!opts.clear,
   });
   if (!r.ok) {

@@ -1,0 +1,155 @@
+/**
+ * `tandem import FILE…`: converts a keepalived.conf, a heartbeat configuration (ha.cf with haresources and authkeys)
+ * or a Piranha lvs.cf into tandem YAML, with comments naming the source line of each part and a closing list of what
+ * was not carried over. Problems print to stderr as `file:line:col severity CODE path: message`; with an error
+ * nothing is written and the exit status is 1.
+ */
+import { posix } from 'node:path';
+import { type Diagnostic, formatDiagnostic, sortDiagnostics } from '../config/diagnostics.ts';
+import { heartbeatFiles, readHeartbeat } from '../config/import/heartbeat.ts';
+import { readKeepalived } from '../config/import/keepalived.ts';
+import { readPiranha } from '../config/import/piranha.ts';
+import { type ImportedConfig, renderImportYaml, sortByPlace } from '../config/import/to-yaml.ts';
+import { type ConfigFormat, type ConfigFs, detectFormat } from '../config/load.ts';
+import { validateConfig } from '../config/validate.ts';
+import type { CliIo } from './io.ts';
+
+/** The formats `tandem import` converts. */
+export type ImportFormat = Exclude<ConfigFormat, 'yaml'>;
+
+/** Options of `tandem import`. */
+export interface ImportOptions {
+  /** Write the YAML to this file instead of stdout. */
+  output?: string;
+  /** Force the format instead of detecting it. */
+  format?: ImportFormat;
+}
+
+/** What the command needs from the outside world (the real one passes the disk; tests pass memory). */
+export interface ImportDeps {
+  fs: ConfigFs & { mode?(path: string): number | undefined };
+  io: CliIo;
+  /** Writes the output file. */
+  writeFile(path: string, text: string): void;
+}
+
+/** The outcome of importing one configuration. */
+export interface ImportOutcome {
+  format?: ImportFormat;
+  /** The YAML, when there is no error. */
+  yaml?: string;
+  /** Reader and validation problems, sorted. */
+  diagnostics: Diagnostic[];
+  /** What was read. */
+  imported?: ImportedConfig;
+}
+
+/**
+ * Imports the configuration made of `files` (one keepalived.conf or lvs.cf, or heartbeat's ha.cf with optionally its
+ * haresources and authkeys named too). Pure: file access comes through `fs`.
+ * @example importConfig(['/etc/ha.d/ha.cf'], diskFs).yaml
+ */
+export function importConfig(files: readonly string[], fs: ImportDeps['fs'], format?: ImportFormat): ImportOutcome {
+  const usage = (message: string): ImportOutcome => ({
+    diagnostics: [
+      {
+        file: files[0] ?? '(none)',
+        line: 1,
+        col: 1,
+        severity: 'error',
+        code: 'TND_CLI_USAGE',
+        path: '(import)',
+        message,
+      },
+    ],
+  });
+  if (files.length === 0) return usage('name the file(s) to import');
+  const formats = new Map<string, ConfigFormat>();
+  for (const f of files) {
+    const text = fs.read(f);
+    if (text === undefined)
+      return {
+        diagnostics: [
+          {
+            file: f,
+            line: 1,
+            col: 1,
+            severity: 'error',
+            code: 'TND_CFG_IO',
+            path: '(file)',
+            message: 'cannot read the file',
+          },
+        ],
+      };
+    formats.set(f, format ?? detectFormat(f, text));
+  }
+  const kinds = new Set(formats.values());
+  if (kinds.has('yaml'))
+    return usage(`${[...formats].find(([, k]) => k === 'yaml')![0]} is tandem YAML already (or not a known format)`);
+  const kind = [...kinds][0] as ImportFormat;
+  if (kinds.size > 1 || (kind !== 'heartbeat' && files.length > 1))
+    return usage(
+      `import one configuration at a time (got ${[...formats].map(([f, k]) => `${f}: ${k}`).join(', ')}); ` +
+        'several files go together only for heartbeat (ha.cf, haresources, authkeys)',
+    );
+  let imported: ImportedConfig;
+  if (kind === 'keepalived') imported = { ...readKeepalived(files[0]!, fs), notes: [] };
+  else if (kind === 'piranha') imported = readPiranha(files[0]!, fs);
+  else {
+    const named = (base: string) => files.find((f) => posix.basename(f) === base);
+    const haCf = files.find((f) => !['haresources', 'authkeys'].includes(posix.basename(f))) ?? files[0]!;
+    const hr = named('haresources');
+    const ak = named('authkeys');
+    const { haCf: entry } = heartbeatFiles(haCf);
+    imported = readHeartbeat(entry, fs, { ...(hr ? { haresources: hr } : {}), ...(ak ? { authkeys: ak } : {}) });
+  }
+  const v = validateConfig(imported.raw, imported.locator);
+  const diagnostics = sortDiagnostics(dedupe([...imported.diagnostics, ...v.diagnostics]));
+  if (diagnostics.some((d) => d.severity === 'error')) return { format: kind, diagnostics, imported };
+  const yaml = renderImportYaml({
+    raw: imported.raw,
+    locator: imported.locator,
+    format: kind,
+    files: imported.files,
+    notCarried: sortByPlace([...diagnostics, ...imported.notes]),
+  });
+  return { format: kind, yaml, diagnostics, imported };
+}
+
+/** Runs `tandem import`; returns the exit status: 0 imported (warnings allowed), 1 errors. */
+export function runImport(files: readonly string[], opts: ImportOptions, deps: ImportDeps): number {
+  const r = importConfig(files, deps.fs, opts.format);
+  for (const d of r.diagnostics) deps.io.err(formatDiagnostic(d));
+  const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0 || r.yaml === undefined) {
+    deps.io.err(`${files.join(' ')}: ${errors} error${errors === 1 ? '' : 's'}; nothing written`);
+    return 1;
+  }
+  if (opts.output) deps.writeFile(opts.output, r.yaml);
+  else for (const line of r.yaml.replace(/\n$/, '').split('\n')) deps.io.out(line);
+  const raw = r.imported?.raw as {
+    vrrp?: { instances?: unknown[] };
+    groups?: unknown[];
+    lb?: { services?: unknown[] };
+  };
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const warnings = r.diagnostics.length;
+  const notes = r.imported?.notes.length ?? 0;
+  deps.io.err(
+    `${files.join(' ')}: imported (${r.format}; ${count(raw.vrrp?.instances?.length ?? 0, 'VRRP instance')}, ` +
+      `${count(raw.groups?.length ?? 0, 'resource group')}, ${count(raw.lb?.services?.length ?? 0, 'virtual service')}; ` +
+      `${count(warnings, 'warning')}, ${count(notes, 'other setting')} not carried over)` +
+      (opts.output ? ` → ${opts.output}` : ''),
+  );
+  return 0;
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
