@@ -6,7 +6,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import type { DaemonStatus, ReloadSummary } from './daemon.ts';
-import { UnknownInstanceError } from './daemon.ts';
+import { type InstanceSelector, UnknownInstanceError } from './daemon.ts';
 import type { RsOutcome, RsVerb } from './lb-runtime.ts';
 
 /** Where the control socket lives by default. */
@@ -17,8 +17,8 @@ export interface ControlHandlers {
   status(): DaemonStatus | Promise<DaemonStatus>;
   /** A `tandem rs` request. @default none: 404 */
   rs?(service: string, req: RsVerb): Promise<RsOutcome>;
-  standby(names: string[] | 'all', clear: boolean): string[];
-  takeover(names: string[] | 'all', clear: boolean): string[];
+  standby(names: string[] | InstanceSelector, clear: boolean): string[];
+  takeover(names: string[] | InstanceSelector, clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
   reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: string[] };
 }
@@ -80,9 +80,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandl
   }
   if (route === 'POST /v1/standby' || route === 'POST /v1/takeover') {
     const body = await readJson(req);
-    const names = body?.instances === 'all' ? 'all' : body?.instances;
-    if (names !== 'all' && !(Array.isArray(names) && names.every((n) => typeof n === 'string')))
-      return send(res, 400, { code: 'TND_CTL_BAD_REQUEST', message: 'instances must be "all" or a list of names' });
+    const names = body?.instances;
+    if (
+      names !== 'all' &&
+      names !== 'local' &&
+      names !== 'foreign' &&
+      !(Array.isArray(names) && names.every((n) => typeof n === 'string'))
+    )
+      return send(res, 400, {
+        code: 'TND_CTL_BAD_REQUEST',
+        message: 'instances must be "all", "local", "foreign" or a list of names',
+      });
     const clear = body?.clear === true;
     try {
       const done = route === 'POST /v1/standby' ? h.standby(names, clear) : h.takeover(names, clear);

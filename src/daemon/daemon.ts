@@ -3,8 +3,12 @@
  * and notify scripts, logs transitions, reloads by diff, and answers status/standby/takeover. Real adapters are
  * chosen in real-deps.ts; tests give fakes and a SimClock, so the same code runs under simulated time.
  */
+
+import type { GroupSpec } from '../config/schema-groups.ts';
 import { EventBus } from '../core/events.ts';
 import type { Clock } from '../core/time.ts';
+import type { LbHook } from '../resources/agents/deps.ts';
+import type { GroupRunner, GroupStatus, OwnerHook } from '../resources/runner.ts';
 import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
 import type { InstanceState } from '../vrrp/machine.ts';
 import type { GarpEffects, VipEffects, VrrpTransport } from '../vrrp/ports.ts';
@@ -68,7 +72,15 @@ export interface DaemonDeps {
   wallNow?: () => number;
   /** The load balancer, when the plan has virtual services. */
   lb?: LbPort;
+  /** Makes the runner of a resource group (real agents; fakes in tests). Without it, groups are not run. */
+  groupRunner?(spec: GroupSpec, ctx: { defaultInterface?: string; lb: LbHook; owner: OwnerHook }): GroupPort;
 }
+
+/** Every instance, or (heartbeat's hb_standby) those whose preferred node is this one, or the others. */
+export type InstanceSelector = 'all' | 'local' | 'foreign';
+
+/** What the daemon uses of a resource group's runner (resources/runner.ts GroupRunner). */
+export type GroupPort = Pick<GroupRunner, 'start' | 'setOwner' | 'shutdown' | 'status' | 'setMaintenance' | 'cleanup'>;
 
 /** Counters of one instance, for `tandem status`. */
 export interface InstanceCounters {
@@ -111,6 +123,8 @@ export interface DaemonStatus {
   interfaces: InterfaceDrops[];
   /** Load balancing, when the config has virtual services. */
   lb?: LbStatus;
+  /** Resource groups run by this node. */
+  groups?: GroupStatus[];
 }
 
 interface Running {
@@ -151,6 +165,9 @@ export class Daemon {
   #configName: string;
   #since = 0;
   #stopped = false;
+  readonly #groups = new Map<string, { port: GroupPort; spec: GroupSpec; owners: string[]; owned: boolean }>();
+  /** Virtual services that an `lb` resource of a running group has started here. */
+  readonly #groupLb = new Set<string>();
 
   constructor(plan: NodePlan, deps: DaemonDeps, configName: string) {
     this.#plan = plan;
@@ -199,7 +216,101 @@ export class Daemon {
     for (const cfg of this.#plan.instances) this.#startInstance(cfg);
     this.#startGroups();
     this.#startTrackers();
+    this.#startResourceGroups(this.#plan.groups ?? []);
     this.#lbScope();
+  }
+
+  /**
+   * Stops every resource group right to left and waits for it (heartbeat stops the resources, then releases the
+   * address). Call before {@link stop}, so that services stop while this node still holds its VIPs.
+   */
+  async stopResourceGroups(): Promise<void> {
+    const all = [...this.#groups.values()];
+    this.#groups.clear();
+    await Promise.all(all.map((g) => g.port.shutdown()));
+  }
+
+  /** A group's runner by name (maintenance, cleanup). */
+  group(name: string): GroupPort | undefined {
+    return this.#groups.get(name)?.port;
+  }
+
+  #startResourceGroups(groups: readonly { spec: GroupSpec; owners: string[] }[]): void {
+    const make = this.#deps.groupRunner;
+    if (!make) return;
+    for (const { spec, owners } of groups) {
+      if (this.#groups.has(spec.name)) continue;
+      const iface = this.#instances.get(owners[0]!)?.cfg.interface;
+      const setTracker = (up: boolean) => {
+        for (const o of owners) this.#instances.get(o)?.vi.setTracker(`group:${spec.name}`, up);
+      };
+      const port = make(spec, {
+        ...(iface ? { defaultInterface: iface } : {}),
+        lb: {
+          startServices: (names) => {
+            for (const n of names) this.#groupLb.add(n);
+            this.#lbScope();
+          },
+          stopServices: (names) => {
+            for (const n of names) this.#groupLb.delete(n);
+            this.#lbScope();
+          },
+        },
+        owner: {
+          onGiveUp: (group, reason) => {
+            this.#deps.log.log('warn', `group ${group}: giving up ownership (${reason}); owner goes to FAULT`, {
+              event: 'group-give-up',
+              group,
+              reason,
+            });
+            setTracker(false);
+          },
+          onReclaim: (group, cause) => {
+            this.#deps.log.log('info', `group ${group}: may own again (${cause})`, { event: 'group-reclaim', group });
+            setTracker(true);
+          },
+          onBlocked: (group, resource, code) =>
+            this.#deps.log.log(
+              'error',
+              `group ${group}: stopping ${resource} failed (${code}); the group is blocked until cleanup`,
+              { event: 'group-blocked', group, resource, code },
+            ),
+        },
+      });
+      this.#groups.set(spec.name, { port, spec, owners, owned: false });
+      port.start();
+    }
+    this.#groupOwners();
+  }
+
+  /** Unchanged groups keep running; changed ones stop (right to left) and start again; removed ones stop. */
+  #reloadResourceGroups(next: readonly { spec: GroupSpec; owners: string[] }[]): void {
+    const byName = new Map(next.map((g) => [g.spec.name, g]));
+    const restart: { spec: GroupSpec; owners: string[] }[] = [];
+    for (const [name, g] of [...this.#groups]) {
+      const n = byName.get(name);
+      if (n && JSON.stringify(n) === JSON.stringify({ spec: g.spec, owners: g.owners })) {
+        g.port.setMaintenance(n.spec.maintenance);
+        continue;
+      }
+      this.#groups.delete(name);
+      const done = g.port.shutdown();
+      if (n) restart.push(n);
+      void done.then(() => {
+        if (restart.includes(n!) && !this.#stopped) this.#startResourceGroups([n!]);
+      });
+    }
+    this.#startResourceGroups(next.filter((g) => !restart.includes(g)));
+  }
+
+  /** Tells each group whether this node owns it now: every owning instance is MASTER here. */
+  #groupOwners(): void {
+    for (const g of this.#groups.values()) {
+      const owned = !this.#stopped && g.owners.every((o) => this.#instances.get(o)?.vi.state.state === 'MASTER');
+      if (owned === g.owned) continue;
+      g.owned = owned;
+      g.port.setOwner(owned);
+    }
   }
 
   /** Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. */
@@ -209,6 +320,9 @@ export class Daemon {
     for (const stop of this.#stopTrackers.splice(0)) stop();
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
+    // Groups not stopped already (stopResourceGroups) stop now, in the background, right to left.
+    for (const g of this.#groups.values()) void g.port.shutdown();
+    this.#groups.clear();
     for (const name of [...this.#instances.keys()]) this.#stopInstance(name);
     this.#deps.lb?.setScope([], []);
   }
@@ -229,9 +343,19 @@ export class Daemon {
       const running = names.map((n) => this.#instances.get(n));
       if (running.some((r) => !r)) continue;
       may.push(sp.svc.id);
-      if (running.every((r) => r?.vi.state.state === 'MASTER')) active.push(sp.svc.id);
+      const byGroup = this.#groupLbServices().has(sp.svc.id);
+      if (byGroup ? this.#groupLb.has(sp.svc.id) : running.every((r) => r?.vi.state.state === 'MASTER'))
+        active.push(sp.svc.id);
     }
     lb.setScope(may, active);
+  }
+
+  /** Virtual services named by an `lb` resource of a group run here: they follow that group, not their vip. */
+  #groupLbServices(): Set<string> {
+    const out = new Set<string>();
+    for (const g of this.#plan.groups ?? [])
+      for (const r of g.spec.resources) if (r.type === 'lb') for (const n of r.services) out.add(n);
+    return out;
   }
 
   /** Instances by name (for the supervisor's snapshot). */
@@ -270,6 +394,7 @@ export class Daemon {
     this.#configName = configName;
     this.#startGroups();
     this.#startTrackers();
+    this.#reloadResourceGroups(plan.groups ?? []);
     this.#lbScope();
     return summary;
   }
@@ -278,7 +403,7 @@ export class Daemon {
    * heartbeat's hb_standby: named instances (or all) drop to priority 1 and, if master, hand over at once; `clear`
    * restores the configured priority.
    */
-  standby(names: readonly string[] | 'all', clear = false): string[] {
+  standby(names: readonly string[] | InstanceSelector, clear = false): string[] {
     return this.#select(names).map((r) => {
       r.vi.setPriority(clear ? null : 1, !clear);
       this.#deps.log.log('info', `(${r.cfg.name}) ${clear ? 'standby cleared' : 'standby requested'}`, {
@@ -291,7 +416,7 @@ export class Daemon {
   }
 
   /** heartbeat's hb_takeover: named instances (or all) take priority 255 and become master at once. */
-  takeover(names: readonly string[] | 'all', clear = false): string[] {
+  takeover(names: readonly string[] | InstanceSelector, clear = false): string[] {
     return this.#select(names).map((r) => {
       r.vi.setPriority(clear ? null : 255);
       this.#deps.log.log('info', `(${r.cfg.name}) ${clear ? 'takeover cleared' : 'takeover requested'}`, {
@@ -352,11 +477,17 @@ export class Daemon {
         };
       }),
       interfaces: this.#deps.interfaceDrops?.() ?? [],
+      ...(this.#groups.size ? { groups: [...this.#groups.values()].map((g) => g.port.status()) } : {}),
     };
   }
 
-  #select(names: readonly string[] | 'all'): Running[] {
+  #select(names: readonly string[] | InstanceSelector): Running[] {
     if (names === 'all') return [...this.#instances.values()];
+    if (names === 'local' || names === 'foreign') {
+      // heartbeat's hb_standby local|foreign: the resources whose preferred node is (or is not) this one.
+      const here = new Set(this.#plan.preferredHere ?? []);
+      return [...this.#instances.values()].filter((r) => here.has(r.cfg.name) === (names === 'local'));
+    }
     return names.map((n) => {
       const r = this.#instances.get(n);
       if (!r) throw new UnknownInstanceError(n, [...this.#instances.keys()]);
@@ -476,6 +607,7 @@ export class Daemon {
   #onTransition(e: VrrpEvents['transition']): void {
     const r = this.#instances.get(e.instance);
     if (r) r.lastTransitionWall = this.#wall();
+    this.#groupOwners();
     this.#lbScope();
     // keepalived's wording, so that existing log watchers keep working.
     this.#deps.log.log('info', `(${e.instance}) Entering ${e.to} STATE (${e.cause}, priority ${e.priority})`, {

@@ -4,6 +4,7 @@
  * main thread sends the plan, the scope (which services this node may serve and serves now) and `tandem rs`
  * requests; log records and replies come back as messages.
  */
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DataPlane, DataPlaneKind } from '../dataplane/types.ts';
@@ -41,6 +42,28 @@ try {
   // Lowering one's own priority is always allowed; nothing to do if the platform has no per-thread nice.
 }
 
+/**
+ * NAT to real servers on other hosts forwards packets: the kernel must be a router. tandem does not change sysctls
+ * behind the operator's back (neither does keepalived); it says what is missing.
+ */
+function warnForwarding(): void {
+  for (const [file, name] of [
+    ['/proc/sys/net/ipv4/ip_forward', 'net.ipv4.ip_forward'],
+    ['/proc/sys/net/ipv6/conf/all/forwarding', 'net.ipv6.conf.all.forwarding'],
+  ] as const) {
+    try {
+      if (readFileSync(file, 'utf8').trim() === '0')
+        parentPort?.postMessage({
+          t: 'log',
+          level: 'warn',
+          msg: `${name} is 0: NAT to real servers on other hosts needs forwarding (sysctl -w ${name}=1)`,
+        } satisfies LbMessage);
+    } catch {
+      // No such file (IPv6 disabled): nothing to say.
+    }
+  }
+}
+
 const port = parentPort;
 if (port) {
   const data = workerData as LbWorkerData;
@@ -62,6 +85,7 @@ if (port) {
     const log = (line: string) => post({ t: 'log', level: 'debug', msg: `${kind}: ${line}` });
     if (kind === 'nft') {
       const { createNftDataPlane } = await import('../dataplane/nft/index.ts');
+      warnForwarding();
       return createNftDataPlane({ table: data.nftTable, log });
     }
     const { createProxyDataPlane } = await import('../dataplane/proxy/index.ts');

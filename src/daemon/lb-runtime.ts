@@ -108,6 +108,8 @@ export interface LbServiceStatus {
   persistence: { timeoutMs: number; netmaskPrefix: number } | null;
   /** serving = programmed here; standby = checked here, the owner is a backup; idle = not this node's. */
   role: 'serving' | 'standby' | 'idle';
+  /** Why a service that should be served is not programmed, or null. */
+  note: string | null;
   owner: string;
   quorum: 'up' | 'down';
   sorry: { addr: string; port: number; active: boolean } | null;
@@ -294,6 +296,7 @@ export class LbRuntime {
         dataplane: s.plan.dataplane,
         persistence: svc.persistence,
         role: this.#active.has(id) ? 'serving' : this.#may.has(id) ? 'standby' : 'idle',
+        note: svc.method === 'dr' ? 'direct routing is not supported yet: not programmed' : null,
         owner: ownerText(s.plan),
         quorum: s.state.quorum,
         sorry: svc.sorry ? { ...svc.sorry, active: desired?.sorry != null } : null,
@@ -496,7 +499,8 @@ export class LbRuntime {
     const programmed = new Map<string, Set<string>>();
     for (const id of this.#active) {
       const s = this.#svcs.get(id);
-      if (!s) continue;
+      // Direct routing has no data plane yet (tandem check warns): checked, shown, never programmed.
+      if (!s || s.plan.svc.method === 'dr') continue;
       const d = desiredState([s.plan.svc], { [id]: s.state }, now)[0];
       if (!d) continue;
       const prog: ServiceProgram =

@@ -2,7 +2,9 @@
  * Turns the cluster-wide config into what one node runs: its VRRP instances (with per-node values resolved) and sync
  * groups. Pure. Lives in daemon/ because it is where config meets the runtime modules (config/ imports only core/).
  */
+
 import { type InstanceSpec, parsePrefixed, type SyncGroupSpec, type TandemConfig } from '../config/schema.ts';
+import type { GroupSpec } from '../config/schema-groups.ts';
 import { instanceFamily } from '../config/validate.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
@@ -22,6 +24,13 @@ export interface NodePlan {
   interfaces: string[];
   /** The virtual services, when the config has any. */
   lb?: LbPlan;
+  /** Resource groups whose owner (an instance or a sync group) runs on this node, with the owner's instances. */
+  groups?: { spec: GroupSpec; owners: string[] }[];
+  /**
+   * Instances whose preferred node is this one (highest priority of a per-node map, or a plain priority): what
+   * heartbeat's `hb_standby local` hands over; the others are `foreign`.
+   */
+  preferredHere?: string[];
 }
 
 /** Notify scripts of an instance or a sync group (keepalived notify_*). */
@@ -46,6 +55,25 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     );
   }
   const running = new Set(instances.map((i) => i.name));
+  // A group's owner is an instance or a sync group; it runs here when every owning instance does. Each owning
+  // instance tracks the group with weight 0: a group that gives up (failed start, too many monitor failures) puts
+  // its owner in FAULT, so the peer takes over even with nopreempt.
+  const groups: { spec: GroupSpec; owners: string[] }[] = [];
+  for (const g of cfg.groups) {
+    const sync = cfg.vrrp.sync_groups.find((x) => x.name === g.owner);
+    const owners = sync ? [...sync.members] : [g.owner];
+    if (!owners.every((o) => running.has(o))) continue;
+    groups.push({ spec: g, owners });
+    for (let i = 0; i < instances.length; i++) {
+      const inst = instances[i]!;
+      if (owners.includes(inst.name))
+        instances[i] = { ...inst, trackers: [...inst.trackers, { id: `group:${g.name}`, weight: 0 }] };
+    }
+  }
+  const preferredHere = cfg.vrrp.instances
+    .filter((i) => running.has(i.name))
+    .filter((i) => typeof i.priority === 'number' || i.priority[node] === Math.max(...Object.values(i.priority)))
+    .map((i) => i.name);
   const syncGroups = cfg.vrrp.sync_groups
     .map((g) => ({ name: g.name, members: g.members.filter((m) => running.has(m)) }))
     .filter((g) => g.members.length > 0);
@@ -76,6 +104,8 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     ),
     interfaces: trackerNames('interface'),
     ...(cfg.lb.services.length ? { lb: lbPlan(cfg) } : {}),
+    ...(groups.length ? { groups } : {}),
+    preferredHere,
   };
 }
 

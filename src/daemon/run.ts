@@ -122,6 +122,15 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     deps.lb = lb;
   };
   ensureLb(plan);
+  // Resource groups: real agents (OCF, LSB, systemd, scripts, addresses) driven on the daemon's clock.
+  const { createGroupRunner } = await import('../resources/agents/index.ts');
+  const { realAgentDeps } = await import('../os/agent-runner.ts');
+  deps.groupRunner = (spec, ctx) =>
+    createGroupRunner(
+      spec,
+      { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
+      { clock: deps.clock, owner: ctx.owner, log },
+    );
   const daemon = new Daemon(plan, deps, opts.config);
   const report = () => {
     if (!process.send) return;
@@ -183,10 +192,12 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
 
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: string) => {
+    const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.log('info', `Stopping on ${signal}`);
+      // Resources stop right to left while this node still holds its VIPs; then VRRP hands over.
+      await daemon.stopResourceGroups();
       daemon.stop();
       report();
       // Give the priority-0 adverts and address removals a moment to leave before the sockets close.
@@ -198,14 +209,14 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
         });
       }, 100);
     };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => {
       log.log('info', 'Reloading on SIGHUP');
       reload();
     });
     // The supervisor going away (SIGKILL) must not leave an orphan that nobody can stop cleanly.
-    process.on('disconnect', () => stop('supervisor exit'));
+    process.on('disconnect', () => void stop('supervisor exit'));
   });
 }
 
@@ -274,6 +285,16 @@ export async function releaseCommand(opts: { config: string; node?: string; logF
     if (present.length === 0) continue;
     const src = cfg.unicastSrc ?? cfg.mcastSrc ?? primaryAddress(cfg.interface, cfg.family, vips) ?? '';
     held.push({ cfg, src, state: 'MASTER' });
+  }
+  if (loaded.plan.lb?.services.some((s) => s.dataplane === 'nft')) {
+    // The kernel data plane of a dead daemon would keep NATing for a VIP that another node now serves.
+    const { createNftRunner } = await import('../os/nft.ts');
+    if (
+      await createNftRunner()
+        .deleteTable('tandem')
+        .catch(() => false)
+    )
+      log.log('info', 'release: removed the nft table tandem left by the daemon');
   }
   if (held.length === 0) {
     log.log('info', 'release: no VIP of this node is on its interfaces; nothing to do');
