@@ -77,14 +77,36 @@ export async function startTandem(
   lab: Lab,
   host: string,
   config: string,
-  opts: { dir: string; ext?: 'yaml' | 'conf'; args?: string[]; supervisor?: boolean },
+  opts: {
+    dir: string;
+    ext?: 'yaml' | 'conf';
+    args?: string[];
+    supervisor?: boolean;
+    /** Run with the config at this path instead of writing `config` to a file (heartbeat's ha.cf and siblings). */
+    file?: string;
+    /** Mount this directory over /etc/init.d for the daemon only (a private mount namespace; the host is untouched). */
+    initd?: string;
+  },
 ): Promise<TandemProc> {
-  const file = join(opts.dir, `${host}.${opts.ext ?? 'yaml'}`);
-  writeFileSync(file, config);
+  const file = opts.file ?? join(opts.dir, `${host}.${opts.ext ?? 'yaml'}`);
+  if (!opts.file) writeFileSync(file, config);
   const control = join(opts.dir, `${host}.sock`);
   const args = ['run', '-c', file, '--node', host, '--control', control, ...(opts.args ?? [])];
   if (opts.supervisor === false) args.push('--no-supervisor');
-  const child = lab.spawn(host, process.execPath, [TANDEM, ...args]);
+  const child = opts.initd
+    ? lab.spawn(host, 'unshare', [
+        '-m',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount --bind "$0" /etc/init.d && exec "$@"`,
+        opts.initd,
+        process.execPath,
+        TANDEM,
+        ...args,
+      ])
+    : lab.spawn(host, process.execPath, [TANDEM, ...args]);
   const out = new Output(child);
   const status = async (): Promise<DaemonStatus> => {
     const r = await callDaemon(control, 'GET', '/v1/status', undefined, 2_000);
