@@ -169,6 +169,34 @@ Scenario file:
     );
   }
 
+  const group = program
+    .command('group')
+    .description('resource groups: clear failures, or stop and resume managing one (Pacemaker cleanup / maintenance)');
+  for (const [action, description] of [
+    ['cleanup', 'forget failures and unblock a group whose stop failed (after fixing the cause)'],
+    ['maintenance', 'stop managing the group: nothing is started, stopped or monitored'],
+    ['manage', 'manage the group again (every resource is probed first)'],
+  ] as const) {
+    control(group.command(action).description(description).argument('<name>', 'group name')).action(
+      async (name: string, opts: { control?: string }) => {
+        const { callDaemon, controlPath } = await import('./control-client.ts');
+        const r = await callDaemon(controlPath(opts.control), 'POST', '/v1/group', { name, action });
+        if (!r.ok) {
+          io.err(`tandem group ${action}: TND_CTL_NO_DAEMON ${r.message}`);
+          process.exitCode = 3;
+          return;
+        }
+        const b = r.body as { code?: string; message?: string };
+        if (r.status !== 200) {
+          io.err(`tandem group ${action}: ${b.code} ${b.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        io.out(`group ${name}: ${action} done`);
+      },
+    );
+  }
+
   const rs = program
     .command('rs')
     .description('change a real server of a virtual service at runtime (drain, enable, maint, weight, add, remove)');

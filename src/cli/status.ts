@@ -1,5 +1,6 @@
 /** `tandem status`, `standby`, `takeover`, `reload`: ask the running daemon over its control socket. */
 import type { DaemonStatus, InstanceStatus } from '../daemon/daemon.ts';
+import type { GroupStatus } from '../resources/runner.ts';
 import { callDaemon, controlPath } from './control-client.ts';
 import type { CliIo } from './io.ts';
 import { formatLbTable } from './lb.ts';
@@ -29,6 +30,7 @@ export function formatStatus(s: DaemonStatus, nowMs: number): string[] {
   if (s.instances.length === 0) out.push('no VRRP instances');
   for (const i of s.instances) out.push(...formatInstance(i, nowMs), '');
   if (s.lb) out.push(...formatLbTable(s.lb), '');
+  for (const g of s.groups ?? []) out.push(...formatGroup(g), '');
   for (const f of s.interfaces ?? []) {
     const drops = Object.entries(f.drops)
       .filter(([, n]) => (n ?? 0) > 0)
@@ -38,6 +40,22 @@ export function formatStatus(s: DaemonStatus, nowMs: number): string[] {
     );
   }
   return out;
+}
+
+/** A resource group: phase and ownership, then each resource with its last result and failures. */
+export function formatGroup(g: GroupStatus): string[] {
+  const flags = [
+    g.owned ? 'owned here' : 'not owned here',
+    g.maintenance ? 'MAINTENANCE (not managed)' : '',
+    g.banned ? `gave up: ${g.banned}` : '',
+    g.busy ? `busy: ${g.busy.action} ${g.busy.resource}` : '',
+  ].filter(Boolean);
+  const lines = [`group ${g.name}  ${g.phase}  ${flags.join(', ')}`];
+  g.resources.forEach((r, i) => {
+    const last = r.last ? `last ${r.last.action} ${r.last.code} in ${r.last.durationMs} ms` : 'not run yet';
+    lines.push(`  ${i + 1}/${g.resources.length} ${r.id} (${r.agent}): ${r.status}; ${last}; failures ${r.failCount}`);
+  });
+  return lines;
 }
 
 function formatInstance(i: InstanceStatus, nowMs: number): string[] {

@@ -15,6 +15,8 @@ export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
 /** What the control socket can ask of the running daemon. */
 export interface ControlHandlers {
   status(): DaemonStatus | Promise<DaemonStatus>;
+  /** `tandem group cleanup|maintenance|manage NAME`: false when this node runs no such group. @default none: 404 */
+  group?(name: string, action: 'cleanup' | 'maintenance' | 'manage'): boolean;
   /** A `tandem rs` request. @default none: 404 */
   rs?(service: string, req: RsVerb): Promise<RsOutcome>;
   standby(names: string[] | InstanceSelector, clear: boolean): string[];
@@ -60,6 +62,19 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
 async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): Promise<void> {
   const route = `${req.method} ${req.url}`;
   if (route === 'GET /v1/status') return send(res, 200, await h.status());
+  if (route === 'POST /v1/group' && h.group) {
+    const body = await readJson(req);
+    const name = body?.name;
+    const action = body?.action;
+    if (typeof name !== 'string' || (action !== 'cleanup' && action !== 'maintenance' && action !== 'manage'))
+      return send(res, 400, {
+        code: 'TND_CTL_BAD_REQUEST',
+        message: 'name must be a group name and action one of cleanup, maintenance, manage',
+      });
+    if (!h.group(name, action))
+      return send(res, 404, { code: 'TND_CTL_UNKNOWN_INSTANCE', message: `this node runs no group ${name}` });
+    return send(res, 200, { group: name, action });
+  }
   if (route === 'POST /v1/rs' && h.rs) {
     const body = await readJson(req);
     const parsed = parseRs(body);

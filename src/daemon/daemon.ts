@@ -607,8 +607,17 @@ export class Daemon {
   #onTransition(e: VrrpEvents['transition']): void {
     const r = this.#instances.get(e.instance);
     if (r) r.lastTransitionWall = this.#wall();
-    this.#groupOwners();
-    this.#lbScope();
+    if (r && e.to === 'MASTER') {
+      // Services bind to the VIPs (the proxy listens on them, a group's daemon may too): start them once the
+      // addresses are on the interface, not in the same instant the machine asks for them.
+      void r.vi.vipsSettled.then(() => {
+        this.#groupOwners();
+        this.#lbScope();
+      });
+    } else {
+      this.#groupOwners();
+      this.#lbScope();
+    }
     // keepalived's wording, so that existing log watchers keep working.
     this.#deps.log.log('info', `(${e.instance}) Entering ${e.to} STATE (${e.cause}, priority ${e.priority})`, {
       event: 'transition',

@@ -8,7 +8,7 @@ import { advance } from '../health/test-support.ts';
 import type { CheckResultCode } from '../health/types.ts';
 import { SimClock } from '../sim/sim-clock.ts';
 import { lbPlan } from './lb-plan.ts';
-import { LbRuntime } from './lb-runtime.ts';
+import { LbRuntime, PASSIVE_HOLD_MS } from './lb-runtime.ts';
 import { memoryLogger } from './log.ts';
 
 /** A data plane that records what it was asked to program, with connection counts the test sets. */
@@ -216,5 +216,26 @@ test('quorum lost and gained runs quorum.down and quorum.up', async () => {
   codes.set('198.18.1.12:80', 'L4CON');
   await advance(clock, 3_000);
   assert.deepEqual(commands, ['/bin/echo up', '/bin/echo down']);
+  await rt.stop();
+});
+
+test('a passive failure of a server without an active check takes it out for the hold time, then tries it again', async () => {
+  const noCheck = web({ dataplane: 'proxy' });
+  delete (noCheck.services[0] as Record<string, unknown>).check;
+  const { rt, clock, planes } = setup(noCheck);
+  rt.start();
+  rt.setScope(['web'], ['web']);
+  await advance(clock, 10);
+  planes.proxy.onPassiveFailure?.({
+    service: 'web',
+    backend: '198.18.1.11:80',
+    failures: 3,
+    code: 'L4CON',
+    detail: 'x',
+  });
+  await advance(clock, 10);
+  assert.deepEqual(lastBackends(planes.proxy), ['198.18.1.12:80=1', '198.18.1.13:80=1']);
+  await advance(clock, PASSIVE_HOLD_MS);
+  assert.equal(lastBackends(planes.proxy)?.length, 3);
   await rt.stop();
 });

@@ -35,6 +35,9 @@ import type { AdminSource, RealServerState, ServiceState } from '../lb/types.ts'
 import { checkId, type LbPlan, type ServicePlan } from './lb-plan.ts';
 import type { Logger } from './log.ts';
 
+/** How long a real server without an active check stays out after a passive failure report (nginx fail_timeout). */
+export const PASSIVE_HOLD_MS = 10_000;
+
 /** What the runtime needs from outside. */
 export interface LbRuntimeDeps {
   clock: Clock;
@@ -141,6 +144,9 @@ export class LbRuntime {
   #may = new Set<string>();
   #active = new Set<string>();
   #programmed = new Map<string, Set<string>>();
+  readonly #programmedOk = new Map<string, Set<string>>();
+  #failures = 0;
+  readonly #passiveHolds = new Map<string, Cancel>();
   #applying: Promise<void> | null = null;
   #dirty = false;
   #retry: Cancel | null = null;
@@ -331,6 +337,8 @@ export class LbRuntime {
     this.#stopped = true;
     this.#abort.abort();
     this.#retry?.();
+    for (const c of this.#passiveHolds.values()) c();
+    this.#passiveHolds.clear();
     for (const s of this.#svcs.values()) s.tick?.();
     await this.settled().catch(() => {});
     await Promise.all(
@@ -418,12 +426,41 @@ export class LbRuntime {
       detail: `passive: ${f.failures} consecutive connection failures (${f.detail})`,
       durationMs: 0,
     };
-    if (!this.#health.markDown(checkId(f.service, f.backend), result))
-      this.#log(
-        'warn',
-        f.service,
-        `real server ${f.backend}: ${result.detail}; it has no active check, so it stays in the pool`,
-      );
+    if (this.#health.markDown(checkId(f.service, f.backend), result)) return;
+    // No active check to bring it back: out for PASSIVE_HOLD_MS, then tried again (nginx max_fails/fail_timeout).
+    const s = this.#svcs.get(f.service);
+    if (!s) return;
+    const key = checkId(f.service, f.backend);
+    this.#log(
+      'warn',
+      f.service,
+      `real server ${f.backend} down: ${result.code} ${result.detail}; no active check: retried in ${PASSIVE_HOLD_MS / 1000} s`,
+    );
+    this.#step(
+      s,
+      applyHealth(
+        s.plan.svc,
+        s.state,
+        { server: f.backend, health: 'down', check: result.code },
+        this.#deps.clock.now(),
+      ),
+    );
+    this.#sync();
+    this.#passiveHolds.get(key)?.();
+    this.#passiveHolds.set(
+      key,
+      this.#deps.clock.at(this.#deps.clock.now() + PASSIVE_HOLD_MS, () => {
+        this.#passiveHolds.delete(key);
+        const cur = this.#svcs.get(f.service);
+        if (!cur) return;
+        this.#log('info', f.service, `real server ${f.backend}: passive hold over, trying it again`);
+        this.#step(
+          cur,
+          applyHealth(cur.plan.svc, cur.state, { server: f.backend, health: 'up' }, this.#deps.clock.now()),
+        );
+        this.#sync();
+      }),
+    );
   }
 
   #step(s: Svc, step: LbStep): void {
@@ -514,6 +551,10 @@ export class LbRuntime {
       try {
         const plane = this.#plane(kind);
         const r = await plane.apply(list, this.#abort.signal);
+        for (const p of list) {
+          const keys = programmed.get(p.id);
+          if (keys) this.#programmedOk.set(p.id, keys);
+        }
         if (r.added.length || r.changed.length || r.removed.length)
           this.#deps.log.log(
             'debug',
@@ -521,14 +562,20 @@ export class LbRuntime {
           );
       } catch (e) {
         failed = `${kind}: ${(e as Error).message ?? String(e)}`;
-        this.#deps.log.log('error', `data plane ${failed}; retrying in 1 s`, { event: 'dataplane-error', kind });
+        this.#deps.log.log('error', `data plane ${failed}; retrying`, { event: 'dataplane-error', kind });
       }
     }
-    this.#programmed = programmed;
+    // What the status calls programmed: services whose data plane took the last apply; a failed one keeps what
+    // it had before (the data plane converges or leaves the kernel as it was).
+    for (const id of [...this.#programmedOk.keys()]) if (!programmed.has(id)) this.#programmedOk.delete(id);
+    this.#programmed = new Map(this.#programmedOk);
     this.#lastError = failed;
+    // Retry soon, then less often: a listen that failed because the VIP was not there yet succeeds a moment later.
+    this.#failures = failed ? this.#failures + 1 : 0;
     if (failed && !this.#stopped) {
       this.#retry?.();
-      this.#retry = this.#deps.clock.at(this.#deps.clock.now() + 1_000, () => {
+      const waitMs = Math.min(1_000, 100 * 2 ** Math.min(4, this.#failures - 1));
+      this.#retry = this.#deps.clock.at(this.#deps.clock.now() + waitMs, () => {
         this.#retry = null;
         this.#sync();
       });

@@ -180,6 +180,14 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       const st = daemon.status();
       return lb ? { ...st, lb: await lb.status() } : st;
     },
+    group: (name, action) => {
+      const g = daemon.group(name);
+      if (!g) return false;
+      if (action === 'cleanup') g.cleanup();
+      else g.setMaintenance(action === 'maintenance');
+      log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
+      return true;
+    },
     rs: (service, req) => {
       if (!lb)
         return Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' });

@@ -237,6 +237,11 @@ export class VrrpInstance {
     }
   }
 
+  /** Resolves once the last address change asked of the VIP adapter has finished (at once if none is pending). */
+  get vipsSettled(): Promise<void> {
+    return this.#vipsDone ?? Promise.resolve();
+  }
+
   /** Runs an effect without waiting for it: a slow or failing OS call must not hold up the state machine. */
   #effect(effect: 'addVips' | 'delVips' | 'garp', run: () => unknown): Promise<void> | null {
     const failed = (err: unknown): void =>

@@ -128,7 +128,7 @@ async function story(dataplane: 'nft' | 'proxy', { lab, d1, d2, responders }: Ct
   const out = await eventually(
     'rs2 taken out',
     () => web(d1),
-    (s) => server(s, RS.rs2)?.health === 'down',
+    (s) => server(s, RS.rs2)?.health === 'down' && !server(s, RS.rs2)?.programmed,
     10_000,
   );
   const outAfterMs = Date.now() - killedAt;
@@ -140,7 +140,7 @@ async function story(dataplane: 'nft' | 'proxy', { lab, d1, d2, responders }: Ct
   assert.equal(after.failed, 0, `errors stopped once rs2 was out: ${JSON.stringify(after)}`);
   assert.equal(after.who.rs2 ?? 0, 0);
   process.stdout.write(
-    `# ${dataplane}: rs2 killed: out after ${outAfterMs} ms; failed client requests meanwhile ${r2.failed} of ${r2.sent}\n`,
+    `# ${dataplane}: rs2 killed: out after ${outAfterMs} ms; failed client requests meanwhile ${r2.failed} of ${r2.sent} ${JSON.stringify(r2.who)}\n`,
   );
   if (dataplane === 'proxy') assert.equal(r2.failed, 0, 'the proxy retries idempotent requests on another server');
 

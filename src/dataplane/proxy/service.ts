@@ -1,0 +1,91 @@
+/**
+ * What the TCP and HTTP sides of the proxy share: the run-time context of one service (its backends, its current
+ * settings, where passive-health reports go), the listener contract, and the words for socket errors.
+ */
+import type { Ms } from '../../core/time.ts';
+import type { PassiveFailure, ProxySettings } from '../types.ts';
+import type { BackendPool, ConnectFailureCode } from './pool.ts';
+
+/** One service as its listener sees it. Settings change in place on apply; the listener stays. */
+export interface ServiceCtx {
+  readonly id: string;
+  readonly pool: BackendPool;
+  settings: ProxySettings;
+  /** The injected clock (persistence). */
+  now(): Ms;
+  /** Passes a passive-health report on (DataPlane.onPassiveFailure) and logs it; never throws. */
+  report(f: PassiveFailure): void;
+  log(line: string): void;
+}
+
+/** A listening socket of one service and the connections it accepted. */
+export interface Listener {
+  /** Starts listening; rejects with the socket error (EADDRINUSE, EACCES, EADDRNOTAVAIL …). */
+  listen(host: string, port: number): Promise<void>;
+  /**
+   * Stops accepting at once (the port is free when this returns); open connections may finish, the ones still open
+   * after `graceMs` are destroyed. Resolves when the last one is gone.
+   */
+  drain(graceMs: Ms): Promise<void>;
+  /** Stops accepting and destroys every connection now. Resolves when the last one is gone. */
+  destroy(): Promise<void>;
+  /** Open client connections. */
+  readonly open: number;
+  /** The service's settings changed in place (`ctx.settings`): take the new timeouts for what comes next. */
+  reconfigure(): void;
+}
+
+const PLAIN: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  EPIPE: 'connection closed by the server',
+  EACCES: 'not permitted',
+  EPERM: 'not permitted',
+  EADDRNOTAVAIL: 'address not available on this host',
+  EADDRINUSE: 'address already in use',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENOBUFS: 'no buffer space',
+  ENOMEM: 'out of memory',
+};
+
+/** Errors on our side of a connect: they say nothing about the server. */
+const LOCAL: ReadonlySet<string> = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
+
+/** The error's code (`ECONNREFUSED`), if it has one. */
+export function errnoOf(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * An error in plain words with its code: "connection refused (ECONNREFUSED)".
+ * @example describeError(Object.assign(new Error('x'), { code: 'ECONNRESET' })) // 'connection reset (ECONNRESET)'
+ */
+export function describeError(e: unknown): string {
+  const code = errnoOf(e);
+  // Our own errors (codedError) say more than the plain words for their code.
+  const plain = code && !(e as { own?: boolean }).own ? PLAIN[code] : undefined;
+  if (plain && code) return `${plain} (${code})`;
+  const message = e instanceof Error ? e.message : String(e);
+  return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/**
+ * The code of a failed connect: SOCKERR for our side, L4TOUT for a timeout, else L4CON.
+ * @example connectFailureCode(Object.assign(new Error(), { code: 'ECONNREFUSED' })) // 'L4CON'
+ */
+export function connectFailureCode(e: unknown): ConnectFailureCode {
+  const code = errnoOf(e);
+  if (code && LOCAL.has(code)) return 'SOCKERR';
+  return code === 'ETIMEDOUT' ? 'L4TOUT' : 'L4CON';
+}
+
+/** An Error with a code, as Node's own socket errors carry one (`own`: its message is ours, and precise). */
+export function codedError(code: string, message: string): Error & { code: string; own: true } {
+  return Object.assign(new Error(message), { code, own: true as const });
+}
