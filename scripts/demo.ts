@@ -1,14 +1,18 @@
-// The README's main-job demo: a namespace lab with two directors and a client, two tandem nodes sharing a VIP in
-// front of an HTTP responder on each director. Shows `tandem status`, fails the master (its link goes down), shows
-// the gap the client saw, restores, and tears everything down. Needs root (network namespaces); without it, it runs
-// the same story under simulated time instead. Run: node --import tsx scripts/demo.ts
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+// The README's main-job demo: a namespace lab with two directors, three real servers and a client. Two tandem nodes
+// share a VIP and load-balance it over the real servers (kernel data plane, nftables). Shows `tandem status` (the
+// VRRP instance and an ipvsadm-like table), the spread the client sees, a drain, a real server that dies and is
+// taken out, the master losing its link, and tears everything down. Needs root (network namespaces); without it, it
+// runs the VRRP story under simulated time and load-balances over the user-space proxy on 127.0.0.0/8 instead.
+// Run: node --import tsx scripts/demo.ts
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { canBuildLabs, createLab } from '../test/netns/lab.ts';
-import { probe, startResponder, startTandem, TANDEM, untilState, workDir } from '../test/netns/tandem-lab.ts';
+import { Output, probe, startResponder, startTandem, TANDEM, untilState, workDir } from '../test/netns/tandem-lab.ts';
 
 const VIP = '198.18.0.100';
+const RS = ['198.18.0.21', '198.18.0.22', '198.18.0.23'];
 const CONFIG = `# One file for both directors: per-node values are maps by node name.
 cluster:
   nodes:
@@ -23,39 +27,85 @@ vrrp:
       priority: { d1: 150, d2: 100 }
       advert_interval: 100ms
       vips: [${VIP}/24]
+lb:
+  services:
+    - name: web
+      vip: ${VIP}
+      port: 80
+      scheduler: rr
+      snat: true            # one-armed: replies come back through the director
+      check: { type: http, path: /, interval: 500ms, rise: 2, fall: 2, timeout: 300ms }
+      real_servers:
+${RS.map((a) => `        - { address: ${a} }`).join('\n')}
 `;
 
 const say = (s: string) => process.stdout.write(`\n== ${s}\n`);
-const show = (args: string[]) => {
-  const r = spawnSync(process.execPath, [TANDEM, ...args], { encoding: 'utf8' });
+const show = (args: string[], ns?: string) => {
+  const argv = ns
+    ? ['ip', 'netns', 'exec', ns, process.execPath, TANDEM, ...args]
+    : [process.execPath, TANDEM, ...args];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   process.stdout.write(r.stdout + r.stderr);
 };
 
 if (!canBuildLabs()) {
-  say('not root (or no ip netns): running the simulated demo instead');
+  say('not root (or no ip netns): the VRRP story under simulated time, then load balancing with the user-space proxy');
   show(['sim', join(new URL('..', import.meta.url).pathname, 'examples/two-directors.yaml')]);
+  await proxyDemo();
   process.exit(0);
 }
 
 const dir = workDir('tandem-demo-');
-const lab = await createLab(['d1', 'd2', 'client'], { d1: '198.18.0.11', d2: '198.18.0.12', client: '198.18.0.50' });
+const lab = await createLab(['d1', 'd2', 'client', 'rs1', 'rs2', 'rs3'], {
+  d1: '198.18.0.11',
+  d2: '198.18.0.12',
+  client: '198.18.0.50',
+  rs1: RS[0]!,
+  rs2: RS[1]!,
+  rs3: RS[2]!,
+});
 try {
-  say(`lab ${lab.id}: directors d1 (198.18.0.11), d2 (198.18.0.12), client (198.18.0.50); VIP ${VIP}`);
-  await startResponder(lab, 'd1');
-  await startResponder(lab, 'd2');
+  say(`lab ${lab.id}: directors d1, d2; real servers rs1..rs3 (${RS.join(', ')}); client 198.18.0.50; VIP ${VIP}`);
+  for (const d of ['d1', 'd2']) await lab.run(d, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+  const responders: Record<string, ChildProcess> = {};
+  for (const h of ['rs1', 'rs2', 'rs3']) responders[h] = await startResponder(lab, h);
   const d1 = await startTandem(lab, 'd1', CONFIG, { dir });
   const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
   await untilState(d1, 'MASTER');
+  await new Promise((r) => setTimeout(r, 1_500));
 
-  say('tandem status on d1');
+  say('tandem status on d1 (the master: it programs the kernel; d2 checks the servers too, ready to take over)');
   show(['status', '--control', d1.control]);
 
-  say('the client requests the VIP every 10 ms; in 1 s the master (d1) loses its link');
-  const client = probe(lab, 'client', VIP, 10, 6_000);
-  await new Promise((r) => setTimeout(r, 1_000));
+  const spread = await probe(lab, 'client', VIP, 10, 1_500);
+  say('the client requests the VIP every 10 ms for 1.5 s, each on a new connection');
+  process.stdout.write(`answered ${spread.ok}/${spread.sent}, by ${JSON.stringify(spread.who)}\n`);
+
+  say('drain rs3 under load: new connections go elsewhere, open ones finish, the command waits for them');
+  const during = probe(lab, 'client', VIP, 10, 2_000);
+  await new Promise((r) => setTimeout(r, 300));
+  show(['rs', 'drain', 'web', `${RS[2]}:80`, '--control', d1.control], lab.host('d1').ns);
+  const d = await during;
+  process.stdout.write(
+    `client during the drain: failed ${d.failed} of ${d.sent}; answered by ${JSON.stringify(d.who)}\n`,
+  );
+  show(['rs', 'enable', 'web', `${RS[2]}:80`, '--control', d1.control], lab.host('d1').ns);
+
+  say('rs2 dies: its check fails twice (fall 2 × 500 ms) and tandem takes it out');
+  const kill = probe(lab, 'client', VIP, 10, 3_000);
+  await new Promise((r) => setTimeout(r, 300));
+  responders.rs2!.kill('SIGTERM');
+  const k = await kill;
+  process.stdout.write(
+    `client: failed ${k.failed} of ${k.sent} until rs2 was out; answered by ${JSON.stringify(k.who)}\n`,
+  );
+  show(['status', '--control', d1.control]);
+
+  say('the master (d1) loses its link: d2 takes the VIP and serves the virtual service');
+  const client = probe(lab, 'client', VIP, 10, 4_000);
+  await new Promise((r) => setTimeout(r, 800));
   await lab.setLink('d1', false);
   const r = await client;
-  say('what the client saw');
   process.stdout.write(
     `requests ${r.sent}, answered ${r.ok}, failed ${r.failed}; longest gap ${r.maxGapMs} ms; answered by ${JSON.stringify(r.who)}\n`,
   );
@@ -65,10 +115,83 @@ try {
   say('d1 gets its link back and takes over again (it has the higher priority)');
   await lab.setLink('d1', true);
   await untilState(d1, 'MASTER', 20_000);
+  await new Promise((r) => setTimeout(r, 500));
   const back = await probe(lab, 'client', VIP, 10, 1_000);
   process.stdout.write(`client: ${back.ok}/${back.sent} answered, by ${JSON.stringify(back.who)}\n`);
 } finally {
   say('tearing the lab down');
   await lab.teardown();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Without root: `tandem run` with only a user-space proxy service on loopback, three responders behind it. */
+async function proxyDemo(): Promise<void> {
+  const root = new URL('..', import.meta.url).pathname;
+  const work = workDir('tandem-demo-');
+  const children: ChildProcess[] = [];
+  try {
+    const backends = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
+    for (const [i, addr] of backends.entries()) {
+      const c = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(root, 'test/netns/tools/responder.ts'), `rs${i + 1}`, '18081', addr],
+        {
+          cwd: root,
+        },
+      );
+      children.push(c);
+      await new Output(c).waitFor(/listening/, 15_000);
+    }
+    const config = join(work, 'proxy.yaml');
+    writeFileSync(
+      config,
+      `lb:
+  services:
+    - name: web
+      vip: 127.0.0.1
+      port: 18080
+      dataplane: proxy
+      proxy: { mode: http }
+      scheduler: rr
+      check: { type: http, interval: 500ms, rise: 1, fall: 2, timeout: 300ms }
+      real_servers:
+${backends.map((a) => `        - { address: ${a}, port: 18081 }`).join('\n')}
+`,
+    );
+    const control = join(work, 'tandem.sock');
+    const daemon = spawn(process.execPath, [TANDEM, 'run', '-c', config, '--control', control, '--node', 'demo'], {
+      cwd: root,
+    });
+    children.push(daemon);
+    const out = new Output(daemon);
+    await out.waitFor(/serving virtual service web/, 20_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    say(`tandem run -c ${config} (no VRRP: a proxy on 127.0.0.1:18080 over three responders)`);
+    show(['status', '--control', control]);
+    const who: Record<string, number> = {};
+    for (let i = 0; i < 30; i++) {
+      const name = await get('http://127.0.0.1:18080/');
+      who[name] = (who[name] ?? 0) + 1;
+    }
+    say('30 requests through the proxy');
+    process.stdout.write(`${JSON.stringify(who)}\n`);
+  } finally {
+    for (const c of children.reverse()) c.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request(url, { timeout: 2_000 }, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve(body.trim() || `HTTP ${res.statusCode}`));
+    });
+    req.on('error', (e) => resolve(`error ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.end();
+  });
 }
