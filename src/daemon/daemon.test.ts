@@ -162,3 +162,47 @@ test('stop: masters send priority 0 and remove their VIPs; the peer takes over w
   c.clock.runFor(610);
   assert.deepEqual(c.hosts.holders('198.18.0.100'), ['d2']);
 });
+
+test('a resource group runs on its owner: owned on the MASTER only; a give-up faults the owner and the peer takes over', async () => {
+  const text = `${CONFIG}
+groups:
+  - name: web
+    owner: VI_1
+    resources: [{ type: script, start: /bin/true, stop: /bin/true }]
+`;
+  const clock = new SimClock();
+  const network = new SimNetwork<DaemonFrame>({ clock, rng: seededRng(1) });
+  const hosts = new FakeHosts(clock);
+  const owners: Record<string, boolean[]> = { d1: [], d2: [] };
+  const hooks: Record<string, { onGiveUp(g: string, r: string): void; onReclaim?(g: string, c: string): void }> = {};
+  const nodes = (['d1', 'd2'] as const).map((name, i) => {
+    const { deps } = simDaemonDeps({ node: name, addr: `198.18.0.${11 + i}`, clock, network, hosts });
+    deps.groupRunner = (spec, ctx) => {
+      hooks[name] = ctx.owner as (typeof hooks)[string];
+      return {
+        start: () => {},
+        setOwner: (owned: boolean) => void owners[name]!.push(owned),
+        shutdown: async () => {},
+        status: () => ({ name: spec.name }) as never,
+        setMaintenance: () => {},
+        cleanup: () => {},
+      };
+    };
+    const daemon = new Daemon(plan(text, name), deps, 't.yaml');
+    daemon.start();
+    return daemon;
+  });
+  clock.runFor(5_000);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(owners, { d1: [true], d2: [] });
+  hooks.d1!.onGiveUp('web', 'start-failed');
+  clock.runFor(5_000);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(nodes[0]!.status().instances.find((i) => i.name === 'VI_1')!.state, 'FAULT');
+  assert.deepEqual(hosts.holders('198.18.0.100'), ['d2']);
+  assert.deepEqual(owners, { d1: [true, false], d2: [true] });
+  hooks.d1!.onReclaim?.('web', 'failure-timeout');
+  clock.runFor(5_000);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(hosts.holders('198.18.0.100'), ['d1'], 'reclaimed, the preferred node preempts again');
+});
