@@ -30,7 +30,8 @@ export const ERROR_CODES = {
   TND_CFG_SYNC_GROUP: 'a sync group is malformed (too few members, or an instance in two groups)',
   TND_CFG_INCLUDE: 'an include matches no file, or includes itself',
   // configuration: warnings
-  TND_CFG_UNSUPPORTED: 'a valid keyword of a foreign format (keepalived, heartbeat, Piranha) that tandem does not implement yet; it is ignored',
+  TND_CFG_UNSUPPORTED:
+    'a valid keyword of a foreign format (keepalived, heartbeat, Piranha) that tandem does not implement yet; it is ignored',
   TND_CFG_IGNORED_BLOCK: 'a keepalived block tandem does not implement (e.g. a fwmark virtual_server), skipped for now',
   TND_CFG_REJECTED: 'a valid keepalived setting that tandem cannot honour without breaking the peers; refused',
   TND_CFG_DEPRECATED: 'an old spelling that still works',
