@@ -171,7 +171,7 @@ async function story(dataplane: 'nft' | 'proxy', { lab, d1, d2, responders }: Ct
   // The status table names everything.
   const table = await lab.exec('d1', process.execPath, [TANDEM, 'status', '--control', d1.control]);
   assert.match(table.stdout, /TCP {2}198\.18\.0\.100:80 rr/);
-  assert.match(table.stdout, /-> 198\.18\.0\.21:80 +Masq +1 /);
+  assert.match(table.stdout, new RegExp(`-> 198\\.18\\.0\\.21:80 +${dataplane === 'nft' ? 'Masq' : 'Proxy'} +1 `));
 
   // 5. Failover: the new master serves the virtual service.
   await rs(lab, d1, ['enable', 'web', `${RS.rs3}:80`]);

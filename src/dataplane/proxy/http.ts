@@ -15,7 +15,7 @@ import type { Ms } from '../../core/time.ts';
 import { type Forwarded, mayRetry, type RequestHeadInfo, requestHeaders, responseHeaders } from './headers.ts';
 import type { PoolClient, ProxyBackend } from './pool.ts';
 import type { ResponseHead } from './response-parser.ts';
-import { connectFailureCode, describeError, errnoOf, type Listener, type ServiceCtx } from './service.ts';
+import { connectFailureCode, describeError, errnoOf, type Listener, listenOn, type ServiceCtx } from './service.ts';
 import {
   type BodyFraming,
   DEFAULT_UPSTREAM_LIMITS,
@@ -343,15 +343,7 @@ class HttpListener implements Listener {
   }
 
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (e) => this.ctx.log(`service ${this.ctx.id}: listener error: ${describeError(e)}`));
-        resolve();
-      });
-    });
+    return listenOn(this.server, host, port, this.ctx);
   }
 
   drain(graceMs: Ms): Promise<void> {

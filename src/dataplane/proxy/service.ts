@@ -2,6 +2,7 @@
  * What the TCP and HTTP sides of the proxy share: the run-time context of one service (its backends, its current
  * settings, where passive-health reports go), the listener contract, and the words for socket errors.
  */
+import type { Server as NetServer } from 'node:net';
 import type { Ms } from '../../core/time.ts';
 import type { PassiveFailure, ProxySettings } from '../types.ts';
 import type { BackendPool, ConnectFailureCode } from './pool.ts';
@@ -88,4 +89,24 @@ export function connectFailureCode(e: unknown): ConnectFailureCode {
 /** An Error with a code, as Node's own socket errors carry one (`own`: its message is ours, and precise). */
 export function codedError(code: string, message: string): Error & { code: string; own: true } {
   return Object.assign(new Error(message), { code, own: true as const });
+}
+
+/**
+ * Listens on host:port: rejects with the listen error (EADDRINUSE, EADDRNOTAVAIL, …); later server errors are logged.
+ */
+export function listenOn(
+  server: NetServer,
+  host: string,
+  port: number,
+  ctx: Pick<ServiceCtx, 'id' | 'log'>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      server.on('error', (e) => ctx.log(`service ${ctx.id}: listener error: ${describeError(e)}`));
+      resolve();
+    });
+  });
 }

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import type { Ms } from '../../core/time.ts';
 import type { ProxyBackend } from './pool.ts';
-import { codedError, connectFailureCode, describeError, type Listener, type ServiceCtx } from './service.ts';
+import { codedError, connectFailureCode, describeError, type Listener, listenOn, type ServiceCtx } from './service.ts';
 
 /** One proxied connection: the client socket and the upstream socket of the current attempt. */
 export interface TcpSession {
@@ -137,15 +137,7 @@ class TcpListener implements Listener {
   }
 
   listen(host: string, port: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      this.server.listen({ host, port }, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (e) => this.ctx.log(`service ${this.ctx.id}: listener error: ${describeError(e)}`));
-        resolve();
-      });
-    });
+    return listenOn(this.server, host, port, this.ctx);
   }
 
   drain(graceMs: Ms): Promise<void> {

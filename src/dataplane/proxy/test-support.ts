@@ -3,7 +3,6 @@
  * with deadlines, and service programs with defaults. Loopback only (network-safety rule).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { DesiredBackend, Endpoint } from '../../lb/types.ts';
@@ -334,50 +333,5 @@ export async function until(
   }
 }
 
-/**
- * A port whose connects hang until the client gives up (a loopback stand-in for a blackholed server): a child
- * process listens with backlog 1 and blocks its event loop (at most 20 s); fillers take the queue's places, and
- * Linux drops the SYNs of further connects.
- */
-export async function blackhole(host: string): Promise<{ port: number; close: () => void }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '-e',
-      `const s = require('node:net').createServer();
-       s.listen({ host: ${JSON.stringify(host)}, port: 0, backlog: 1 }, () => {
-         process.stdout.write(s.address().port + '\\n');
-         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20000);
-       });`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('blackhole listener did not start')), 5_000);
-    child.stdout.once('data', (d: Buffer) => {
-      clearTimeout(t);
-      resolve(Number(String(d).trim()));
-    });
-  });
-  const fillers: net.Socket[] = [];
-  const close = (): void => {
-    for (const f of fillers) f.destroy();
-    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
-  };
-  // Bounded: backlog 1 holds two connections; the first filler that does not connect shows the queue is full.
-  for (let i = 0; i < 8; i++) {
-    const s = net.connect({ host, port });
-    s.on('error', () => undefined);
-    fillers.push(s);
-    const connected = await new Promise<boolean>((resolve) => {
-      const t = setTimeout(() => resolve(false), 150);
-      s.once('connect', () => {
-        clearTimeout(t);
-        resolve(true);
-      });
-    });
-    if (!connected) return { port, close };
-  }
-  close();
-  throw new Error('could not fill the listen queue');
-}
+/** A listener whose SYNs are dropped (connects hang): the health checkers' loopback blackhole. */
+export { blockedListener as blackhole } from '../../health/test-support.ts';
