@@ -3,6 +3,10 @@
  * settings, where passive-health reports go), the listener contract, and the words for socket errors.
  */
 import type { Server as NetServer } from 'node:net';
+import { connectErrorCode, describeSocketError, errnoOf } from '../../core/socket-error.ts';
+
+export { errnoOf };
+
 import type { Ms } from '../../core/time.ts';
 import type { PassiveFailure, ProxySettings } from '../types.ts';
 import type { BackendPool, ConnectFailureCode } from './pool.ts';
@@ -36,44 +40,18 @@ export interface Listener {
   reconfigure(): void;
 }
 
-const PLAIN: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset',
-  ECONNABORTED: 'connection aborted',
-  EHOSTUNREACH: 'no route to host',
-  ENETUNREACH: 'network unreachable',
-  ETIMEDOUT: 'connection timed out',
-  EPIPE: 'connection closed by the server',
-  EACCES: 'not permitted',
-  EPERM: 'not permitted',
-  EADDRNOTAVAIL: 'address not available on this host',
-  EADDRINUSE: 'address already in use',
-  EMFILE: 'too many open files',
-  ENFILE: 'too many open files in the system',
-  ENOBUFS: 'no buffer space',
-  ENOMEM: 'out of memory',
-};
-
-/** Errors on our side of a connect: they say nothing about the server. */
-const LOCAL: ReadonlySet<string> = new Set(['EADDRNOTAVAIL', 'EADDRINUSE', 'EMFILE', 'ENFILE', 'ENOBUFS', 'ENOMEM']);
-
-/** The error's code (`ECONNREFUSED`), if it has one. */
-export function errnoOf(e: unknown): string | undefined {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 /**
  * An error in plain words with its code: "connection refused (ECONNREFUSED)".
  * @example describeError(Object.assign(new Error('x'), { code: 'ECONNRESET' })) // 'connection reset (ECONNRESET)'
  */
 export function describeError(e: unknown): string {
-  const code = errnoOf(e);
   // Our own errors (codedError) say more than the plain words for their code.
-  const plain = code && !(e as { own?: boolean }).own ? PLAIN[code] : undefined;
-  if (plain && code) return `${plain} (${code})`;
-  const message = e instanceof Error ? e.message : String(e);
-  return code && !message.includes(code) ? `${message} (${code})` : message;
+  if ((e as { own?: boolean } | null)?.own) {
+    const code = errnoOf(e);
+    const message = (e as Error).message;
+    return code && !message.includes(code) ? `${message} (${code})` : message;
+  }
+  return describeSocketError(e);
 }
 
 /**
@@ -81,9 +59,7 @@ export function describeError(e: unknown): string {
  * @example connectFailureCode(Object.assign(new Error(), { code: 'ECONNREFUSED' })) // 'L4CON'
  */
 export function connectFailureCode(e: unknown): ConnectFailureCode {
-  const code = errnoOf(e);
-  if (code && LOCAL.has(code)) return 'SOCKERR';
-  return code === 'ETIMEDOUT' ? 'L4TOUT' : 'L4CON';
+  return connectErrorCode(e);
 }
 
 /** An Error with a code, as Node's own socket errors carry one (`own`: its message is ours, and precise). */

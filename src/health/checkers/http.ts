@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connectErrorCode, describeSocketError, errnoOf } from '../../core/socket-error.ts';
 import {
   type CheckResult,
   DEFAULT_MAX_BODY_BYTES,
@@ -19,7 +20,6 @@ import {
   hostPort,
 } from '../types.ts';
 import { type RegexMatcher, regexMatcher } from './regex-matcher.ts';
-import { connectErrorCode, describeSocketError, errnoOf } from './socket-error.ts';
 
 /** The User-Agent of check requests. */
 export const CHECK_USER_AGENT = 'tandem-health-check';

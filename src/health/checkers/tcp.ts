@@ -5,8 +5,8 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connectErrorCode, describeSocketError } from '../../core/socket-error.ts';
 import type { CheckResult, TcpProbe } from '../types.ts';
-import { connectErrorCode, describeSocketError } from './socket-error.ts';
 
 /**
  * Runs one TCP connect check. Never rejects; an abort ends it at once with detail "aborted".

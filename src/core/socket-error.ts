@@ -1,8 +1,10 @@
 /**
- * Socket errors in plain language, and which layer of the check they belong to: a problem on our side (SOCKERR), the
- * connection (L4CON / L4TOUT), or a later layer that the caller picks.
+ * Socket errors in plain language, and which layer they belong to: a problem on our side (SOCKERR), the connection
+ * (L4CON / L4TOUT), or a later layer that the caller picks. Shared by the health checkers and the proxy.
  */
-import type { CheckResultCode } from '../types.ts';
+
+/** Where a failed connect went wrong, in HAProxy's words (a subset of the health result codes). */
+export type ConnectErrorCode = 'SOCKERR' | 'L4TOUT' | 'L4CON';
 
 const PLAIN: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
@@ -16,8 +18,8 @@ const PLAIN: Readonly<Record<string, string>> = {
   EPIPE: 'connection closed by the server',
   EACCES: 'not permitted (firewall?)',
   EPERM: 'not permitted (firewall?)',
-  EADDRNOTAVAIL: 'cannot use the source address',
-  EADDRINUSE: 'source address already in use',
+  EADDRNOTAVAIL: 'address not available on this host',
+  EADDRINUSE: 'address already in use',
   EMFILE: 'too many open files',
   ENFILE: 'too many open files in the system',
   ENOBUFS: 'no buffer space',
@@ -58,7 +60,7 @@ export function describeSocketError(e: unknown): string {
 }
 
 /** The code for an error while connecting: SOCKERR for our side, L4TOUT for a kernel timeout, else L4CON. */
-export function connectErrorCode(e: unknown): CheckResultCode {
+export function connectErrorCode(e: unknown): ConnectErrorCode {
   const code = errnoOf(e);
   if (code && LOCAL.has(code)) return 'SOCKERR';
   if (code === 'ETIMEDOUT') return 'L4TOUT';
