@@ -24,7 +24,8 @@ function webScript(dir: string, host: string, run: string): string {
 # LSB init script of the lab's web service: start | stop | status
 PID=${run}/web-${host}.pid
 ROOT=${run}/www-${host}
-running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null; }
+# A killed server is reaped by whoever adopted it, maybe late: a zombie does not count as running.
+running() { [ -f "$PID" ] && kill -0 "$(cat "$PID")" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$(cat "$PID")/status"; }
 case "$1" in
   start)
     running && exit 0
