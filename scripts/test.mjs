@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under the given folders (default: src test) with Node's test runner.
+// Runs every *.test.ts under the given folders (default: src test bench) with Node's test runner.
 // Node 20's --test takes no globs, so the files are listed here.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['src', 'test'];
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['src', 'test', 'bench'];
 const files = [];
 const walk = (p) => {
   if (statSync(p).isFile()) {
