@@ -10,6 +10,7 @@ import {
   isActive,
   parseConntrack,
   parseConntrackLine,
+  skipLine,
 } from './conntrack.ts';
 
 // Captured on this machine kind (kernel 6.18, conntrack-tools 1.4.7) in a lab namespace: DNAT of 198.18.0.100:80
@@ -136,4 +137,23 @@ test('a hung conntrack is killed at the deadline', async () => {
     (e: unknown) => e instanceof TandemError && e.code === 'TND_CONNTRACK_READ',
   );
   assert.ok(performance.now() - t0 < 5_000);
+});
+
+test('a destination filter skips IPv4 entries of other destinations before parsing; IPv6 is always read', async () => {
+  const path = join(dir, 'nf_conntrack_filtered');
+  const other = PROC.split('\n')[0]!.replaceAll('dst=198.18.0.100', 'dst=198.18.9.9');
+  writeFileSync(path, `${other}\n${PROC}`);
+  const reader = createConntrackReader({ procPath: path });
+  assert.equal((await collect(reader.entries())).length, 3);
+  const kept = await collect(reader.entries(undefined, { dst: new Set(['198.18.0.100']) }));
+  assert.deepEqual(
+    kept.map((e) => [e.family, e.orig.dst]),
+    [
+      [4, '198.18.0.100'],
+      [6, '2001:0db8:0000:0000:0000:0000:0000:0100'],
+    ],
+  );
+  assert.equal(skipLine('tcp 6 1 CLOSE src=1.2.3.4 dst=5.6.7.8 sport=1 dport=2', { dst: new Set(['5.6.7.8']) }), false);
+  assert.equal(skipLine('tcp 6 1 CLOSE src=1.2.3.4 dst=5.6.7.9 sport=1 dport=2', { dst: new Set(['5.6.7.8']) }), true);
+  assert.equal(skipLine('no destination here', { dst: new Set() }), false);
 });

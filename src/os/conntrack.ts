@@ -103,8 +103,30 @@ export function isActive(e: Pick<ConntrackEntry, 'protocol' | 'state'>): boolean
 
 /** Reads the table. */
 export interface ConntrackReader {
-  /** Every tracked connection (both families); rejects with a `TND_CONNTRACK_READ` TandemError. */
-  entries(signal?: AbortSignal): AsyncIterable<ConntrackEntry>;
+  /**
+   * Every tracked connection (both families); rejects with a `TND_CONNTRACK_READ` TandemError. `only.dst` is a hint:
+   * IPv4 entries whose original destination is not in it may be skipped before they are parsed (a director with
+   * many health checks tracks hundreds of thousands of their TIME_WAIT entries; the counts need only the VIPs').
+   */
+  entries(signal?: AbortSignal, only?: ConntrackFilter): AsyncIterable<ConntrackEntry>;
+}
+
+/** Which entries a reader may keep: IPv4 original destinations (others are always read). */
+export interface ConntrackFilter {
+  dst: ReadonlySet<string>;
+}
+
+/**
+ * Whether a raw line may be skipped under `only`: its first `dst=` (the original direction's) is IPv4 and not in the
+ * set. Cheap: no parse.
+ */
+export function skipLine(line: string, only: ConntrackFilter | undefined): boolean {
+  if (!only) return false;
+  const i = line.indexOf(' dst=');
+  if (i < 0) return false;
+  const j = line.indexOf(' ', i + 5);
+  const dst = j < 0 ? line.slice(i + 5) : line.slice(i + 5, j);
+  return !dst.includes(':') && !only.dst.has(dst);
 }
 
 /** Options of {@link createConntrackReader}. */
@@ -141,14 +163,14 @@ export function createConntrackReader(opts: ConntrackReaderOptions = {}): Conntr
     family,
   ];
   return {
-    async *entries(signal) {
+    async *entries(signal, only) {
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       const onAbort = (): void => ac.abort(signal?.reason ?? new Error('aborted'));
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        if (useProc) yield* readLines(createReadStream(procPath as string), ac.signal, `read ${procPath}`);
-        else for (const fam of ['ipv4', 'ipv6'] as const) yield* spawnLines(argv(fam), ac.signal);
+        if (useProc) yield* readLines(createReadStream(procPath as string), ac.signal, `read ${procPath}`, only);
+        else for (const fam of ['ipv4', 'ipv6'] as const) yield* spawnLines(argv(fam), ac.signal, only);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
@@ -161,12 +183,14 @@ async function* readLines(
   input: NodeJS.ReadableStream & { destroy(e?: Error): void },
   signal: AbortSignal,
   what: string,
+  only?: ConntrackFilter,
 ): AsyncGenerator<ConntrackEntry> {
   const onAbort = (): void => input.destroy(new Error(String(signal.reason?.message ?? 'aborted')));
   if (signal.aborted) onAbort();
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (skipLine(line, only)) continue;
       const e = parseConntrackLine(line);
       if (e) yield e;
     }
@@ -177,7 +201,11 @@ async function* readLines(
   }
 }
 
-async function* spawnLines(argv: string[], signal: AbortSignal): AsyncGenerator<ConntrackEntry> {
+async function* spawnLines(
+  argv: string[],
+  signal: AbortSignal,
+  only?: ConntrackFilter,
+): AsyncGenerator<ConntrackEntry> {
   const [file, ...args] = argv;
   const what = argv.join(' ');
   const child = spawn(file ?? 'conntrack', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -199,7 +227,7 @@ async function* spawnLines(argv: string[], signal: AbortSignal): AsyncGenerator<
   };
   signal.addEventListener('abort', kill, { once: true });
   try {
-    yield* readLines(child.stdout, signal, what);
+    yield* readLines(child.stdout, signal, what, only);
     const end = await exited;
     if (signal.aborted) throw new Error(String(signal.reason?.message ?? 'aborted'));
     if (end.error) throw new Error(`cannot start: ${end.error}`);

@@ -121,7 +121,8 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     const by = attributions(known?.services ?? []);
     const counts: ConnCounts = new Map();
     if (by.size === 0) return counts;
-    for await (const e of conntrack.entries(signal)) {
+    const vips = new Set((known?.services ?? []).map((s) => canonicalAddress(s.vip)).filter((a) => !a.includes(':')));
+    for await (const e of conntrack.entries(signal, { dst: vips })) {
       if (e.protocol !== 'tcp' && e.protocol !== 'udp') continue;
       const dst = canonicalAddress(e.orig.dst);
       const a = by.get(serviceLookupKey(e.protocol, dst, e.orig.dport)) ?? by.get(serviceLookupKey(e.protocol, dst, 0));
