@@ -9,6 +9,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { DataPlane, DataPlaneKind } from '../dataplane/types.ts';
 import { errorText, runCommand } from '../os/process.ts';
+import { resolveUser } from '../os/users.ts';
 import type { LbPlan } from './lb-plan.ts';
 import { LbRuntime, type RsVerb } from './lb-runtime.ts';
 import type { LogLevel } from './log.ts';
@@ -64,6 +65,30 @@ function warnForwarding(): void {
   }
 }
 
+/**
+ * Resolves the `user` of script checks to ids; a user that does not exist makes its check fail (PROCERR, saying
+ * why) instead of running the command as the daemon's user.
+ */
+function withUsers(plan: LbPlan, post: (m: LbMessage) => void): LbPlan {
+  return {
+    ...plan,
+    services: plan.services.map((sp) => ({
+      ...sp,
+      checks: sp.checks.map((t) => {
+        if (!t.user || t.check.kind !== 'script') return t;
+        const who = resolveUser(t.user);
+        if (who.ok) return { ...t, check: { ...t.check, uid: who.uid, gid: who.gid } };
+        post({
+          t: 'log',
+          level: 'error',
+          msg: `(${t.service}) MISC_CHECK of ${t.server}: cannot run as user ${t.user}: ${who.reason}`,
+        });
+        return { ...t, check: { ...t.check, refuse: `cannot run as user ${t.user}: ${who.reason}` } };
+      }),
+    })),
+  };
+}
+
 const port = parentPort;
 if (port) {
   const data = workerData as LbWorkerData;
@@ -96,7 +121,7 @@ if (port) {
   for (const kind of ['nft', 'proxy'] as const) {
     if (data.plan.services.some((sp) => sp.dataplane === kind)) planes.set(kind, await makePlane(kind));
   }
-  const runtime = new LbRuntime(data.plan, {
+  const runtime = new LbRuntime(withUsers(data.plan, post), {
     clock: wallClock(),
     rng,
     log: { log: (level, msg, fields) => post({ t: 'log', level, msg, ...(fields ? { fields } : {}) }) },
@@ -133,7 +158,7 @@ if (port) {
             for (const kind of ['nft', 'proxy'] as const)
               if (!planes.has(kind) && m.plan.services.some((sp) => sp.dataplane === kind))
                 planes.set(kind, await makePlane(kind));
-            return runtime.reload(m.plan);
+            return runtime.reload(withUsers(m.plan, post));
           })(),
         );
         return;

@@ -85,3 +85,22 @@ test('a script check uses its timeout, or the interval', () => {
   );
   assert.ok(c.kind === 'script' && c.timeoutMs === 5000 && c.dynamic);
 });
+
+test('a script check keeps its user for the daemon to resolve', () => {
+  const plan = lbPlan(
+    cfg({
+      lb: {
+        services: [
+          {
+            name: 'db',
+            vip: '198.18.0.100',
+            port: 5432,
+            check: { type: 'script', command: '/usr/local/bin/check_db', user: 'nobody' },
+            real_servers: [{ address: '198.18.1.11' }],
+          },
+        ],
+      },
+    }),
+  );
+  assert.equal(plan.services[0]!.checks[0]!.user, 'nobody');
+});

@@ -25,6 +25,8 @@ export interface LbCheckTarget {
   service: string;
   server: string;
   check: CheckSpec;
+  /** A script check's `user`, resolved to ids where the daemon runs (lb-host.ts). */
+  user?: string;
 }
 
 /** One service as the runtime runs it. */
@@ -92,7 +94,13 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
     const server = realServers[i]!;
     alpha ||= spec.start_down;
     const key = serverKeyOf(server.addr, server.port);
-    checks.push({ id: checkId(s.name, key), service: s.name, server: key, check: checkSpec(spec, server) });
+    checks.push({
+      id: checkId(s.name, key),
+      service: s.name,
+      server: key,
+      check: checkSpec(spec, server),
+      ...(spec.type === 'script' && spec.user ? { user: spec.user } : {}),
+    });
   });
   return {
     svc,

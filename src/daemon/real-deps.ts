@@ -11,6 +11,7 @@ import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
 import { ScriptWorker } from '../os/script-worker.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
+import { resolveUser } from '../os/users.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
@@ -85,6 +86,13 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
     script(name, spec, onChange) {
       // Scripts run in a worker thread: their process starts must not delay adverts on this thread (Rule 10).
       if (spec.init_fail) onChange(false);
+      // keepalived's `user`: resolved here; a user that does not exist fails the script rather than run it as root.
+      const who = spec.user ? resolveUser(spec.user) : undefined;
+      if (who && !who.ok) {
+        log.log('error', `VRRP_Script(${name}) cannot run as user ${spec.user}: ${who.reason}; it counts as failed`);
+        onChange(false);
+        return () => {};
+      }
       return scripts.start(
         name,
         {
@@ -94,6 +102,7 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
           rise: spec.rise,
           fall: spec.fall,
           initFail: spec.init_fail,
+          ...(who?.ok ? { uid: who.uid, gid: who.gid } : {}),
         },
         (v) => {
           if (!v.up) log.log('debug', `VRRP_Script(${name}) ${v.outcome} (code ${v.code}) ${v.stderr.trim()}`);

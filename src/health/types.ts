@@ -130,6 +130,8 @@ export interface ScriptProbe {
   gid?: number;
   /** Environment of the command. @default the daemon's */
   env?: Readonly<Record<string, string>>;
+  /** Why this check cannot run at all (its `user` does not exist): every run fails with PROCERR and this detail. */
+  refuse?: string;
 }
 
 /** What one check run does: the probe part of a CheckSpec. */

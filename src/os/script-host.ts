@@ -16,6 +16,9 @@ export interface HostedScript {
   rise: number;
   fall: number;
   initFail: boolean;
+  /** Run as this user and group (resolved by the daemon from the script's `user`). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Messages to the host. */
@@ -69,6 +72,8 @@ function start(id: string, spec: HostedScript, ctl: AbortController): void {
     rise: m.spec.rise,
     fall: m.spec.fall,
     initFail: m.spec.initFail,
+    ...(m.spec.uid !== undefined ? { uid: m.spec.uid } : {}),
+    ...(m.spec.gid !== undefined ? { gid: m.spec.gid } : {}),
     signal: ctl.signal,
     onChange: (up, r) => {
       const ev: HostEvent = { id: m.id, up, outcome: r.outcome, code: r.code, stderr: r.stderr.slice(0, 500) };

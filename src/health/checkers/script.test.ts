@@ -78,3 +78,17 @@ test('the runner is injectable, and gets the timeout, the signal, the user and t
   );
   assert.equal(calls[0]?.[1].signal, ac.signal);
 });
+
+test('a check that cannot run as its user fails with PROCERR saying why, without starting anything', async () => {
+  let started = 0;
+  const run: CommandRunner = async () => {
+    started++;
+    throw new Error('must not run');
+  };
+  const r = await runScriptCheck(
+    { kind: 'script', command: '/bin/true', timeoutMs: 1_000, dynamic: false, refuse: 'cannot run as user ghost' },
+    new AbortController().signal,
+    run,
+  );
+  assert.deepEqual([r.code, r.detail, started], ['PROCERR', 'cannot run as user ghost', 0]);
+});

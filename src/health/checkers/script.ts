@@ -19,6 +19,7 @@ export async function runScriptCheck(
   signal: AbortSignal,
   run: CommandRunner = runCommand,
 ): Promise<CheckResult> {
+  if (spec.refuse !== undefined) return { code: 'PROCERR', detail: spec.refuse, durationMs: 0 };
   const r = await run(spec.command, {
     timeoutMs: spec.timeoutMs,
     signal,
