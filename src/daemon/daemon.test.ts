@@ -206,3 +206,14 @@ groups:
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(hosts.holders('198.18.0.100'), ['d1'], 'reclaimed, the preferred node preempts again');
 });
+
+test("standby and takeover local|foreign pick instances by their preferred node, like hb_standby's", () => {
+  const c = cluster();
+  c.clock.runFor(5_000);
+  assert.deepEqual(c.d1.daemon.standby('foreign'), []);
+  assert.deepEqual(c.d2.daemon.standby('local'), []);
+  assert.deepEqual(c.d2.daemon.takeover('foreign'), ['VI_1', 'VI_2']);
+  c.clock.runFor(5_000);
+  assert.deepEqual(c.hosts.holders('198.18.0.100'), ['d2']);
+  assert.deepEqual(c.d1.daemon.standby('local', true), ['VI_1', 'VI_2']);
+});
