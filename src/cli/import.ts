@@ -5,7 +5,7 @@
  * nothing is written and the exit status is 1.
  */
 import { posix } from 'node:path';
-import { type Diagnostic, formatDiagnostic, sortDiagnostics } from '../config/diagnostics.ts';
+import { type Diagnostic, dedupeDiagnostics, formatDiagnostic, sortDiagnostics } from '../config/diagnostics.ts';
 import { heartbeatFiles, readHeartbeat } from '../config/import/heartbeat.ts';
 import { readKeepalived } from '../config/import/keepalived.ts';
 import { readPiranha } from '../config/import/piranha.ts';
@@ -104,7 +104,7 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
     imported = readHeartbeat(entry, fs, { ...(hr ? { haresources: hr } : {}), ...(ak ? { authkeys: ak } : {}) });
   }
   const v = validateConfig(imported.raw, imported.locator);
-  const diagnostics = sortDiagnostics(dedupe([...imported.diagnostics, ...v.diagnostics]));
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...imported.diagnostics, ...v.diagnostics]));
   if (diagnostics.some((d) => d.severity === 'error')) return { format: kind, diagnostics, imported };
   const yaml = renderImportYaml({
     raw: imported.raw,
@@ -142,14 +142,4 @@ export function runImport(files: readonly string[], opts: ImportOptions, deps: I
       (opts.output ? ` → ${opts.output}` : ''),
   );
   return 0;
-}
-
-function dedupe(ds: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds.filter((d) => {
-    const k = `${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }

@@ -4,7 +4,7 @@
  */
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
-import { dottedPath, sortDiagnostics } from './diagnostics.ts';
+import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
 import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
 import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
 import { isPiranhaFile, readPiranha } from './import/piranha.ts';
@@ -81,19 +81,9 @@ function finish(
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
   const v = validateConfig(raw, locator);
-  const diagnostics = sortDiagnostics(dedupe([...early, ...v.diagnostics]));
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
-}
-
-function dedupe(ds: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return ds.filter((d) => {
-    const k = `${d.file}:${d.line}:${d.col}:${d.code}:${d.message}`;
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  });
 }
 
 /** Parses YAML keeping positions; returns the plain object and a locator over it. */

@@ -122,6 +122,31 @@ export const MAX_GROUP_ADDRESSES = 1024;
 
 const whereOf = (scope: Scope, kw: Word): string => `${scope.label}: ${kw.text}`;
 
+/**
+ * keepalived's `user USERNAME [GROUPNAME]` (also `USER:GROUP`) in vrrp_script and MISC_CHECK: the user is kept, a
+ * group is warned and ignored.
+ */
+export function userHandler(block: KaBlock): Handler {
+  return (p, words, scope) => {
+    const where = whereOf(scope, words[0]);
+    const args = p.args(words, 1, 2, where, block);
+    if (!args?.[0]) return;
+    const [user, group] = args[0].text.split(':', 2);
+    scope.obj.user = user;
+    scope.rec(['user'], args[0].pos, where);
+    const g = args[1]?.text ?? group;
+    if (g !== undefined) {
+      p.diag(
+        'warning',
+        'TND_CFG_UNSUPPORTED',
+        (args[1] ?? args[0]).pos,
+        where,
+        `group ${g} is not supported yet; ignored (the user's own group applies)`,
+      );
+    }
+  };
+}
+
 function one(block: KaBlock, apply: (p: Parser, v: Word, scope: Scope, where: string, kw: Word) => void): Handler {
   return (p, words, scope) => {
     const where = whereOf(scope, words[0]);
@@ -676,24 +701,7 @@ const MISC_CHECK: Record<string, Handler> = {
   },
   misc_timeout: field('MISC_CHECK', 'timeout', 'ms'),
   misc_dynamic: flag('MISC_CHECK', 'dynamic', true),
-  user: (p, words, scope) => {
-    const where = whereOf(scope, words[0]);
-    const args = p.args(words, 1, 2, where, 'MISC_CHECK');
-    if (!args?.[0]) return;
-    const [user, group] = args[0].text.split(':', 2);
-    scope.obj.user = user;
-    scope.rec(['user'], args[0].pos, where);
-    const g = args[1]?.text ?? group;
-    if (g !== undefined) {
-      p.diag(
-        'warning',
-        'TND_CFG_UNSUPPORTED',
-        (args[1] ?? args[0]).pos,
-        where,
-        `group ${g} is not supported yet; ignored (the user's own group applies)`,
-      );
-    }
-  },
+  user: userHandler('MISC_CHECK'),
   ...timingOptions('MISC_CHECK'),
 };
 

@@ -28,7 +28,7 @@ import {
   TOP_ONLY,
   WARNED,
 } from './keepalived-keywords.ts';
-import { finishLb, LB_HANDLERS, LB_TOP, type LbScope, type LbState, newLbState } from './keepalived-lb.ts';
+import { finishLb, LB_HANDLERS, LB_TOP, type LbScope, type LbState, newLbState, userHandler } from './keepalived-lb.ts';
 import {
   type ConfigFs,
   type Item,
@@ -849,24 +849,7 @@ const VRRP_SCRIPT: Record<string, Handler> = {
   weight: weightField,
   rise: intField('rise'),
   fall: intField('fall'),
-  user: (p, words, scope) => {
-    const where = `${scope.label}: user`;
-    const args = p.args(words, 1, 2, where, 'vrrp_script');
-    if (!args?.[0]) return;
-    const [user, group] = args[0].text.split(':', 2);
-    scope.obj.user = user;
-    scope.rec(['user'], args[0].pos, where);
-    const g = args[1]?.text ?? group;
-    if (g !== undefined) {
-      p.diag(
-        'warning',
-        'TND_CFG_UNSUPPORTED',
-        (args[1] ?? args[0]).pos,
-        where,
-        `group ${g} is not supported yet; ignored (the user's own group applies)`,
-      );
-    }
-  },
+  user: userHandler('vrrp_script'),
   init_fail: flag('init_fail', true),
 };
 
