@@ -63,31 +63,4 @@ export async function blockedListener(host = '127.0.0.1'): Promise<{ port: numbe
   throw new Error('the accept queue never filled');
 }
 
-/** Lets promise continuations and I/O callbacks run. */
-export function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The part of sim/'s SimClock that `advance` drives (health/ imports only core/, even in test helpers). */
-export interface SteppableClock {
-  now(): number;
-  nextDeadline(): number | null;
-  runTo(deadline: number): number;
-}
-
-/**
- * Advances a SimClock by `ms`, one timer deadline at a time, letting promise continuations run after each, so code
- * that awaits between timers sees the time its timers fired at.
- */
-export async function advance(clock: SteppableClock, ms: number): Promise<void> {
-  const end = clock.now() + ms;
-  // Bounded by the deadlines due before `end`, and a hard cap against a timer that re-arms itself at `now`.
-  for (let i = 0; i < 1_000_000; i++) {
-    await flush();
-    const next = clock.nextDeadline();
-    if (next === null || next > end) break;
-    clock.runTo(next);
-  }
-  clock.runTo(end);
-  await flush();
-}
+export { advance, flush, type SteppableClock } from '../sim/advance.ts';

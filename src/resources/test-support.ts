@@ -5,7 +5,7 @@
 import type { Ms } from '../core/time.ts';
 import type { AgentResult, AgentResultCode, ResourceAgent } from './types.ts';
 
-/** The part of sim/'s SimClock the helpers use (resources/ imports only core/, even in test helpers). */
+/** The part of sim/'s SimClock the helpers use. */
 export interface SteppableClock {
   now(): Ms;
   at(deadline: Ms, fire: () => void): () => void;
@@ -13,26 +13,9 @@ export interface SteppableClock {
   runTo(deadline: Ms): number;
 }
 
-/** Lets promise continuations run. */
-export function flush(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import { flush } from '../sim/advance.ts';
 
-/**
- * Advances a SimClock by `ms`, one timer deadline at a time, letting promise continuations run after each, so code
- * that awaits between timers sees the time its timers fired at. Never sleeps.
- */
-export async function advance(clock: SteppableClock, ms: Ms): Promise<void> {
-  const end = clock.now() + ms;
-  for (let i = 0; i < 1_000_000; i++) {
-    await flush();
-    const next = clock.nextDeadline();
-    if (next === null || next > end) break;
-    clock.runTo(next);
-  }
-  clock.runTo(end);
-  await flush();
-}
+export { advance, flush } from '../sim/advance.ts';
 
 /** Advances until `pred()` holds or `limitMs` pass; returns whether it held. */
 export async function advanceUntil(clock: SteppableClock, pred: () => boolean, limitMs: Ms): Promise<boolean> {
