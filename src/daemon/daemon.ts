@@ -286,7 +286,7 @@ export class Daemon {
   /** Unchanged groups keep running; changed ones stop (right to left) and start again; removed ones stop. */
   #reloadResourceGroups(next: readonly { spec: GroupSpec; owners: string[] }[]): void {
     const byName = new Map(next.map((g) => [g.spec.name, g]));
-    const restart: { spec: GroupSpec; owners: string[] }[] = [];
+    const restarting = new Set<string>();
     for (const [name, g] of [...this.#groups]) {
       const n = byName.get(name);
       if (n && JSON.stringify(n) === JSON.stringify({ spec: g.spec, owners: g.owners })) {
@@ -295,12 +295,14 @@ export class Daemon {
       }
       this.#groups.delete(name);
       const done = g.port.shutdown();
-      if (n) restart.push(n);
+      if (!n) continue;
+      // A changed group starts again only once its old resources are all stopped.
+      restarting.add(name);
       void done.then(() => {
-        if (restart.includes(n!) && !this.#stopped) this.#startResourceGroups([n!]);
+        if (!this.#stopped) this.#startResourceGroups([n]);
       });
     }
-    this.#startResourceGroups(next.filter((g) => !restart.includes(g)));
+    this.#startResourceGroups(next.filter((g) => !restarting.has(g.spec.name)));
   }
 
   /** Tells each group whether this node owns it now: every owning instance is MASTER here. */
@@ -337,14 +339,14 @@ export class Daemon {
     if (!lb || this.#stopped) return;
     const may: string[] = [];
     const active: string[] = [];
+    const byGroups = this.#groupLbServices();
     for (const sp of this.#plan.lb?.services ?? []) {
       const o = sp.owner;
       const names = o.kind === 'always' ? [] : o.kind === 'instance' ? [o.name] : o.members;
       const running = names.map((n) => this.#instances.get(n));
       if (running.some((r) => !r)) continue;
       may.push(sp.svc.id);
-      const byGroup = this.#groupLbServices().has(sp.svc.id);
-      if (byGroup ? this.#groupLb.has(sp.svc.id) : running.every((r) => r?.vi.state.state === 'MASTER'))
+      if (byGroups.has(sp.svc.id) ? this.#groupLb.has(sp.svc.id) : running.every((r) => r?.vi.state.state === 'MASTER'))
         active.push(sp.svc.id);
     }
     lb.setScope(may, active);

@@ -4,11 +4,12 @@
  * main thread sends the plan, the scope (which services this node may serve and serves now) and `tandem rs`
  * requests; log records and replies come back as messages.
  */
-import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { seededRng } from '../core/rng.ts';
 import type { DataPlane, DataPlaneKind } from '../dataplane/types.ts';
 import { errorText, runCommand } from '../os/process.ts';
+import { forwardingOff } from '../os/sysctl.ts';
 import { resolveUser } from '../os/users.ts';
 import type { LbPlan } from './lb-plan.ts';
 import { LbRuntime, type RsVerb } from './lb-runtime.ts';
@@ -48,21 +49,12 @@ try {
  * behind the operator's back (neither does keepalived); it says what is missing.
  */
 function warnForwarding(): void {
-  for (const [file, name] of [
-    ['/proc/sys/net/ipv4/ip_forward', 'net.ipv4.ip_forward'],
-    ['/proc/sys/net/ipv6/conf/all/forwarding', 'net.ipv6.conf.all.forwarding'],
-  ] as const) {
-    try {
-      if (readFileSync(file, 'utf8').trim() === '0')
-        parentPort?.postMessage({
-          t: 'log',
-          level: 'warn',
-          msg: `${name} is 0: NAT to real servers on other hosts needs forwarding (sysctl -w ${name}=1)`,
-        } satisfies LbMessage);
-    } catch {
-      // No such file (IPv6 disabled): nothing to say.
-    }
-  }
+  for (const name of forwardingOff())
+    parentPort?.postMessage({
+      t: 'log',
+      level: 'warn',
+      msg: `${name} is 0: NAT to real servers on other hosts needs forwarding (sysctl -w ${name}=1)`,
+    } satisfies LbMessage);
 }
 
 /**
@@ -94,18 +86,8 @@ if (port) {
   const data = workerData as LbWorkerData;
   const post = (m: LbMessage) => port.postMessage(m);
   const abort = new AbortController();
-  const seed = Date.now() >>> 0;
-  let s = seed;
-  const rng = {
-    next: () => {
-      s = (s + 0x6d2b79f5) >>> 0;
-      let t = s;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-    int: (min: number, max: number) => min + Math.floor(rng.next() * (max - min + 1)),
-  };
+  // Spreads the first checks (warmup); a fresh seed per start is enough.
+  const rng = seededRng(Date.now() >>> 0);
   const makePlane = async (kind: DataPlaneKind): Promise<DataPlane> => {
     const log = (line: string) => post({ t: 'log', level: 'debug', msg: `${kind}: ${line}` });
     if (kind === 'nft') {

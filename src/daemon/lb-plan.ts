@@ -8,7 +8,7 @@ import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
 import type { ProxySettings, Snat } from '../dataplane/types.ts';
 import type { CheckSpec, StatusRange } from '../health/types.ts';
-import type { RealServerConfig, VirtualService } from '../lb/types.ts';
+import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
 /** Who decides whether this node serves a service. */
 export type LbOwner =
@@ -93,7 +93,7 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
     if (!spec) return;
     const server = realServers[i]!;
     alpha ||= spec.start_down;
-    const key = serverKeyOf(server.addr, server.port);
+    const key = serverKey(server.addr, server.port);
     checks.push({
       id: checkId(s.name, key),
       service: s.name,
@@ -143,10 +143,6 @@ export function ownerOf(cfg: TandemConfig, s: Pick<ServiceSpec, 'owner' | 'vip'>
     }
   }
   return { kind: 'always' };
-}
-
-function serverKeyOf(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 /** The health module's check for one real server, from the YAML check. */

@@ -31,7 +31,7 @@ import {
   reloadServiceState,
   tick,
 } from '../lb/model.ts';
-import type { AdminSource, RealServerState, ServiceState } from '../lb/types.ts';
+import { type AdminSource, type RealServerState, type ServiceState, serverKey } from '../lb/types.ts';
 import { checkId, type LbPlan, type ServicePlan } from './lb-plan.ts';
 import type { Logger } from './log.ts';
 
@@ -663,7 +663,7 @@ export function parseServer(text: string): { addr: string; port: number; key: st
   const port = Number(m[2]);
   if (port > 65_535) return null;
   const addr = m[1]!;
-  return { addr, port, key: addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}` };
+  return { addr, port, key: serverKey(addr, port) };
 }
 
 function refusalText(reason: AdminRefusal, service: string, server: string): string {

@@ -45,7 +45,10 @@ export class LbWorker implements LbPort {
 
   setScope(may: string[], active: string[]): void {
     this.#scope = { may, active };
-    this.#post({ t: 'scope', may, active });
+    if (this.#closed) return;
+    // A worker started now is given the scope in force by #ensure; a running one gets it here.
+    if (this.#worker) this.#worker.postMessage({ t: 'scope', may, active } satisfies LbCommand);
+    else this.#ensure();
   }
 
   async reload(plan: LbPlan): Promise<{ kept: string[]; changed: string[]; added: string[]; removed: string[] }> {
