@@ -3,9 +3,8 @@
  * addresses, AF_PACKET gratuitous ARP, the link monitor, track scripts and files, notify scripts. Also what the
  * supervisor uses to release a dead daemon's VIPs.
  */
-import { execFileSync } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
-import { AddressVipEffects, NetlinkAddressAdapter } from '../os/addresses.ts';
+import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
@@ -23,30 +22,7 @@ import type { NotifySpec } from './node-plan.ts';
 import type { InstanceSnapshot } from './run.ts';
 import { wallClock } from './wall-clock.ts';
 
-/** The interface's primary address of a family: the first one that is not secondary and not one of our VIPs. */
-export function primaryAddress(
-  ifname: string,
-  family: 4 | 6,
-  exclude: ReadonlySet<string> = new Set(),
-): string | undefined {
-  let out = '';
-  try {
-    out = execFileSync('ip', ['-o', family === 4 ? '-4' : '-6', 'addr', 'show', 'dev', ifname], {
-      encoding: 'utf8',
-      timeout: 5_000,
-    });
-  } catch {
-    return undefined;
-  }
-  for (const line of out.split('\n')) {
-    const m = /\sinet6? ([0-9a-f.:]+)\/\d+/.exec(line);
-    if (!m || exclude.has(m[1]!) || /\bsecondary\b|\btentative\b|\bdadfailed\b/.test(line)) continue;
-    // IPv6 adverts go out from the link-local address (RFC 5798 §5.1.2.1).
-    if (family === 6 && !m[1]!.startsWith('fe80:')) continue;
-    return m[1];
-  }
-  return undefined;
-}
+export { primaryAddress };
 
 /** Builds the daemon's real dependencies; `close` stops watchers and closes sockets. */
 export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): DaemonDeps & { close(): void } {

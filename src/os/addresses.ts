@@ -3,6 +3,7 @@
  * on an absent one change nothing and report false. The daemon runs inside the namespace it manages, so production
  * passes no `netns`; tests pass the lab namespace (`ip -n NS …`) and never touch the host's own.
  */
+import { execFileSync } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { type NativeAddon, nativeAddon } from './native.ts';
 import { errorText, runCommand } from './process.ts';
@@ -278,4 +279,29 @@ export class NetlinkAddressAdapter implements AddressAdapter {
   list(dev: string): Promise<IfAddr[]> {
     return this.#list.list(dev);
   }
+}
+
+/** The interface's primary address of a family: the first one that is not secondary and not one of our VIPs. */
+export function primaryAddress(
+  ifname: string,
+  family: 4 | 6,
+  exclude: ReadonlySet<string> = new Set(),
+): string | undefined {
+  let out = '';
+  try {
+    out = execFileSync('ip', ['-o', family === 4 ? '-4' : '-6', 'addr', 'show', 'dev', ifname], {
+      encoding: 'utf8',
+      timeout: 5_000,
+    });
+  } catch {
+    return undefined;
+  }
+  for (const line of out.split('\n')) {
+    const m = /\sinet6? ([0-9a-f.:]+)\/\d+/.exec(line);
+    if (!m || exclude.has(m[1]!) || /\bsecondary\b|\btentative\b|\bdadfailed\b/.test(line)) continue;
+    // IPv6 adverts go out from the link-local address (RFC 5798 §5.1.2.1).
+    if (family === 6 && !m[1]!.startsWith('fe80:')) continue;
+    return m[1];
+  }
+  return undefined;
 }
