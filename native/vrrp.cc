@@ -17,6 +17,7 @@
 #include <netinet/if_ether.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -573,10 +574,26 @@ Napi::Value Address(const Napi::CallbackInfo& info) {
   throw Napi::Error::New(env, "no answer from the kernel to an address change");
 }
 
+// lock(fd): flock(fd, LOCK_EX | LOCK_NB). True when this process now holds the lock, false when another one does.
+// The kernel drops the lock with the last descriptor, so a SIGKILLed daemon never leaves a stale lock behind (a pid
+// file alone cannot tell a live owner from a recycled PID).
+Napi::Value Lock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "lock(fd)");
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Napi::Boolean::New(env, true);
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+    throw ErrnoError(env, "flock", errno);
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("VrrpSocket", VrrpSocket::Init(env));
   exports.Set("announce", Napi::Function::New<Announce>(env, "announce"));
   exports.Set("address", Napi::Function::New<Address>(env, "address"));
+  exports.Set("lock", Napi::Function::New<Lock>(env, "lock"));
   return exports;
 }
 

@@ -12,6 +12,7 @@ import { readPiranha } from '../config/import/piranha.ts';
 import { type ImportedConfig, renderImportYaml, sortByPlace } from '../config/import/to-yaml.ts';
 import { type ConfigFormat, type ConfigFs, detectFormat } from '../config/load.ts';
 import { validateConfig } from '../config/validate.ts';
+import { TandemError } from '../core/errors.ts';
 import type { CliIo } from './io.ts';
 
 /** The formats `tandem import` converts. */
@@ -29,7 +30,7 @@ export interface ImportOptions {
 export interface ImportDeps {
   fs: ConfigFs & { mode?(path: string): number | undefined };
   io: CliIo;
-  /** Writes the output file. */
+  /** Writes the output file (0600, never through a symlink: it may hold `auth_pass`); throws to refuse. */
   writeFile(path: string, text: string): void;
 }
 
@@ -125,8 +126,15 @@ export function runImport(files: readonly string[], opts: ImportOptions, deps: I
     deps.io.err(`${files.join(' ')}: ${errors} error${errors === 1 ? '' : 's'}; nothing written`);
     return 1;
   }
-  if (opts.output) deps.writeFile(opts.output, r.yaml);
-  else for (const line of r.yaml.replace(/\n$/, '').split('\n')) deps.io.out(line);
+  if (opts.output) {
+    try {
+      deps.writeFile(opts.output, r.yaml);
+    } catch (e) {
+      const code = e instanceof TandemError ? e.code : 'TND_CLI_OUTPUT';
+      deps.io.err(`tandem import: ${code} ${(e as Error).message}; nothing written`);
+      return 1;
+    }
+  } else for (const line of r.yaml.replace(/\n$/, '').split('\n')) deps.io.out(line);
   const raw = r.imported?.raw as {
     vrrp?: { instances?: unknown[] };
     groups?: unknown[];

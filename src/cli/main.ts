@@ -1,12 +1,26 @@
 /** The `tandem` command line. Each command lives in its own file; this one only wires them to commander. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { diskFs } from '../config/load-files.ts';
+import { printable } from '../core/text.ts';
 import { runCheck } from './check.ts';
 import type { CliIo } from './io.ts';
 import { runSim } from './sim.ts';
 import { runOrder, runReload, runStatus } from './status.ts';
 
-const io: CliIo = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+// Names and values from config files and from the daemon reach the terminal: their control characters are shown as
+// escapes (lines stay lines).
+const safe = (l: string): string => l.split('\n').map(printable).join('\n');
+const io: CliIo = {
+  out: (l) => process.stdout.write(`${safe(l)}\n`),
+  err: (l) => process.stderr.write(`${safe(l)}\n`),
+};
+
+// `tandem status | head`: the reader went away. That ends the output, not with a stack trace.
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
 
 const int = (v: string): number => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('must be a whole number');
@@ -90,7 +104,11 @@ Scenario file:
     .addHelpText(
       'after',
       '\nSignals: SIGTERM/SIGINT stop (masters send priority 0 and remove their VIPs); SIGHUP reloads the config\n' +
-        '(a config with errors is refused and the running one kept). Needs CAP_NET_RAW and CAP_NET_ADMIN.',
+        '(a config with errors is refused and the running one kept). Needs CAP_NET_RAW and CAP_NET_ADMIN.\n' +
+        'One daemon per control socket (a lock beside it, <control>.lock, names the holder).\n' +
+        '\nExit status: 0 stopped cleanly; 1 the config has errors; 2 usage error; 4 missing capabilities;\n' +
+        '5 another daemon holds the control socket, or the path is not a socket; 6 the supervisor gave up\n' +
+        'after the daemon died 5 times within a minute.',
     )
     .action(
       async (opts: {
@@ -257,12 +275,8 @@ Scenario file:
     )
     .action(async (files: string[], opts: { output?: string; format?: 'keepalived' | 'heartbeat' | 'piranha' }) => {
       const { runImport } = await import('./import.ts');
-      const { writeFileSync } = await import('node:fs');
-      process.exitCode = runImport(files, opts, {
-        fs: diskFs,
-        io,
-        writeFile: (path, text) => writeFileSync(path, text),
-      });
+      const { writeSecretFile } = await import('../os/secret-file.ts');
+      process.exitCode = runImport(files, opts, { fs: diskFs, io, writeFile: writeSecretFile });
     });
 
   return program;

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../core/errors.ts';
+import { printable } from '../core/text.ts';
 
 /** Where something is in the user's own file. Lines and columns count from 1. */
 export interface SourcePos {
@@ -31,9 +32,12 @@ export interface Locator {
   locate(path: ConfigPath, at?: 'key' | 'value'): { pos: SourcePos; label: string };
 }
 
-/** Formats a diagnostic as `file:line:col severity CODE path: message`. */
+/**
+ * Formats a diagnostic as `file:line:col severity CODE path: message`, on one line: names and values quoted from the
+ * file keep their control characters as visible escapes (`\x1b`), so a hostile file cannot drive the terminal.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col} ${d.severity} ${d.code} ${d.path}: ${d.message}`;
+  return printable(`${d.file}:${d.line}:${d.col} ${d.severity} ${d.code} ${d.path}: ${d.message}`);
 }
 
 /** Sorts diagnostics by file, line, column, so output reads top to bottom. */

@@ -2,7 +2,7 @@
  * Loading a config file of any supported format into a validated TandemConfig with diagnostics. Pure: file access
  * comes through ConfigFs (the real one is in load-files.ts).
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
 import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
@@ -36,8 +36,36 @@ export function detectFormat(path: string, text: string): ConfigFormat {
   return 'yaml';
 }
 
-/** Loads and validates one config file (and its includes). */
+/**
+ * Loads and validates one config file (and its includes). Never throws: whatever a reader does with hostile or
+ * broken text ends as a diagnostic, so that check, run, SIGHUP and reload all refuse the file the same way and a
+ * running daemon keeps its config.
+ */
 export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
+  try {
+    return loadUnchecked(path, fs, format);
+  } catch (e) {
+    // A reader bug, not the user's: say so, with the file, rather than crash the caller.
+    const why = e instanceof Error ? `${e.name}: ${firstLine(e.message)}` : String(e);
+    return {
+      format: format ?? 'yaml',
+      diagnostics: [
+        {
+          file: path,
+          line: 1,
+          col: 1,
+          severity: 'error',
+          code: 'TND_CFG_INTERNAL',
+          path: '(file)',
+          message: `tandem failed while reading this file (${why}); nothing was changed — please report it`,
+        },
+      ],
+      files: [path],
+    };
+  }
+}
+
+function loadUnchecked(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
   const text = fs.read(path);
   if (text === undefined) {
     return {
@@ -130,7 +158,40 @@ export function readYaml(file: string, text: string): { raw: unknown; locator: L
       return { pos, label: dottedPath(path) };
     },
   };
-  return { raw: doc.errors.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locator, diagnostics };
+  if (doc.errors.length) return { raw: undefined, locator, diagnostics };
+  try {
+    return { raw: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), locator, diagnostics };
+  } catch (e) {
+    // yaml throws (a ReferenceError) when aliases expand past maxAliasCount: a "billion laughs" document. It is a
+    // property of the text, so it is a diagnostic like any other syntax problem, never an exception.
+    const alias = doc.contents ? firstAlias(doc) : undefined;
+    diagnostics.push({
+      ...offsetPos(alias ?? 0),
+      severity: 'error',
+      code: 'TND_CFG_SYNTAX',
+      path: '(yaml)',
+      message:
+        e instanceof ReferenceError
+          ? `aliases expand to too many nodes (more than ${MAX_ALIAS_COUNT} alias uses): refused as a resource exhaustion attack`
+          : `cannot build the document: ${firstLine(e instanceof Error ? e.message : String(e))}`,
+    });
+    return { raw: undefined, locator, diagnostics };
+  }
+}
+
+/** How many alias uses a YAML document may expand (yaml's own guard against exponential "billion laughs" input). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** The offset of the first alias (`*name`) in a document, to point the diagnostic at. */
+function firstAlias(doc: ReturnType<typeof parseDocument>): number | undefined {
+  let at: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      at = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return at;
 }
 
 function rangeStart(n: unknown): number | undefined {

@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   TND_CFG_UNCLOSED_BLOCK: "a keepalived.conf block opened with '{' is never closed",
   TND_CFG_EXTRA_BRACE: "a '}' closes no block",
   TND_CFG_FORMAT: 'the file format cannot be recognised',
+  TND_CFG_INTERNAL: 'a config reader failed unexpectedly on a file (a bug); the file is refused and nothing changes',
   // configuration: values
   TND_CFG_TYPE: 'a value has the wrong type',
   TND_CFG_NUMBER: 'a value that must be a number is not one',
@@ -47,11 +48,15 @@ export const ERROR_CODES = {
   // daemon
   TND_DAEMON_CAPS: 'the daemon lacks CAP_NET_RAW or CAP_NET_ADMIN',
   TND_DAEMON_NODE: 'the node name is not one of the config file nodes',
+  TND_DAEMON_LOCKED: 'another tandem daemon already runs with this control socket',
+  TND_DAEMON_CONTROL: 'the control socket path is not usable (a file that is not a socket, or no permission)',
+  TND_DAEMON_GAVE_UP: 'the supervisor stopped restarting a daemon that kept dying; the node serves nothing',
   // health checks
   TND_HEALTH_TARGET: 'a health check target or scheduler option is malformed (empty id, rise/fall < 1, listed twice)',
   // simulation and CLI
   TND_SIM_SCENARIO: 'a simulation scenario step is malformed',
   TND_CLI_USAGE: 'a command line is malformed',
+  TND_CLI_OUTPUT: 'an output file cannot be written safely (a symlink, not a regular file, no permission)',
   // nft data plane (dataplane/nft, os/nft, os/conntrack)
   TND_NFT_APPLY: 'nft refused or failed to run a ruleset transaction; the kernel kept the previous ruleset',
   TND_NFT_PROGRAM: 'a desired state cannot be rendered for nft (bad address, duplicate service, bad table name)',

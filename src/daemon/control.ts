@@ -2,9 +2,10 @@
  * The local control socket: HTTP/1.1 with JSON bodies over a unix socket (mode 0600, so only root — or the daemon's
  * user — can steer the node). The CLI's status/standby/takeover/reload go through it. No business logic here.
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
+import { TandemError } from '../core/errors.ts';
 import type { DaemonStatus, ReloadSummary } from './daemon.ts';
 import { type InstanceSelector, UnknownInstanceError } from './daemon.ts';
 import type { RsOutcome, RsVerb } from './lb-runtime.ts';
@@ -36,10 +37,39 @@ export interface ControlError {
   message: string;
 }
 
-/** Starts the control server on `path`; resolves once it listens. */
+/**
+ * Why `path` cannot be the control socket, or null: an existing file that is not a socket is never deleted (a typo in
+ * `--control` must not destroy a file). An existing socket is a dead daemon's leftover once the caller holds the
+ * daemon lock (os/daemon-lock.ts), and is replaced.
+ */
+export function controlPathProblem(path: string): string | null {
+  try {
+    const st = lstatSync(path);
+    if (!st.isSocket())
+      return `${path} exists and is not a socket (a ${kindOf(st)}); tandem does not delete it: pass another --control PATH`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') return `${path}: ${(e as Error).message}`;
+  }
+  return null;
+}
+
+function kindOf(st: Stats): string {
+  if (st.isFile()) return 'regular file';
+  if (st.isDirectory()) return 'directory';
+  if (st.isSymbolicLink()) return 'symbolic link';
+  return 'special file';
+}
+
+/**
+ * Starts the control server on `path`; resolves once it listens. The caller holds the daemon lock for `path`.
+ * Rejects (a TandemError TND_DAEMON_CONTROL) when `path` is a file that is not a socket.
+ */
 export async function startControlServer(path: string, h: ControlHandlers): Promise<{ close(): Promise<void> }> {
+  const problem = controlPathProblem(path);
+  if (problem) throw new TandemError('TND_DAEMON_CONTROL', problem);
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  // A socket file left by a crashed daemon would make listen fail with EADDRINUSE.
+  // A socket left by a crashed daemon would make listen fail with EADDRINUSE; the lock says nobody serves it.
   rmSync(path, { force: true });
   const server: Server = createServer((req, res) => {
     handle(req, res, h).catch((e: unknown) => send(res, 500, { code: 'TND_CTL_BAD_REQUEST', message: String(e) }));
@@ -49,12 +79,18 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
     server.listen(path, () => resolve());
   });
   chmodSync(path, 0o600);
+  const ino = lstatSync(path).ino;
   return {
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-        rmSync(path, { force: true });
+        // Only our own socket: a daemon started after this one lost its lock (its supervisor died) owns the path now.
+        try {
+          if (lstatSync(path).ino === ino) rmSync(path, { force: true });
+        } catch {
+          // already gone
+        }
       }),
   };
 }

@@ -4,6 +4,8 @@
  * plain format must match keepalived's wording, which a structured logger's pretty-printer would not give.
  */
 
+import { printable } from '../core/text.ts';
+
 /** Log levels, most severe first. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
@@ -43,7 +45,8 @@ export function lineLogger(opts: {
         return;
       }
       const tag = level === 'info' ? '' : ` ${level.toUpperCase()}:`;
-      opts.write(`${time} ${name}:${tag} ${msg}\n`);
+      // One record, one line: names from config files and peers cannot forge lines or drive a terminal.
+      opts.write(`${time} ${name}:${tag} ${printable(msg)}\n`);
     },
   };
 }

@@ -15,7 +15,7 @@ import { loadConfig } from '../config/load.ts';
 import { diskFs } from '../config/load-files.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import type { InstanceConfig, VrrpState } from '../vrrp/types.ts';
-import { DEFAULT_CONTROL_SOCKET, startControlServer } from './control.ts';
+import { controlPathProblem, DEFAULT_CONTROL_SOCKET, startControlServer } from './control.ts';
 import { Daemon } from './daemon.ts';
 import { type LogFormat, type Logger, lineLogger } from './log.ts';
 import { type NodePlan, nodePlan } from './node-plan.ts';
@@ -80,7 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', e);
     log.log('error', `${opts.config}: not starting: the config has errors (tandem check ${opts.config})`);
-    return 1;
+    return EXIT.CONFIG;
   }
   // VRRP needs raw sockets and address changes; a node that only runs the user-space proxy needs neither.
   const needsCaps =
@@ -89,10 +89,55 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const missing = needsCaps ? checkCapabilities() : [];
   if (missing.length) {
     log.log('error', `TND_DAEMON_CAPS ${capabilityMessage(missing)}`);
-    return 4;
+    return EXIT.CAPS;
   }
-  if (opts.noSupervisor || opts.child) return runDaemon(opts, first.plan, log);
-  return supervise(opts, log);
+  if (opts.child) return runDaemon(opts, first.plan, log);
+  // One daemon per control socket: the supervisor (or an unsupervised daemon) holds the lock for its whole life; a
+  // supervised child runs under its parent's lock.
+  const control = opts.control ?? DEFAULT_CONTROL_SOCKET;
+  const lock = await takeLock(control, log);
+  if (!lock) return EXIT.LOCKED;
+  try {
+    return opts.noSupervisor ? await runDaemon(opts, first.plan, log) : await supervise(opts, log);
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * Exit statuses of `tandem run` (documented in `tandem run --help` and docs/errors.md; systemd's
+ * RestartPreventExitStatus can name the ones a restart does not cure).
+ */
+export const EXIT = {
+  OK: 0,
+  CONFIG: 1,
+  CAPS: 4,
+  LOCKED: 5,
+  GAVE_UP: 6,
+} as const;
+
+/** Exit statuses of a child that a restart would not cure: the supervisor passes them on instead of restarting. */
+const FINAL_CHILD_EXITS: ReadonlySet<number> = new Set([EXIT.CONFIG, EXIT.CAPS, EXIT.LOCKED]);
+
+async function takeLock(control: string, log: Logger): Promise<{ release(): void } | null> {
+  const { acquireDaemonLock } = await import('../os/daemon-lock.ts');
+  const problem = controlPathProblem(control);
+  if (problem) {
+    log.log('error', `TND_DAEMON_CONTROL ${problem}`);
+    return null;
+  }
+  const l = acquireDaemonLock(control);
+  if ('reason' in l) {
+    if (l.reason === 'held')
+      log.log(
+        'error',
+        `TND_DAEMON_LOCKED another tandem daemon${l.pid ? ` (pid ${l.pid})` : ''} already runs with the control socket ` +
+          `${control} (lock ${l.path}); stop it first, or give this one its own --control PATH`,
+      );
+    else log.log('error', `TND_DAEMON_CONTROL cannot use the lock ${l.path}: ${l.message}`);
+    return null;
+  }
+  return l;
 }
 
 /** Nice value of the thread that sends adverts (keepalived's `vrrp_priority`). @default -10 */
@@ -140,13 +185,6 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     process.send({ type: 'snapshot', snapshot });
   };
   daemon.events.on('transition', report);
-  log.log(
-    'info',
-    `Starting tandem on node ${plan.node} with ${opts.config}: ${plan.instances.length} VRRP instance(s)`,
-  );
-  daemon.start();
-  report();
-
   const reload = (): ReturnType<Parameters<typeof startControlServer>[1]['reload']> => {
     const next = loadPlan(opts.config, opts.node ?? plan.node, log);
     if ('errors' in next) {
@@ -175,28 +213,43 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     report();
     return { ok: true, summary };
   };
-  const control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-    status: async () => {
-      const st = daemon.status();
-      return lb ? { ...st, lb: await lb.status() } : st;
-    },
-    group: (name, action) => {
-      const g = daemon.group(name);
-      if (!g) return false;
-      if (action === 'cleanup') g.cleanup();
-      else g.setMaintenance(action === 'maintenance');
-      log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
-      return true;
-    },
-    rs: (service, req) => {
-      if (!lb)
-        return Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' });
-      return lb.rs(service, req, 'cli');
-    },
-    standby: (n, clear) => daemon.standby(n, clear),
-    takeover: (n, clear) => daemon.takeover(n, clear),
-    reload,
-  });
+  // The control socket comes first: a path that cannot be used stops the start before any VIP is touched.
+  let control: Awaited<ReturnType<typeof startControlServer>>;
+  try {
+    control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
+      status: async () => {
+        const st = daemon.status();
+        return lb ? { ...st, lb: await lb.status() } : st;
+      },
+      group: (name, action) => {
+        const g = daemon.group(name);
+        if (!g) return false;
+        if (action === 'cleanup') g.cleanup();
+        else g.setMaintenance(action === 'maintenance');
+        log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
+        return true;
+      },
+      rs: (service, req) => {
+        if (!lb)
+          return Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' });
+        return lb.rs(service, req, 'cli');
+      },
+      standby: (n, clear) => daemon.standby(n, clear),
+      takeover: (n, clear) => daemon.takeover(n, clear),
+      reload,
+    });
+  } catch (e) {
+    log.log('error', `TND_DAEMON_CONTROL cannot serve the control socket: ${(e as Error).message}`);
+    deps.close();
+    await lb?.stop();
+    return EXIT.LOCKED;
+  }
+  log.log(
+    'info',
+    `Starting tandem on node ${plan.node} with ${opts.config}: ${plan.instances.length} VRRP instance(s)`,
+  );
+  daemon.start();
+  report();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -221,7 +274,12 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => {
       log.log('info', 'Reloading on SIGHUP');
-      reload();
+      try {
+        reload();
+      } catch (e) {
+        // loadConfig never throws; this guards the rest of the reload path, so a signal can never kill the node.
+        log.log('error', `Reload failed: ${(e as Error).stack ?? String(e)}; the running config is kept`);
+      }
     });
     // The supervisor going away (SIGKILL) must not leave an orphan that nobody can stop cleanly.
     process.on('disconnect', () => void stop('supervisor exit'));
@@ -238,10 +296,15 @@ async function supervise(opts: RunOptions, log: Logger): Promise<number> {
   if (opts.verbose) args.push('--verbose');
   let stopping = false;
   let child: ChildProcess | undefined;
+  let wake: (() => void) | null = null;
   const starts: number[] = [];
   const forward = (sig: NodeJS.Signals) => () => {
-    if (sig !== 'SIGHUP') stopping = true;
-    child?.kill(sig);
+    if (sig !== 'SIGHUP') {
+      stopping = true;
+      // A stop during the restart back-off ends the wait: no new child is started.
+      wake?.();
+    }
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(sig);
   };
   process.on('SIGTERM', forward('SIGTERM'));
   process.on('SIGINT', forward('SIGINT'));
@@ -258,18 +321,40 @@ async function supervise(opts: RunOptions, log: Logger): Promise<number> {
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child!.once('exit', (code, signal) => resolve({ code, signal })),
     );
-    if (stopping && exit.code === 0) return 0;
+    if (stopping && exit.code === 0) return EXIT.OK;
     const why = exit.signal ? `killed by ${exit.signal}` : `exited with ${exit.code}`;
     log.log('error', `Supervisor: daemon pid ${child.pid} ${why}; releasing what it held`);
     await releaseHeld(snapshot, log);
     if (stopping) return exit.code ?? 1;
-    // A child that keeps dying is not restarted forever: 5 starts within a minute means something is wrong.
+    if (exit.code !== null && FINAL_CHILD_EXITS.has(exit.code)) {
+      // The child refused to start (config errors, capabilities, control socket): a restart would fail the same way.
+      log.log('error', `Supervisor: the daemon cannot start (exit status ${exit.code}); not restarting it`);
+      return exit.code;
+    }
+    // A child that keeps dying is not restarted forever: 5 starts within a minute means something is wrong. Loud:
+    // an error line, and an exit status of its own that systemd records as a failure.
     const recent = starts.filter((t) => Date.now() - t < 60_000);
     if (recent.length >= 5) {
-      log.log('error', 'Supervisor: the daemon died 5 times within a minute; giving up');
-      return 1;
+      log.log(
+        'error',
+        `TND_DAEMON_GAVE_UP Supervisor: the daemon died 5 times within a minute; giving up (exit status ${EXIT.GAVE_UP}): ` +
+          'this node serves nothing now',
+      );
+      return EXIT.GAVE_UP;
     }
-    await new Promise((r) => setTimeout(r, 1_000));
+    log.log('info', 'Supervisor: starting the daemon again in 1 s');
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1_000);
+      wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+    wake = null;
+    if (stopping) {
+      log.log('info', 'Supervisor: stopped during the restart back-off; the daemon is not started again');
+      return EXIT.OK;
+    }
   }
 }
 

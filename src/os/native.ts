@@ -33,6 +33,8 @@ export interface NativeAddon {
   ): { arp: number; na: number };
   /** Adds or removes one address over rtnetlink; true when something changed. */
   address(op: 'add' | 'del', ifname: string, family: 4 | 6, addr: string, prefix: number, label?: string): boolean;
+  /** flock(fd, LOCK_EX | LOCK_NB): true when this process holds the lock now, false when another process does. */
+  lock(fd: number): boolean;
 }
 
 /** Where node-gyp puts the addon, relative to this file. */

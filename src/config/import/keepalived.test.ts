@@ -463,6 +463,13 @@ test('auth_pass keeps its first 8 characters, as keepalived does, with a warning
   assert.deepEqual(instance(r.raw, 0)!.auth, { type: 'pass', password: '12345678' });
 });
 
+test('regression: the auth_pass warning names neither the password nor the part of it that is used', () => {
+  const r = read(vi('authentication {\n auth_type PASS\n auth_pass s3cr3tPassw0rd\n}'));
+  const text = r.diagnostics.map((d) => d.message).join('\n');
+  assert.match(text, /14 characters; only the first 8 are used/);
+  assert.doesNotMatch(text, /s3cr3t|Passw0rd|s3cr3tPa/);
+});
+
 test('virtual_ipaddress: dev and label make an object; other ip-address options are warned; a typo is an error', () => {
   const r = read(
     vi(

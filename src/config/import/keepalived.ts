@@ -1001,7 +1001,8 @@ const AUTHENTICATION: Record<string, Handler> = {
         'TND_CFG_RANGE',
         v.pos,
         where,
-        `only the first 8 characters are used (as keepalived does): ${JSON.stringify(v.text.slice(0, 8))}`,
+        // Never the password itself, nor its used part: warnings go to terminals and logs (issue 9).
+        `the password has ${v.text.length} characters; only the first 8 are used, as keepalived does`,
       );
     }
   }),
