@@ -8,8 +8,8 @@
 //   BENCH_REPS=3 BENCH_SERVICES=2000 BENCH_DATAPLANE=proxy node --import tsx bench/lb-scale.ts
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { callDaemon } from '../src/cli/control-client.ts';
-import type { DaemonStatus } from '../src/daemon/daemon.ts';
+import { callDaemon } from '../src/api/client.ts';
+import type { DaemonStatus } from '../src/node/node.ts';
 import { canBuildLabs, createLab, type Lab } from '../test/netns/lab.ts';
 import { eventually, Output, startTandem, type TandemProc, workDir } from '../test/netns/tandem-lab.ts';
 import type { HostPort } from './tools/configs.ts';

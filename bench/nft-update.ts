@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { createNftDataPlane } from '../src/dataplane/nft/index.ts';
 import { compilePrograms, renderReplace, renderTransition } from '../src/dataplane/nft/render.ts';
-import type { DataPlane, ServiceProgram } from '../src/dataplane/types.ts';
+import type { DataPlane, ServiceProgram } from '../src/lb/dataplane.ts';
 import type { DesiredBackend } from '../src/lb/types.ts';
 import { createConntrackReader } from '../src/os/conntrack.ts';
 import { createNftRunner, type NftRunner } from '../src/os/nft.ts';

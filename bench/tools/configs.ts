@@ -3,7 +3,7 @@
  * tandem data planes' service programs, all from one placement so every case balances the same real servers the same
  * way (round robin over three). Pure: text in, text out.
  */
-import type { ServiceProgram } from '../../src/dataplane/types.ts';
+import type { ServiceProgram } from '../../src/lb/dataplane.ts';
 import { serverKey } from '../../src/lb/types.ts';
 
 /** An address and port. */

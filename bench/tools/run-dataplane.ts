@@ -4,7 +4,7 @@
 // its namespace (`ip netns exec NS taskset -c 1 node --import tsx bench/tools/run-dataplane.ts nft programs.json`),
 // so `nft` acts on that namespace only.
 import { readFileSync } from 'node:fs';
-import type { DataPlane, ServiceProgram } from '../../src/dataplane/types.ts';
+import type { DataPlane, ServiceProgram } from '../../src/lb/dataplane.ts';
 
 const [kind, file] = process.argv.slice(2);
 if ((kind !== 'nft' && kind !== 'proxy') || !file) {

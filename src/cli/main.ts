@@ -197,7 +197,7 @@ Scenario file:
   ] as const) {
     control(group.command(action).description(description).argument('<name>', 'group name')).action(
       async (name: string, opts: { control?: string }) => {
-        const { callDaemon, controlPath } = await import('./control-client.ts');
+        const { callDaemon, controlPath } = await import('../api/client.ts');
         const r = await callDaemon(controlPath(opts.control), 'POST', '/v1/group', { name, action });
         if (!r.ok) {
           io.err(`tandem group ${action}: TND_CTL_NO_DAEMON ${r.message}`);

@@ -5,7 +5,7 @@ import { type ConfigFs, loadConfig } from '../config/load.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import { TandemError } from '../core/errors.ts';
 import type { Ms } from '../core/time.ts';
-import { nodePlan } from '../daemon/node-plan.ts';
+import { nodePlan } from '../plan/node-plan.ts';
 import { type SimNodeSpec, simCluster } from '../sim/cluster.ts';
 import { defaultScenario, parseScenario, runScenario, type Scenario, type VipCoverage } from '../sim/scenario.ts';
 import type { CliIo } from './io.ts';

@@ -1,7 +1,8 @@
 /** `tandem status`, `standby`, `takeover`, `reload`: ask the running daemon over its control socket. */
-import type { DaemonStatus, InstanceStatus } from '../daemon/daemon.ts';
+
+import { callDaemon, controlPath } from '../api/client.ts';
+import type { DaemonStatus, InstanceStatus } from '../node/node.ts';
 import type { GroupStatus } from '../resources/runner.ts';
-import { callDaemon, controlPath } from './control-client.ts';
 import type { CliIo } from './io.ts';
 import { formatLbTable } from './lb.ts';
 

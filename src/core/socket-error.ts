@@ -3,8 +3,10 @@
  * (L4CON / L4TOUT), or a later layer that the caller picks. Shared by the health checkers and the proxy.
  */
 
-/** Where a failed connect went wrong, in HAProxy's words (a subset of the health result codes). */
-export type ConnectErrorCode = 'SOCKERR' | 'L4TOUT' | 'L4CON';
+import type { CheckResultCode } from './check-codes.ts';
+
+/** Where a failed connect went wrong, in HAProxy's words: the layer-4 subset of the check result codes. */
+export type ConnectErrorCode = Extract<CheckResultCode, 'SOCKERR' | 'L4TOUT' | 'L4CON'>;
 
 const PLAIN: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',

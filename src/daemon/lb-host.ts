@@ -7,14 +7,14 @@
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { seededRng } from '../core/rng.ts';
-import type { DataPlane, DataPlaneKind } from '../dataplane/types.ts';
+import type { DataPlane, DataPlaneKind } from '../lb/dataplane.ts';
+import { LbRuntime, type RsVerb } from '../lb/runtime.ts';
+import { wallClock } from '../os/clock.ts';
 import { errorText, runCommand } from '../os/process.ts';
 import { forwardingOff } from '../os/sysctl.ts';
 import { resolveUser } from '../os/users.ts';
-import type { LbPlan } from './lb-plan.ts';
-import { LbRuntime, type RsVerb } from './lb-runtime.ts';
+import type { LbPlan } from '../plan/lb-plan.ts';
 import type { LogLevel } from './log.ts';
-import { wallClock } from './wall-clock.ts';
 
 /** Messages to the worker. */
 export type LbCommand =

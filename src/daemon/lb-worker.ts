@@ -4,9 +4,9 @@
  * scope in force (runtime changes made since are lost, and the log says so).
  */
 import { Worker } from 'node:worker_threads';
+import type { LbStatus, RsOutcome, RsVerb } from '../lb/runtime.ts';
+import type { LbPlan } from '../plan/lb-plan.ts';
 import type { LbCommand, LbMessage, LbWorkerData } from './lb-host.ts';
-import type { LbPlan } from './lb-plan.ts';
-import type { LbStatus, RsOutcome, RsVerb } from './lb-runtime.ts';
 import type { Logger } from './log.ts';
 
 /** A request to the worker, before its id is given. */

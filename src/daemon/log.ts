@@ -4,15 +4,11 @@
  * plain format must match keepalived's wording, which a structured logger's pretty-printer would not give.
  */
 
+import type { Logger, LogLevel } from '../core/log.ts';
 import { printable } from '../core/text.ts';
 
-/** Log levels, most severe first. */
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
-
-/** Where log lines go. */
-export interface Logger {
-  log(level: LogLevel, msg: string, fields?: Record<string, unknown>): void;
-}
+export type { Logger, LogLevel } from '../core/log.ts';
+export { memoryLogger } from '../core/log.ts';
 
 /** Output format of the daemon's log. */
 export type LogFormat = 'plain' | 'json';
@@ -49,12 +45,4 @@ export function lineLogger(opts: {
       opts.write(`${time} ${name}:${tag} ${printable(msg)}\n`);
     },
   };
-}
-
-/** A logger that keeps records in memory (tests). */
-export function memoryLogger(): Logger & {
-  records: { level: LogLevel; msg: string; fields: Record<string, unknown> }[];
-} {
-  const records: { level: LogLevel; msg: string; fields: Record<string, unknown> }[] = [];
-  return { records, log: (level, msg, fields = {}) => records.push({ level, msg, fields }) };
 }

@@ -4,7 +4,9 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { setMaxListeners } from 'node:events';
+import type { DaemonDeps, NotifyPort, TrackerSources } from '../node/node.ts';
 import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
+import { wallClock } from '../os/clock.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
@@ -13,14 +15,12 @@ import { TrackFileWatcher } from '../os/track-file.ts';
 import { resolveUser } from '../os/users.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
+import type { NotifySpec } from '../plan/node-plan.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
-import type { DaemonDeps, NotifyPort, TrackerSources } from './daemon.ts';
 import type { Logger } from './log.ts';
-import type { NotifySpec } from './node-plan.ts';
 import type { InstanceSnapshot } from './run.ts';
-import { wallClock } from './wall-clock.ts';
 
 export { primaryAddress };
 

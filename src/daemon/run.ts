@@ -10,15 +10,15 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { hostname, setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { controlPathProblem, DEFAULT_CONTROL_SOCKET, startControlServer } from '../api/control-server.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { loadConfig } from '../config/load.ts';
 import { diskFs } from '../config/load-files.ts';
 import type { TandemConfig } from '../config/schema.ts';
+import { Daemon } from '../node/node.ts';
+import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
 import type { InstanceConfig, VrrpState } from '../vrrp/types.ts';
-import { controlPathProblem, DEFAULT_CONTROL_SOCKET, startControlServer } from './control.ts';
-import { Daemon } from './daemon.ts';
 import { type LogFormat, type Logger, lineLogger } from './log.ts';
-import { type NodePlan, nodePlan } from './node-plan.ts';
 
 /** Options of `tandem run`. */
 export interface RunOptions {

@@ -15,6 +15,7 @@
  * not idle (still queued, running, or between retries) is skipped, not stacked. Only counted results move the
  * counter; `onChange` fires when the state (`unknown` → `up`/`down`, `up` ↔ `down`) changes.
  */
+import { stableKey } from '../core/diff.ts';
 import { TandemError } from '../core/errors.ts';
 import type { Rng } from '../core/rng.ts';
 import type { Cancel, Clock, Ms } from '../core/time.ts';
@@ -191,8 +192,8 @@ export class HealthScheduler {
    */
   add(target: HealthTarget): AddOutcome {
     validate(target);
-    const probeKey = stableJson(probeOf(target.check));
-    const timingKey = stableJson(timingOf(target.check));
+    const probeKey = stableKey(probeOf(target.check));
+    const timingKey = stableKey(timingOf(target.check));
     const old = this.#entries.get(target.id);
     if (old && old.probeKey === probeKey) {
       if (old.timingKey === timingKey) {
@@ -525,19 +526,6 @@ function probeOf(c: CheckSpec): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
   for (const k of TIMING_KEYS) delete out[k];
   return out;
-}
-
-/** JSON with object keys sorted and undefined members left out, to compare plain config data. */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stableJson(x))).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
 }
 
 /** Runs a subscriber callback; its bug must not stop the scheduler. */

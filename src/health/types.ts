@@ -4,41 +4,9 @@
  * @see HAProxy configuration.txt "show servers state" / `%[check_status]` for the code table
  * @see keepalived.conf(5) "virtual_server" … "TCP_CHECK", "HTTP_GET|SSL_GET", "MISC_CHECK"
  */
+import type { CheckResultCode } from '../core/check-codes.ts';
 
-/**
- * HAProxy's meaning of every check result code tandem reports (the `check_status` table). Codes ending in OK pass.
- * `L7OKC` (conditional pass, HAProxy's `disable-on-404`) is left out: no tandem check has a conditional pass.
- * @see HAProxy configuration.txt, "check_status" in the log format section
- */
-export const CHECK_RESULT_MEANING = {
-  SOCKERR: 'socket error on our side (source address, file descriptors)',
-  L4OK: 'check passed on layer 4, no upper layers testing enabled',
-  L4TOUT: 'layer 1-4 timeout',
-  L4CON: 'layer 1-4 connection problem, e.g. "Connection refused" (tcp rst) or "No route to host" (icmp)',
-  L6OK: 'check passed on layer 6',
-  L6TOUT: 'layer 6 (SSL) timeout',
-  L6RSP: 'layer 6 invalid response - protocol error',
-  L7OK: 'check passed on layer 7',
-  L7STS: 'layer 7 response error, for example HTTP 5xx',
-  L7TOUT: 'layer 7 (HTTP/SMTP) timeout',
-  L7RSP: 'layer 7 invalid response - protocol error',
-  PROCOK: 'external check passed',
-  PROCERR: 'external check error',
-  PROCTOUT: 'external check timeout',
-} as const;
-
-/** A check result code, with HAProxy's meaning (see `CHECK_RESULT_MEANING`). @see HAProxy configuration.txt check_status */
-export type CheckResultCode = keyof typeof CHECK_RESULT_MEANING;
-
-/** Every CheckResultCode, in a fixed order (for counters, metrics labels and tests). */
-export const CHECK_RESULT_CODES: readonly CheckResultCode[] = Object.keys(CHECK_RESULT_MEANING) as CheckResultCode[];
-
-const PASSING: ReadonlySet<CheckResultCode> = new Set(['L4OK', 'L6OK', 'L7OK', 'PROCOK']);
-
-/** Whether a code is a pass (L4OK, L6OK, L7OK, PROCOK). @see HAProxy configuration.txt check_status */
-export function passed(code: CheckResultCode): boolean {
-  return PASSING.has(code);
-}
+export { CHECK_RESULT_CODES, CHECK_RESULT_MEANING, type CheckResultCode, passed } from '../core/check-codes.ts';
 
 /** The outcome of one check run. Checkers never throw: every way a run can end is one of these. */
 export interface CheckResult {

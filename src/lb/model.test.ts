@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { CheckResultCode } from '../core/check-codes.ts';
 import type { Ms } from '../core/time.ts';
 import {
   type AdminAction,
@@ -70,7 +71,7 @@ class Harness {
     this.fx = r.effects;
     return r.effects;
   }
-  health(server: string, health: HealthState, now: Ms, check?: string): LbEffect[] {
+  health(server: string, health: HealthState, now: Ms, check?: CheckResultCode): LbEffect[] {
     return this.take(applyHealth(this.svc, this.state, { server, health, ...(check ? { check } : {}) }, now));
   }
   admin(action: AdminAction, now: Ms): LbEffect[] {

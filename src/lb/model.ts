@@ -35,8 +35,9 @@
  * connections finish. Without a sorry server, losing the quorum changes nothing in the pool (keepalived only runs
  * `quorum_down`).
  */
+import type { CheckResultCode } from '../core/check-codes.ts';
+import { parseIp } from '../core/inet.ts';
 import type { Ms } from '../core/time.ts';
-import { parseV4, parseV6 } from './inet.ts';
 import {
   type AdminSource,
   type BackendReason,
@@ -95,7 +96,7 @@ export type LbEffect =
       to: OpState;
       cause: LbChangeCause;
       detail: LbChangeDetail;
-      check?: string;
+      check?: CheckResultCode;
     }
   /** An admin action took effect (with who did it); `weight` is set for the weight action (null = reset). */
   | { kind: 'admin'; service: string; server: string; detail: AdminDetail; source: AdminSource; weight?: number | null }
@@ -114,7 +115,7 @@ export interface HealthInput {
   server: string;
   health: HealthState;
   /** The checker's closed result code (L4OK, L4CON, L7STS, …), passed through to the change and the effect. */
-  check?: string;
+  check?: CheckResultCode;
 }
 
 /** A runtime admin action (`tandem rs drain|enable|maint|weight|add|remove`), with who asked for it. */
@@ -423,7 +424,7 @@ function change(
   now: Ms,
   cause: LbChangeCause,
   detail: LbChangeDetail,
-  check?: string,
+  check?: CheckResultCode,
 ): { server: RealServerState; effects: LbEffect[] } {
   const next: RealServerState = { ...s, ...patch };
   if (!isEligible(next)) next.rampFromMs = null;
@@ -446,7 +447,7 @@ function add(
   now: Ms,
 ): AdminResult {
   const rs = action.server;
-  const parsed = svc.family === 4 ? parseV4(rs.addr) : parseV6(rs.addr);
+  const parsed = parseIp(rs.addr, svc.family);
   if (!parsed) return { ok: false, reason: 'bad-address' };
   if (!Number.isInteger(rs.port) || rs.port < 0 || rs.port > 65_535) return { ok: false, reason: 'bad-port' };
   if (!validWeight(rs.weight)) return { ok: false, reason: 'bad-weight' };

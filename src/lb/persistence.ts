@@ -6,8 +6,9 @@
  * kernel, a map in the proxy).
  * @see ipvsadm(8) -p, -M; keepalived.conf(5) virtual_server
  */
+
+import { formatAddr, maskBytes, parseIp } from '../core/inet.ts';
 import type { Ms } from '../core/time.ts';
-import { formatIp, maskBytes, parseIp } from './inet.ts';
 
 /**
  * The affinity key of a client: its network under the granularity prefix, as `addr/prefix` text
@@ -19,7 +20,7 @@ export function persistenceKey(clientAddr: string, netmaskPrefix: number): strin
   const bytes = parseIp(clientAddr);
   if (!bytes) return clientAddr;
   const prefix = Math.min(bytes.length * 8, Math.max(0, Math.trunc(netmaskPrefix)));
-  return `${formatIp(maskBytes(bytes, prefix))}/${prefix}`;
+  return `${formatAddr(maskBytes(bytes, prefix))}/${prefix}`;
 }
 
 /** The granularity that keeps one address per key: 32 for IPv4, 128 for IPv6 (ipvsadm's default `-M`). */

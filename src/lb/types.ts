@@ -3,6 +3,7 @@
  * servers (operational state apart from admin state, every change with a cause), and the desired state handed to a
  * data plane. Words follow keepalived's `virtual_server` / `real_server` and ipvsadm (anchors §5.1, §5.4).
  */
+import type { CheckResultCode } from '../core/check-codes.ts';
 import type { Ms } from '../core/time.ts';
 
 /** Transport protocol of a virtual service (keepalived `protocol TCP|UDP`; SCTP is not supported). */
@@ -158,7 +159,7 @@ export interface LbChange {
   cause: LbChangeCause;
   detail: LbChangeDetail;
   /** The checker's result code (L4CON, L7STS, …) that caused a health change, passed through unchanged. */
-  check?: string;
+  check?: CheckResultCode;
 }
 
 /** Runtime state of one real server: plain, serialisable data that survives a reload (Rule 6). */

@@ -11,8 +11,8 @@
  * to the instance driver, which reports those drops as events.
  */
 import { TandemError } from '../core/errors.ts';
+import { normaliseAddr, stripZone } from '../core/inet.ts';
 import { decodeVrrp, encodeVrrp, matchSource } from '../vrrp/codec.ts';
-import { normaliseAddr, stripZone } from '../vrrp/inet.ts';
 import type { VrrpRx, VrrpTransport } from '../vrrp/ports.ts';
 import type { AddressFamily, InstanceConfig, VrrpDrop } from '../vrrp/types.ts';
 import { type SendTarget, type VrrpMessage, VrrpSocket } from './vrrp-socket.ts';

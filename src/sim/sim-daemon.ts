@@ -3,8 +3,9 @@
  * trackers and notify scripts driven by the test. Lets daemon behaviour (reload, standby, status) be tested under
  * simulated time without root.
  */
-import type { DaemonDeps, InstanceTransportPort, NotifyPort, TrackerSources } from '../daemon/daemon.ts';
+
 import { memoryLogger } from '../daemon/log.ts';
+import type { DaemonDeps, InstanceTransportPort, NotifyPort, TrackerSources } from '../node/node.ts';
 import type { VrrpRx } from '../vrrp/ports.ts';
 import type { AddressFamily, InstanceConfig, VrrpPacket } from '../vrrp/types.ts';
 import type { FakeHosts } from './fake-os.ts';

@@ -14,6 +14,7 @@ import {
   readCapture,
 } from '../../test/support/pcap.ts';
 import { TandemError } from '../core/errors.ts';
+import { formatIpv4, formatIpv6, normaliseAddr, parseIpv4, parseIpv6 } from '../core/inet.ts';
 import {
   decodeVrrp,
   encodeVrrp,
@@ -26,7 +27,6 @@ import {
   type VrrpMatchResult,
   vrrpChecksum,
 } from './codec.ts';
-import { formatIpv4, formatIpv6, normaliseAddr, parseIpv4, parseIpv6 } from './inet.ts';
 import { type RxMeta, type TxMeta, type V3ChecksumForm, VRRP_DROPS, type VrrpDrop, type VrrpPacket } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
  * hands over the TTL and addresses as {@link RxMeta}.
  */
 import { TandemError } from '../core/errors.ts';
-import { ADDR_LEN, formatAddr, internetChecksum, normaliseAddr, parseAddr, stripZone } from './inet.ts';
+import { ADDR_LEN, formatAddr, internetChecksum, normaliseAddr, parseAddr, stripZone } from '../core/inet.ts';
 import type { AddressFamily, InstanceConfig, RxMeta, TxMeta, V3ChecksumForm, VrrpDrop, VrrpPacket } from './types.ts';
 
 /** IP protocol number of VRRP, used as the next header in checksum pseudo-headers. */

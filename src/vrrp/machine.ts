@@ -32,8 +32,9 @@
  *   FAULT   INIT    shutdown                       Shutdown event
  * </transitions>
  */
+
+import { parseIpv4, parseIpv6, stripZone } from '../core/inet.ts';
 import type { Ms } from '../core/time.ts';
-import { parseIpv4, parseIpv6, stripZone } from './inet.ts';
 import { masterDownIntervalMs, minSkewTimeMs, skewTimeMs } from './timers.ts';
 import type { InstanceConfig, VipConfig, VrrpPacket, VrrpState } from './types.ts';
 

@@ -3,7 +3,9 @@ import type { Ms } from '../core/time.ts';
 /** VRRP protocol version: 2 (RFC 3768) or 3 (RFC 5798 / RFC 9568). */
 export type VrrpVersion = 2 | 3;
 /** IP address family of an instance: all its virtual addresses and adverts are of one family. */
-export type AddressFamily = 4 | 6;
+export type { AddressFamily } from '../core/inet.ts';
+
+import type { AddressFamily } from '../core/inet.ts';
 
 /** v2 authentication. keepalived still speaks the legacy RFC 2338 PASS type (1); v3 has none. */
 export type VrrpAuth = { type: 'none' } | { type: 'pass'; password: string };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { createNftDataPlane } from '../../src/dataplane/nft/index.ts';
-import type { ConnCounts, DataPlane, ServiceProgram } from '../../src/dataplane/types.ts';
+import type { ConnCounts, DataPlane, ServiceProgram } from '../../src/lb/dataplane.ts';
 import type { DesiredBackend } from '../../src/lb/types.ts';
 import { createConntrackReader, parseConntrack } from '../../src/os/conntrack.ts';
 import { createNftRunner, type NftRunner } from '../../src/os/nft.ts';

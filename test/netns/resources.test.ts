@@ -13,9 +13,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { wallClock } from '../../src/daemon/wall-clock.ts';
 import { IpAddressAdapter } from '../../src/os/addresses.ts';
 import { realAgentDeps } from '../../src/os/agent-runner.ts';
+import { wallClock } from '../../src/os/clock.ts';
 import { runCommand } from '../../src/os/process.ts';
 import type { AgentDeps } from '../../src/resources/agents/deps.ts';
 import { fsAgent } from '../../src/resources/agents/fs.ts';

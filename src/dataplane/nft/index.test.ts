@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TandemError } from '../../core/errors.ts';
+import type { ServiceProgram } from '../../lb/dataplane.ts';
 import type { DesiredBackend } from '../../lb/types.ts';
 import type { ConntrackEntry } from '../../os/conntrack.ts';
-import type { ServiceProgram } from '../types.ts';
 import { FakeConntrackReader, FakeNftRunner } from './fakes.ts';
 import { createNftDataPlane } from './index.ts';
 

@@ -8,10 +8,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { TandemError } from '../../core/errors.ts';
+import type { ApplyReport, ConnCount, ConnCounts, DataPlane, ServiceProgram } from '../../lb/dataplane.ts';
 import { serverKey } from '../../lb/types.ts';
 import { type ConntrackReader, createConntrackReader, isActive } from '../../os/conntrack.ts';
 import { createNftRunner, type NftRunner } from '../../os/nft.ts';
-import type { ApplyReport, ConnCount, ConnCounts, DataPlane, ServiceProgram } from '../types.ts';
 import {
   type CompiledProgram,
   canonicalAddress,

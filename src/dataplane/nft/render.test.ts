@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TandemError } from '../../core/errors.ts';
+import type { ServiceProgram } from '../../lb/dataplane.ts';
 import { isMaglevSize } from '../../lb/schedulers/mh.ts';
 import type { DesiredBackend } from '../../lb/types.ts';
-import type { ServiceProgram } from '../types.ts';
 import {
   compilePrograms,
   diffPrograms,

@@ -45,12 +45,12 @@
  * @see https://wiki.nftables.org/wiki-nftables/index.php/Load_balancing
  */
 import { TandemError } from '../../core/errors.ts';
-import { formatIp, maskBytes, parseV4, parseV6 } from '../../lb/inet.ts';
+import { formatAddr, maskBytes, parseIp } from '../../core/inet.ts';
+import type { ServiceProgram } from '../../lb/dataplane.ts';
 import { isMaglevSize, maglevTable } from '../../lb/schedulers/mh.ts';
 import { rrSlotTable, slotTable } from '../../lb/schedulers/slots.ts';
 import { gcd, usableWeight } from '../../lb/schedulers/types.ts';
 import type { Endpoint, IpFamily, SchedulerName } from '../../lb/types.ts';
-import type { ServiceProgram } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Schedulers and slot tables
@@ -254,9 +254,9 @@ function fail(message: string): never {
 /** The canonical text of an address of `family`, or a TandemError naming `what`. */
 function address(text: string, family: IpFamily, what: string): string {
   if (family === 4 && isCanonicalV4(text)) return text;
-  const bytes = family === 4 ? parseV4(text) : parseV6(text);
+  const bytes = parseIp(text, family);
   if (!bytes) fail(`${what}: ${JSON.stringify(text)} is not an IPv${family} address`);
-  return formatIp(bytes);
+  return formatAddr(bytes);
 }
 
 /**
@@ -315,7 +315,7 @@ function clientNet(family: IpFamily, prefix: number): string {
   const p = Math.min(bits, Math.max(0, Math.trunc(prefix)));
   const kw = `${ipKw(family)} saddr`;
   if (p === bits) return kw;
-  return `${kw} & ${formatIp(maskBytes(new Uint8Array(bits / 8).fill(0xff), p))}`;
+  return `${kw} & ${formatAddr(maskBytes(new Uint8Array(bits / 8).fill(0xff), p))}`;
 }
 
 /** A DNAT target: `198.18.0.21:80`, `[2001:db8::1]:80`, or the address alone (keep the client's port). */
@@ -828,6 +828,6 @@ export function serviceLookupKey(protocol: string, addr: string, port: number): 
 
 /** The canonical form of an address (IPv6 compressed, lower case), or the text unchanged when it is not one. */
 export function canonicalAddress(text: string): string {
-  const bytes = text.includes(':') ? parseV6(text) : parseV4(text);
-  return bytes ? formatIp(bytes) : text;
+  const bytes = parseIp(text);
+  return bytes ? formatAddr(bytes) : text;
 }

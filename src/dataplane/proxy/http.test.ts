@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { test } from 'node:test';
-import type { DataPlane, PassiveFailure } from '../types.ts';
+import type { DataPlane, PassiveFailure } from '../../lb/dataplane.ts';
 import { createProxyDataPlane } from './index.ts';
 import {
   backend,

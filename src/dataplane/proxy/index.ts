@@ -14,7 +14,6 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TandemError } from '../../core/errors.ts';
 import type { Ms } from '../../core/time.ts';
-import { serverKey } from '../../lb/types.ts';
 import type {
   ApplyReport,
   ConnCount,
@@ -23,7 +22,8 @@ import type {
   PassiveFailure,
   ProxySettings,
   ServiceProgram,
-} from '../types.ts';
+} from '../../lb/dataplane.ts';
+import { serverKey } from '../../lb/types.ts';
 import { createHttpListener, destroyUpstream, idleConnections, retireUpstream, reviveUpstream } from './http.ts';
 import { BackendPool } from './pool.ts';
 import { describeError, errnoOf, type Listener, type ServiceCtx } from './service.ts';

@@ -6,6 +6,7 @@
  * it back. No I/O, no clock: the time is a parameter (Rule 1); tcp.ts and http.ts do the sockets.
  */
 import type { Ms } from '../../core/time.ts';
+import type { PassiveFailure } from '../../lb/dataplane.ts';
 import { type Affinity, persistenceKey, renewAffinity, stickyBackend } from '../../lb/persistence.ts';
 import { SCHEDULERS } from '../../lb/schedulers/index.ts';
 import type { SchedBackend, SchedClient, Scheduler } from '../../lb/schedulers/types.ts';
@@ -18,7 +19,6 @@ import type {
   SchedulerName,
 } from '../../lb/types.ts';
 import { serverKey } from '../../lb/types.ts';
-import type { PassiveFailure } from '../types.ts';
 
 /**
  * Why a connection to a backend failed (closed set, Rule 5; HAProxy's check codes): `L4CON` refused, reset or

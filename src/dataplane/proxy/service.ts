@@ -8,7 +8,7 @@ import { connectErrorCode, describeSocketError, errnoOf } from '../../core/socke
 export { errnoOf };
 
 import type { Ms } from '../../core/time.ts';
-import type { PassiveFailure, ProxySettings } from '../types.ts';
+import type { PassiveFailure, ProxySettings } from '../../lb/dataplane.ts';
 import type { BackendPool, ConnectFailureCode } from './pool.ts';
 
 /** One service as its listener sees it. Settings change in place on apply; the listener stays. */

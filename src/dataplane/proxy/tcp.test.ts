@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
-import type { PassiveFailure } from '../types.ts';
+import type { PassiveFailure } from '../../lb/dataplane.ts';
 import { createProxyDataPlane } from './index.ts';
 import {
   backend,

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import type { ProxySettings, ServiceProgram } from '../../lb/dataplane.ts';
 import type { DesiredBackend, Endpoint } from '../../lb/types.ts';
 import { serverKey } from '../../lb/types.ts';
-import type { ProxySettings, ServiceProgram } from '../types.ts';
 
 /** A port that was free a moment ago on `host` (the proxy refuses port 0). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configSchema } from '../config/schema.ts';
 import { seededRng } from '../core/rng.ts';
-import type { ConnCounts, DataPlane, ServiceProgram } from '../dataplane/types.ts';
+import { memoryLogger } from '../daemon/log.ts';
 import type { Checker } from '../health/checker.ts';
 import { advance } from '../health/test-support.ts';
 import type { CheckResultCode } from '../health/types.ts';
+import { lbPlan } from '../plan/lb-plan.ts';
 import { SimClock } from '../sim/sim-clock.ts';
-import { lbPlan } from './lb-plan.ts';
-import { LbRuntime, PASSIVE_HOLD_MS } from './lb-runtime.ts';
-import { memoryLogger } from './log.ts';
+import type { ConnCounts, DataPlane, ServiceProgram } from './dataplane.ts';
+import { LbRuntime, PASSIVE_HOLD_MS } from './runtime.ts';
 
 /** A data plane that records what it was asked to program, with connection counts the test sets. */
 function fakePlane(kind: 'nft' | 'proxy') {

@@ -8,18 +8,13 @@
  */
 import type { Rng } from '../core/rng.ts';
 import type { Cancel, Clock, Ms } from '../core/time.ts';
-import type {
-  ConnCount,
-  ConnCounts,
-  DataPlane,
-  DataPlaneKind,
-  PassiveFailure,
-  ServiceProgram,
-} from '../dataplane/types.ts';
+import type { Logger } from '../daemon/log.ts';
 import type { Checker } from '../health/checker.ts';
 import { formatHealthChange } from '../health/format.ts';
 import { type HealthChange, HealthScheduler } from '../health/scheduler.ts';
 import type { CheckResult } from '../health/types.ts';
+import { checkId, type LbPlan, type ServicePlan } from '../plan/lb-plan.ts';
+import type { ConnCount, ConnCounts, DataPlane, DataPlaneKind, PassiveFailure, ServiceProgram } from './dataplane.ts';
 import {
   type AdminAction,
   type AdminRefusal,
@@ -30,10 +25,8 @@ import {
   type LbStep,
   reloadServiceState,
   tick,
-} from '../lb/model.ts';
-import { type AdminSource, type RealServerState, type ServiceState, serverKey } from '../lb/types.ts';
-import { checkId, type LbPlan, type ServicePlan } from './lb-plan.ts';
-import type { Logger } from './log.ts';
+} from './model.ts';
+import { type AdminSource, type RealServerState, type ServiceState, serverKey } from './types.ts';
 
 /** How long a real server without an active check stays out after a passive failure report (nginx fail_timeout). */
 export const PASSIVE_HOLD_MS = 10_000;

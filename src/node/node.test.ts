@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../config/load.ts';
 import { seededRng } from '../core/rng.ts';
+import { nodePlan } from '../plan/node-plan.ts';
 import { FakeHosts } from '../sim/fake-os.ts';
 import { SimClock } from '../sim/sim-clock.ts';
 import { type DaemonFrame, simDaemonDeps } from '../sim/sim-daemon.ts';
 import { SimNetwork } from '../sim/sim-network.ts';
-import { Daemon } from './daemon.ts';
-import { nodePlan } from './node-plan.ts';
+import { Daemon } from './node.ts';
 
 const CONFIG = `
 cluster:

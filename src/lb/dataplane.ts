@@ -4,7 +4,7 @@
  * (lb/model.ts desiredState); a data plane converges to it, changing only what differs, and never drops connections
  * that the new state still allows (Rule 4: converge, report what changed).
  */
-import type { DesiredService } from '../lb/types.ts';
+import type { DesiredService } from './types.ts';
 
 /** Which data plane carries a service. */
 export type DataPlaneKind = 'nft' | 'proxy';

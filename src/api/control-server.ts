@@ -6,9 +6,9 @@ import { chmodSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
 import { TandemError } from '../core/errors.ts';
-import type { DaemonStatus, ReloadSummary } from './daemon.ts';
-import { type InstanceSelector, UnknownInstanceError } from './daemon.ts';
-import type { RsOutcome, RsVerb } from './lb-runtime.ts';
+import type { RsOutcome, RsVerb } from '../lb/runtime.ts';
+import type { DaemonStatus, ReloadSummary } from '../node/node.ts';
+import { type InstanceSelector, UnknownInstanceError } from '../node/node.ts';
 
 /** Where the control socket lives by default. */
 export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';

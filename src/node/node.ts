@@ -7,16 +7,16 @@
 import type { GroupSpec } from '../config/schema-groups.ts';
 import { EventBus } from '../core/events.ts';
 import type { Clock } from '../core/time.ts';
+import type { LbPort } from '../daemon/lb-worker.ts';
+import type { Logger } from '../daemon/log.ts';
+import type { LbStatus } from '../lb/runtime.ts';
+import type { NodePlan, NotifySpec } from '../plan/node-plan.ts';
 import type { LbHook } from '../resources/agents/deps.ts';
 import type { GroupRunner, GroupStatus, OwnerHook } from '../resources/runner.ts';
 import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
 import type { InstanceState } from '../vrrp/machine.ts';
 import type { GarpEffects, VipEffects, VrrpTransport } from '../vrrp/ports.ts';
 import { type InstanceConfig, VRRP_DROPS, type VrrpDrop, type VrrpState } from '../vrrp/types.ts';
-import type { LbStatus } from './lb-runtime.ts';
-import type { LbPort } from './lb-worker.ts';
-import type { Logger } from './log.ts';
-import type { NodePlan, NotifySpec } from './node-plan.ts';
 
 /** One instance's transport; `close` frees its VRID on the interface's shared socket. */
 export interface InstanceTransportPort extends VrrpTransport {

@@ -1,8 +1,11 @@
 /**
- * IPv4/IPv6 address text ↔ bytes, and the Internet checksum. Pure and total: parsers return `undefined` instead of
- * throwing, because they run on configuration text and on socket metadata alike.
+ * IPv4/IPv6 address text ↔ bytes, prefixes, and the Internet checksum: the one address parser every module uses
+ * (VRRP codec and machine, LB persistence, the nft renderer, the VRRP socket layer). Pure and total: parsers return
+ * `undefined` instead of throwing, because they run on configuration text and on socket metadata alike.
  */
-import type { AddressFamily } from './types.ts';
+
+/** An IP address family. */
+export type AddressFamily = 4 | 6;
 
 /** Byte length of an address of each family. */
 export const ADDR_LEN: Readonly<Record<AddressFamily, number>> = { 4: 4, 6: 16 };
@@ -83,6 +86,28 @@ export function stripZone(text: string): string {
 export function parseAddr(text: string, family: AddressFamily): Uint8Array | undefined {
   if (typeof text !== 'string') return undefined;
   return family === 4 ? parseIpv4(text) : parseIpv6(text);
+}
+
+/**
+ * Parses an address of either family, as sockets report them: an IPv6 zone id (`fe80::1%eth0`) is ignored. With
+ * `family`, text of the other family is `undefined`.
+ * @example parseIp('198.18.0.1') // Uint8Array [198, 18, 0, 1]
+ */
+export function parseIp(text: string, family?: AddressFamily): Uint8Array | undefined {
+  if (typeof text !== 'string') return undefined;
+  const f = family ?? (text.includes(':') ? 6 : 4);
+  return parseAddr(f === 6 ? stripZone(text) : text, f);
+}
+
+/** A copy of `bytes` with every bit after the first `prefix` cleared (`prefix` is clamped to the address length). */
+export function maskBytes(bytes: Uint8Array, prefix: number): Uint8Array {
+  const bits = Math.min(bytes.length * 8, Math.max(0, Math.trunc(prefix)));
+  const out = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.min(8, Math.max(0, bits - 8 * i));
+    out[i] = (bytes[i] ?? 0) & ((0xff00 >> keep) & 0xff);
+  }
+  return out;
 }
 
 /** Formats 4 bytes as dotted-quad text. */

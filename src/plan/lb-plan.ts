@@ -6,8 +6,8 @@
 import { isIPv4 } from 'node:net';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
-import type { ProxySettings, Snat } from '../dataplane/types.ts';
 import type { CheckSpec, StatusRange } from '../health/types.ts';
+import type { ProxySettings, Snat } from '../lb/dataplane.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
 /** Who decides whether this node serves a service. */

@@ -7,13 +7,13 @@ import { bufferIo } from '../cli/io.ts';
 import { runOrder, runReload, runStatus } from '../cli/status.ts';
 import { loadConfig } from '../config/load.ts';
 import { seededRng } from '../core/rng.ts';
+import { Daemon } from '../node/node.ts';
+import { nodePlan } from '../plan/node-plan.ts';
 import { FakeHosts } from '../sim/fake-os.ts';
 import { SimClock } from '../sim/sim-clock.ts';
 import { type DaemonFrame, simDaemonDeps } from '../sim/sim-daemon.ts';
 import { SimNetwork } from '../sim/sim-network.ts';
-import { startControlServer } from './control.ts';
-import { Daemon } from './daemon.ts';
-import { nodePlan } from './node-plan.ts';
+import { startControlServer } from './control-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-ctl-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
