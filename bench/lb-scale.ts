@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { callDaemon } from '../src/api/client.ts';
-import type { DaemonStatus } from '../src/node/node.ts';
+import type { DaemonStatus } from '../src/api/contract.ts';
 import { canBuildLabs, createLab, type Lab } from '../test/netns/lab.ts';
 import { eventually, Output, startTandem, type TandemProc, workDir } from '../test/netns/tandem-lab.ts';
 import type { HostPort } from './tools/configs.ts';

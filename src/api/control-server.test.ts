@@ -6,13 +6,8 @@ import { after, test } from 'node:test';
 import { bufferIo } from '../cli/io.ts';
 import { runOrder, runReload, runStatus } from '../cli/status.ts';
 import { loadConfig } from '../config/load.ts';
-import { seededRng } from '../core/rng.ts';
-import { Daemon } from '../node/node.ts';
 import { nodePlan } from '../plan/node-plan.ts';
-import { FakeHosts } from '../sim/fake-os.ts';
-import { SimClock } from '../sim/sim-clock.ts';
-import { type DaemonFrame, simDaemonDeps } from '../sim/sim-daemon.ts';
-import { SimNetwork } from '../sim/sim-network.ts';
+import { simCluster } from '../sim/cluster.ts';
 import { startControlServer } from './control-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tandem-ctl-'));
@@ -27,12 +22,20 @@ vrrp:
 
 async function running() {
   const r = loadConfig('/t.yaml', { read: () => CONFIG, glob: () => [] });
-  const clock = new SimClock();
-  const network = new SimNetwork<DaemonFrame>({ clock, rng: seededRng(1) });
-  const hosts = new FakeHosts(clock);
-  const { deps } = simDaemonDeps({ node: 'd1', addr: '198.18.0.11', clock, network, hosts });
-  const daemon = new Daemon(nodePlan(r.config!, 'd1'), deps, '/etc/tandem/tandem.yaml');
-  daemon.start();
+  const c = simCluster({
+    nodes: [
+      {
+        name: 'd1',
+        primaryAddr: '198.18.0.11',
+        instances: [],
+        plan: nodePlan(r.config!, 'd1'),
+        configName: '/etc/tandem/tandem.yaml',
+      },
+    ],
+    seed: 1,
+  });
+  const { clock } = c;
+  const daemon = c.node('d1')!;
   clock.runFor(5_000);
   const socket = join(dir, `ctl-${Math.random().toString(36).slice(2)}.sock`);
   let reloads = 0;
@@ -44,7 +47,17 @@ async function running() {
       ++reloads === 1
         ? {
             ok: false,
-            diagnostics: ['t.yaml:3:5 error TND_CFG_RANGE vrrp.instances[0].priority: must be ≤ 255, got 300'],
+            diagnostics: [
+              {
+                file: 't.yaml',
+                line: 3,
+                col: 5,
+                severity: 'error',
+                code: 'TND_CFG_RANGE',
+                path: 'vrrp.instances[0].priority',
+                message: 'must be ≤ 255, got 300',
+              },
+            ],
           }
         : { ok: true, summary: daemon.reload(daemon.plan) },
   });

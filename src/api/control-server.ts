@@ -5,10 +5,24 @@
 import { chmodSync, lstatSync, mkdirSync, rmSync, type Stats } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
+import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 import { TandemError } from '../core/errors.ts';
-import type { RsOutcome, RsVerb } from '../lb/runtime.ts';
-import type { DaemonStatus, ReloadSummary } from '../node/node.ts';
-import { type InstanceSelector, UnknownInstanceError } from '../node/node.ts';
+import {
+  type ControlError,
+  type ControlErrorCode,
+  type DaemonStatus,
+  ERROR_STATUS,
+  type GroupAction,
+  type InstanceSelector,
+  type OrderReply,
+  parseGroup,
+  parseOrder,
+  parseRs,
+  type ReloadSummary,
+  ROUTES,
+  type RsOutcome,
+  type RsVerb,
+} from './contract.ts';
 
 /** Where the control socket lives by default. */
 export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
@@ -16,25 +30,18 @@ export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
 /** What the control socket can ask of the running daemon. */
 export interface ControlHandlers {
   status(): DaemonStatus | Promise<DaemonStatus>;
-  /** `tandem group cleanup|maintenance|manage NAME`: false when this node runs no such group. @default none: 404 */
-  group?(name: string, action: 'cleanup' | 'maintenance' | 'manage'): boolean;
+  /**
+   * `tandem group cleanup|maintenance|manage NAME`; throws TandemError TND_CTL_UNKNOWN_GROUP when this node runs no
+   * such group. @default none: 404
+   */
+  group?(name: string, action: GroupAction): void;
   /** A `tandem rs` request. @default none: 404 */
   rs?(service: string, req: RsVerb): Promise<RsOutcome>;
+  /** Throws TandemError TND_CTL_UNKNOWN_INSTANCE for an instance this node does not run. */
   standby(names: string[] | InstanceSelector, clear: boolean): string[];
   takeover(names: string[] | InstanceSelector, clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
-  reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: string[] };
-}
-
-/** A JSON error body: a stable code and a sentence. */
-export interface ControlError {
-  code:
-    | 'TND_CTL_NOT_FOUND'
-    | 'TND_CTL_BAD_REQUEST'
-    | 'TND_CTL_UNKNOWN_INSTANCE'
-    | 'TND_CTL_RELOAD_REFUSED'
-    | 'TND_CTL_RS_REFUSED';
-  message: string;
+  reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] };
 }
 
 /**
@@ -72,7 +79,7 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
   // A socket left by a crashed daemon would make listen fail with EADDRINUSE; the lock says nobody serves it.
   rmSync(path, { force: true });
   const server: Server = createServer((req, res) => {
-    handle(req, res, h).catch((e: unknown) => send(res, 500, { code: 'TND_CTL_BAD_REQUEST', message: String(e) }));
+    handle(req, res, h).catch((e: unknown) => fail(res, failure(e)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -97,87 +104,57 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
 
 async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): Promise<void> {
   const route = `${req.method} ${req.url}`;
-  if (route === 'GET /v1/status') return send(res, 200, await h.status());
-  if (route === 'POST /v1/group' && h.group) {
-    const body = await readJson(req);
-    const name = body?.name;
-    const action = body?.action;
-    if (typeof name !== 'string' || (action !== 'cleanup' && action !== 'maintenance' && action !== 'manage'))
-      return send(res, 400, {
-        code: 'TND_CTL_BAD_REQUEST',
-        message: 'name must be a group name and action one of cleanup, maintenance, manage',
+  switch (route) {
+    case ROUTES.status:
+      return send(res, 200, await h.status());
+    case ROUTES.group: {
+      if (!h.group) break;
+      const p = parseGroup(await readJson(req));
+      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      h.group(p.value.name, p.value.action);
+      return send(res, 200, { group: p.value.name, action: p.value.action });
+    }
+    case ROUTES.rs: {
+      if (!h.rs) break;
+      const p = parseRs(await readJson(req));
+      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      const r = await h.rs(p.value.service, p.value.req);
+      return r.ok ? send(res, 200, r) : fail(res, { code: 'TND_CTL_RS_REFUSED', message: r.message, reason: r.reason });
+    }
+    case ROUTES.reload: {
+      const r = h.reload();
+      if (r.ok) return send(res, 200, r.summary);
+      const errors = r.diagnostics.filter((d) => d.severity === 'error');
+      return fail(res, {
+        code: 'TND_CTL_RELOAD_REFUSED',
+        message: `the new config has errors; the running config is kept\n${errors.map(formatDiagnostic).join('\n')}`,
+        diagnostics: r.diagnostics,
       });
-    if (!h.group(name, action))
-      return send(res, 404, { code: 'TND_CTL_UNKNOWN_INSTANCE', message: `this node runs no group ${name}` });
-    return send(res, 200, { group: name, action });
-  }
-  if (route === 'POST /v1/rs' && h.rs) {
-    const body = await readJson(req);
-    const parsed = parseRs(body);
-    if (typeof parsed === 'string') return send(res, 400, { code: 'TND_CTL_BAD_REQUEST', message: parsed });
-    const r = await h.rs(parsed.service, parsed.req);
-    return r.ok
-      ? send(res, 200, r)
-      : send(res, 409, { code: 'TND_CTL_RS_REFUSED', message: r.message, reason: r.reason });
-  }
-  if (route === 'POST /v1/reload') {
-    const r = h.reload();
-    return r.ok
-      ? send(res, 200, r.summary)
-      : send(res, 409, {
-          code: 'TND_CTL_RELOAD_REFUSED',
-          message: `the new config has errors; the running config is kept\n${r.diagnostics.join('\n')}`,
-        });
-  }
-  if (route === 'POST /v1/standby' || route === 'POST /v1/takeover') {
-    const body = await readJson(req);
-    const names = body?.instances;
-    if (
-      names !== 'all' &&
-      names !== 'local' &&
-      names !== 'foreign' &&
-      !(Array.isArray(names) && names.every((n) => typeof n === 'string'))
-    )
-      return send(res, 400, {
-        code: 'TND_CTL_BAD_REQUEST',
-        message: 'instances must be "all", "local", "foreign" or a list of names',
-      });
-    const clear = body?.clear === true;
-    try {
-      const done = route === 'POST /v1/standby' ? h.standby(names, clear) : h.takeover(names, clear);
-      return send(res, 200, { instances: done });
-    } catch (e) {
-      if (e instanceof UnknownInstanceError)
-        return send(res, 404, { code: 'TND_CTL_UNKNOWN_INSTANCE', message: e.message });
-      throw e;
+    }
+    case ROUTES.standby:
+    case ROUTES.takeover: {
+      const p = parseOrder(await readJson(req));
+      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      const { instances, clear } = p.value;
+      const done = route === ROUTES.standby ? h.standby(instances, clear) : h.takeover(instances, clear);
+      return send(res, 200, { instances: done } satisfies OrderReply);
     }
   }
-  return send(res, 404, { code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
+  return fail(res, { code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
 }
 
-/** Checks a `tandem rs` body: `{ service, verb, server, weight?, wait? }`. */
-function parseRs(body: Record<string, unknown> | undefined): { service: string; req: RsVerb } | string {
-  const service = body?.service;
-  const server = body?.server;
-  const verb = body?.verb;
-  if (typeof service !== 'string' || typeof server !== 'string') return 'service and server must be strings';
-  const weight = body?.weight;
-  switch (verb) {
-    case 'drain':
-      return { service, req: { verb, server, wait: body?.wait !== false } };
-    case 'enable':
-    case 'maint':
-    case 'remove':
-      return { service, req: { verb, server } };
-    case 'weight':
-      if (weight !== null && typeof weight !== 'number') return 'weight must be a number, or null to reset';
-      return { service, req: { verb, server, weight } };
-    case 'add':
-      if (weight !== undefined && typeof weight !== 'number') return 'weight must be a number';
-      return { service, req: { verb, server, weight: weight ?? 1 } };
-    default:
-      return 'verb must be one of drain, enable, maint, weight, add, remove';
-  }
+/**
+ * A failure of a handler as an error reply: a TandemError with a control code keeps it (unknown instance or group);
+ * anything else is TND_CTL_INTERNAL — a bug, never blamed on the request.
+ */
+function failure(e: unknown): ControlError {
+  if (e instanceof TandemError && e.code in ERROR_STATUS)
+    return { code: e.code as ControlErrorCode, message: e.message };
+  return { code: 'TND_CTL_INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}` };
+}
+
+function fail(res: ServerResponse, e: ControlError): void {
+  send(res, ERROR_STATUS[e.code], e);
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {

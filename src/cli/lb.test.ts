@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { LbStatus } from '../lb/runtime.ts';
+import type { LbStatus } from '../api/contract.ts';
 import { formatLbTable } from './lb.ts';
 
 test('the table reads like ipvsadm -ln, with state and health on the right', () => {

@@ -1,7 +1,7 @@
 /** The load balancer in the CLI: the `ipvsadm -ln`-like table of `tandem status`, and `tandem rs`. */
 
 import { callDaemon, controlPath } from '../api/client.ts';
-import type { LbServerStatus, LbServiceStatus, LbStatus, RsOutcome } from '../lb/runtime.ts';
+import type { LbServerStatus, LbServiceStatus, LbStatus, RsOutcome } from '../api/contract.ts';
 import type { CliIo } from './io.ts';
 
 const FORWARD = { nat: 'Masq', dr: 'Route' } as const;

@@ -143,7 +143,7 @@ Scenario file:
     .option('-n, --node <name>', 'which node of cluster.nodes this is')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['plain', 'json']).default('plain'))
     .action(async (opts: { config: string; node?: string; logFormat: 'plain' | 'json' }) => {
-      const { releaseCommand } = await import('../daemon/run.ts');
+      const { releaseCommand } = await import('../daemon/release.ts');
       process.exitCode = await releaseCommand({
         config: opts.config,
         ...(opts.node ? { node: opts.node } : {}),

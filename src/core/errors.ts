@@ -42,6 +42,9 @@ export const ERROR_CODES = {
   TND_CTL_NOT_FOUND: 'the control socket has no such route',
   TND_CTL_BAD_REQUEST: 'a control request is malformed',
   TND_CTL_UNKNOWN_INSTANCE: 'a command names an instance this node does not run',
+  TND_CTL_UNKNOWN_GROUP: 'a command names a resource group this node does not run',
+  TND_CTL_INTERNAL:
+    'the daemon failed while handling a control request (a bug); nothing was changed by the failed part',
   TND_CTL_RELOAD_REFUSED: 'a reload was refused because the new config has errors; the running config is kept',
   TND_CTL_NO_DAEMON: 'the CLI cannot reach the daemon on its control socket',
   TND_CTL_RS_REFUSED: 'a `tandem rs` request was refused (unknown service or server, bad weight or address)',

@@ -4,22 +4,15 @@
  * scope in force (runtime changes made since are lost, and the log says so).
  */
 import { Worker } from 'node:worker_threads';
-import type { LbStatus, RsOutcome, RsVerb } from '../lb/runtime.ts';
+import type { LbStatus, RsOutcome, RsVerb } from '../lb/status.ts';
+import type { LbPort } from '../node/ports.ts';
+import { workerUrl } from '../os/runtime-paths.ts';
 import type { LbPlan } from '../plan/lb-plan.ts';
 import type { LbCommand, LbMessage, LbWorkerData } from './lb-host.ts';
 import type { Logger } from './log.ts';
 
 /** A request to the worker, before its id is given. */
 type LbRequest = LbCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
-
-/** What the daemon needs of the load balancer. */
-export interface LbPort {
-  setScope(may: string[], active: string[]): void;
-  reload(plan: LbPlan): Promise<{ kept: string[]; changed: string[]; added: string[]; removed: string[] }>;
-  rs(service: string, req: RsVerb, source: 'cli' | 'api'): Promise<RsOutcome>;
-  status(): Promise<LbStatus>;
-  stop(): Promise<void>;
-}
 
 /** Runs the load balancer in a worker thread. */
 export class LbWorker implements LbPort {
@@ -94,7 +87,7 @@ export class LbWorker implements LbPort {
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
     const data: LbWorkerData = { plan: this.#plan, nftTable: this.#nftTable };
-    const w = new Worker(new URL('./lb-worker-entry.mjs', import.meta.url), { workerData: data });
+    const w = new Worker(workerUrl('lb-host'), { workerData: data });
     w.unref();
     w.on('message', (m: LbMessage) => {
       if (m.t === 'log') {

@@ -4,7 +4,7 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { setMaxListeners } from 'node:events';
-import type { DaemonDeps, NotifyPort, TrackerSources } from '../node/node.ts';
+import type { NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
 import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
 import { wallClock } from '../os/clock.ts';
 import { garpEffects } from '../os/garp.ts';
@@ -20,12 +20,12 @@ import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
 import type { Logger } from './log.ts';
-import type { InstanceSnapshot } from './run.ts';
+import type { InstanceSnapshot } from './supervisor.ts';
 
 export { primaryAddress };
 
 /** Builds the daemon's real dependencies; `close` stops watchers and closes sockets. */
-export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): DaemonDeps & { close(): void } {
+export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): NodeDeps & { close(): void } {
   const abort = new AbortController();
   // Every watcher listens on this one signal; hundreds of tracked objects are normal, not a leak.
   setMaxListeners(0, abort.signal);

@@ -1,47 +1,24 @@
 /**
- * `tandem run`: the daemon process, and its supervisor.
- *
- * keepalived leaves its VIP on the interface when it is SIGKILLed, so for a while two hosts answer for it. tandem runs
- * the daemon as the child of a tiny supervisor that holds no state but the child's last snapshot (sent over IPC on
- * every transition). When the child dies without a clean stop, the supervisor releases what the child held: it sends
- * a priority-0 advert for each instance that was MASTER (the backup takes over after Skew_Time instead of
- * Master_Down_Interval) and removes the VIPs. Then it starts a new child.
+ * `tandem run`: the composition root. Loads the config, checks capabilities, takes the one-daemon lock, then either
+ * supervises a child (supervisor.ts) or is the daemon: it picks the real adapters (real-deps.ts), the load balancer's
+ * worker thread and the resource agents, and starts the parts in order — adapters, load balancer, control socket,
+ * node — stopping them in reverse (core/lifecycle.ts). Signals: SIGTERM/SIGINT stop, SIGHUP reloads.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { hostname, setPriority } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import type { ReloadSummary } from '../api/contract.ts';
 import { controlPathProblem, DEFAULT_CONTROL_SOCKET, startControlServer } from '../api/control-server.ts';
-import { formatDiagnostic } from '../config/diagnostics.ts';
+import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 import { loadConfig } from '../config/load.ts';
 import { diskFs } from '../config/load-files.ts';
 import type { TandemConfig } from '../config/schema.ts';
-import { Daemon } from '../node/node.ts';
+import { Lifecycle } from '../core/lifecycle.ts';
+import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
-import type { InstanceConfig, VrrpState } from '../vrrp/types.ts';
-import { type LogFormat, type Logger, lineLogger } from './log.ts';
+import { EXIT, type RunOptions } from './exit.ts';
+import { type Logger, lineLogger } from './log.ts';
+import type { InstanceSnapshot } from './supervisor.ts';
 
-/** Options of `tandem run`. */
-export interface RunOptions {
-  config: string;
-  node?: string;
-  logFormat: LogFormat;
-  control?: string;
-  /** Run without the supervisor (the child itself, or for debugging). @default false */
-  noSupervisor?: boolean;
-  /** Internal: this process is the supervised child. */
-  child?: boolean;
-  verbose?: boolean;
-}
-
-/** What the child tells the supervisor about each instance, after every transition. */
-export interface InstanceSnapshot {
-  cfg: InstanceConfig;
-  src: string;
-  state: VrrpState;
-}
-
-/** Releases what a dead daemon held; provided by the real adapters. */
-export type ReleaseFn = (held: readonly InstanceSnapshot[], log: Logger) => Promise<void>;
+export { EXIT, type RunOptions } from './exit.ts';
 
 const out = (line: string) => process.stderr.write(line);
 
@@ -58,18 +35,25 @@ export function resolveNode(cfg: TandemConfig, flag: string | undefined): { node
   return { error: `this host (${host}) is not in cluster.nodes (${names.join(', ')}); pass --node NAME` };
 }
 
-/** Loads the config and the node plan, printing diagnostics; undefined when it has errors. */
+/**
+ * Loads the config and the node plan, logging its warnings: the plan, or the diagnostics (as objects) of a config that
+ * cannot run here.
+ */
 export function loadPlan(
   file: string,
   nodeFlag: string | undefined,
   log: Logger,
-): { plan: NodePlan } | { errors: string[] } {
+): { plan: NodePlan } | { errors: Diagnostic[] } {
   const r = loadConfig(file, diskFs);
-  const lines = r.diagnostics.map(formatDiagnostic);
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
-  if (!r.config) return { errors: lines.filter((l) => / error /.test(l)) };
+  if (!r.config) return { errors: r.diagnostics.filter((d) => d.severity === 'error') };
   const node = resolveNode(r.config, nodeFlag);
-  if ('error' in node) return { errors: [`${file}: error TND_DAEMON_NODE ${node.error}`] };
+  if ('error' in node)
+    return {
+      errors: [
+        { file, line: 1, col: 1, severity: 'error', code: 'TND_DAEMON_NODE', path: '(node)', message: node.error },
+      ],
+    };
   return { plan: nodePlan(r.config, node.node) };
 }
 
@@ -78,7 +62,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
   const first = loadPlan(opts.config, opts.node, log);
   if ('errors' in first) {
-    for (const e of first.errors) log.log('error', e);
+    for (const e of first.errors) log.log('error', formatDiagnostic(e));
     log.log('error', `${opts.config}: not starting: the config has errors (tandem check ${opts.config})`);
     return EXIT.CONFIG;
   }
@@ -98,26 +82,13 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const lock = await takeLock(control, log);
   if (!lock) return EXIT.LOCKED;
   try {
-    return opts.noSupervisor ? await runDaemon(opts, first.plan, log) : await supervise(opts, log);
+    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log);
+    const { supervise } = await import('./supervisor.ts');
+    return await supervise(opts, log);
   } finally {
     lock.release();
   }
 }
-
-/**
- * Exit statuses of `tandem run` (documented in `tandem run --help` and docs/errors.md; systemd's
- * RestartPreventExitStatus can name the ones a restart does not cure).
- */
-export const EXIT = {
-  OK: 0,
-  CONFIG: 1,
-  CAPS: 4,
-  LOCKED: 5,
-  GAVE_UP: 6,
-} as const;
-
-/** Exit statuses of a child that a restart would not cure: the supervisor passes them on instead of restarting. */
-const FINAL_CHILD_EXITS: ReadonlySet<number> = new Set([EXIT.CONFIG, EXIT.CAPS, EXIT.LOCKED]);
 
 async function takeLock(control: string, log: Logger): Promise<{ release(): void } | null> {
   const { acquireDaemonLock } = await import('../os/daemon-lock.ts');
@@ -166,29 +137,29 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     lb.start();
     deps.lb = lb;
   };
-  ensureLb(plan);
   // Resource groups: real agents (OCF, LSB, systemd, scripts, addresses) driven on the daemon's clock.
   const { createGroupRunner } = await import('../resources/agents/index.ts');
   const { realAgentDeps } = await import('../os/agent-runner.ts');
-  deps.groupRunner = (spec, ctx) =>
+  deps.groupRunner = (def, ctx) =>
     createGroupRunner(
-      spec,
+      def,
       { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
       { clock: deps.clock, owner: ctx.owner, log },
     );
-  const daemon = new Daemon(plan, deps, opts.config);
+  const node = new TandemNode(plan, deps, opts.config);
   const report = () => {
     if (!process.send) return;
-    const snapshot: InstanceSnapshot[] = daemon
+    const snapshot: InstanceSnapshot[] = node
       .instanceStates()
       .map((i) => ({ cfg: i.cfg, src: i.src, state: i.state.state }));
     process.send({ type: 'snapshot', snapshot });
   };
-  daemon.events.on('transition', report);
-  const reload = (): ReturnType<Parameters<typeof startControlServer>[1]['reload']> => {
+  node.events.on('transition', report);
+
+  const reload = (): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] } => {
     const next = loadPlan(opts.config, opts.node ?? plan.node, log);
     if ('errors' in next) {
-      for (const e of next.errors) log.log('error', e);
+      for (const e of next.errors) log.log('error', formatDiagnostic(e));
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');
       return { ok: false, diagnostics: next.errors };
     }
@@ -204,7 +175,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
         )
         .catch((e: unknown) => log.log('error', `reloading virtual services failed: ${String(e)}`));
     } else ensureLb(next.plan);
-    const summary = daemon.reload(next.plan, opts.config);
+    const summary = node.reload(next.plan, opts.config);
     log.log(
       'info',
       `Reloaded ${opts.config}: kept ${summary.kept.join(' ') || '-'}, restarted ${summary.restarted.join(' ') || '-'}, ` +
@@ -213,43 +184,73 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     report();
     return { ok: true, summary };
   };
-  // The control socket comes first: a path that cannot be used stops the start before any VIP is touched.
-  let control: Awaited<ReturnType<typeof startControlServer>>;
-  try {
-    control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-      status: async () => {
-        const st = daemon.status();
-        return lb ? { ...st, lb: await lb.status() } : st;
+
+  let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
+  // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
+  // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
+  // raw sockets close last.
+  const lifecycle = new Lifecycle({ clock: deps.clock, log })
+    .add({ name: 'adapters', stop: () => deps.close() })
+    .add({
+      name: 'load balancer',
+      start: () => ensureLb(plan),
+      stop: () => lb?.stop(),
+    })
+    .add({
+      name: 'control socket',
+      // A path that cannot be used stops the start before any VIP is touched.
+      start: async () => {
+        control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
+          status: async () => {
+            const st = node.status();
+            return lb ? { ...st, lb: await lb.status() } : st;
+          },
+          group: (name, action) => {
+            const g = node.requireGroup(name);
+            if (action === 'cleanup') g.cleanup();
+            else g.setMaintenance(action === 'maintenance');
+            log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
+          },
+          rs: (service, req) => {
+            if (!lb)
+              return Promise.resolve({
+                ok: false,
+                reason: 'unknown-service',
+                message: 'no virtual services configured',
+              });
+            return lb.rs(service, req, 'cli');
+          },
+          standby: (n, clear) => node.standby(n, clear),
+          takeover: (n, clear) => node.takeover(n, clear),
+          reload,
+        });
       },
-      group: (name, action) => {
-        const g = daemon.group(name);
-        if (!g) return false;
-        if (action === 'cleanup') g.cleanup();
-        else g.setMaintenance(action === 'maintenance');
-        log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
-        return true;
+      stop: () => control?.close(),
+    })
+    .add({
+      name: 'node',
+      start: () => {
+        log.log(
+          'info',
+          `Starting tandem on node ${plan.node} with ${opts.config}: ${plan.instances.length} VRRP instance(s)`,
+        );
+        node.start();
+        report();
       },
-      rs: (service, req) => {
-        if (!lb)
-          return Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' });
-        return lb.rs(service, req, 'cli');
+      stop: async () => {
+        // Resources stop right to left while this node still holds its VIPs; then VRRP hands over.
+        await node.stopResourceGroups();
+        const gone = node.stop();
+        report();
+        await gone;
       },
-      standby: (n, clear) => daemon.standby(n, clear),
-      takeover: (n, clear) => daemon.takeover(n, clear),
-      reload,
     });
+  try {
+    await lifecycle.start();
   } catch (e) {
     log.log('error', `TND_DAEMON_CONTROL cannot serve the control socket: ${(e as Error).message}`);
-    deps.close();
-    await lb?.stop();
     return EXIT.LOCKED;
   }
-  log.log(
-    'info',
-    `Starting tandem on node ${plan.node} with ${opts.config}: ${plan.instances.length} VRRP instance(s)`,
-  );
-  daemon.start();
-  report();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -257,18 +258,9 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       if (stopping) return;
       stopping = true;
       log.log('info', `Stopping on ${signal}`);
-      // Resources stop right to left while this node still holds its VIPs; then VRRP hands over.
-      await daemon.stopResourceGroups();
-      daemon.stop();
-      report();
-      // Give the priority-0 adverts and address removals a moment to leave before the sockets close.
-      setTimeout(() => {
-        deps.close();
-        void Promise.all([control.close(), lb?.stop()]).then(() => {
-          log.log('info', 'Stopped');
-          resolve(0);
-        });
-      }, 100);
+      await lifecycle.stop();
+      log.log('info', 'Stopped');
+      resolve(EXIT.OK);
     };
     process.on('SIGTERM', () => void stop('SIGTERM'));
     process.on('SIGINT', () => void stop('SIGINT'));
@@ -284,115 +276,4 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     // The supervisor going away (SIGKILL) must not leave an orphan that nobody can stop cleanly.
     process.on('disconnect', () => void stop('supervisor exit'));
   });
-}
-
-/** The supervisor: starts the child, forwards signals, releases what a dead child held, and starts it again. */
-async function supervise(opts: RunOptions, log: Logger): Promise<number> {
-  const { releaseHeld } = await import('./real-deps.ts');
-  const bin = fileURLToPath(new URL('../../bin/tandem', import.meta.url));
-  const args = ['run', '--child', '-c', opts.config, '--log-format', opts.logFormat];
-  if (opts.node) args.push('--node', opts.node);
-  if (opts.control) args.push('--control', opts.control);
-  if (opts.verbose) args.push('--verbose');
-  let stopping = false;
-  let child: ChildProcess | undefined;
-  let wake: (() => void) | null = null;
-  const starts: number[] = [];
-  const forward = (sig: NodeJS.Signals) => () => {
-    if (sig !== 'SIGHUP') {
-      stopping = true;
-      // A stop during the restart back-off ends the wait: no new child is started.
-      wake?.();
-    }
-    if (child && child.exitCode === null && child.signalCode === null) child.kill(sig);
-  };
-  process.on('SIGTERM', forward('SIGTERM'));
-  process.on('SIGINT', forward('SIGINT'));
-  process.on('SIGHUP', forward('SIGHUP'));
-
-  for (;;) {
-    starts.push(Date.now());
-    let snapshot: InstanceSnapshot[] = [];
-    child = fork(bin, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    log.log('info', `Supervisor: started daemon pid ${child.pid}`);
-    child.on('message', (m: { type?: string; snapshot?: InstanceSnapshot[] }) => {
-      if (m?.type === 'snapshot' && m.snapshot) snapshot = m.snapshot;
-    });
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child!.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    if (stopping && exit.code === 0) return EXIT.OK;
-    const why = exit.signal ? `killed by ${exit.signal}` : `exited with ${exit.code}`;
-    log.log('error', `Supervisor: daemon pid ${child.pid} ${why}; releasing what it held`);
-    await releaseHeld(snapshot, log);
-    if (stopping) return exit.code ?? 1;
-    if (exit.code !== null && FINAL_CHILD_EXITS.has(exit.code)) {
-      // The child refused to start (config errors, capabilities, control socket): a restart would fail the same way.
-      log.log('error', `Supervisor: the daemon cannot start (exit status ${exit.code}); not restarting it`);
-      return exit.code;
-    }
-    // A child that keeps dying is not restarted forever: 5 starts within a minute means something is wrong. Loud:
-    // an error line, and an exit status of its own that systemd records as a failure.
-    const recent = starts.filter((t) => Date.now() - t < 60_000);
-    if (recent.length >= 5) {
-      log.log(
-        'error',
-        `TND_DAEMON_GAVE_UP Supervisor: the daemon died 5 times within a minute; giving up (exit status ${EXIT.GAVE_UP}): ` +
-          'this node serves nothing now',
-      );
-      return EXIT.GAVE_UP;
-    }
-    log.log('info', 'Supervisor: starting the daemon again in 1 s');
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1_000);
-      wake = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
-    wake = null;
-    if (stopping) {
-      log.log('info', 'Supervisor: stopped during the restart back-off; the daemon is not started again');
-      return EXIT.OK;
-    }
-  }
-}
-
-/**
- * `tandem release`: for a node whose daemon and supervisor are both gone (SIGKILL of the whole unit, OOM): every
- * instance whose VIPs are still on this host is treated as having been MASTER — it gets a priority-0 advert and its
- * VIPs are removed. Meant for systemd's ExecStopPost; harmless when nothing is left.
- */
-export async function releaseCommand(opts: { config: string; node?: string; logFormat: LogFormat }): Promise<number> {
-  const log = lineLogger({ format: opts.logFormat, write: out });
-  const loaded = loadPlan(opts.config, opts.node, log);
-  if ('errors' in loaded) {
-    for (const e of loaded.errors) log.log('error', e);
-    return 1;
-  }
-  const { releaseHeld, primaryAddress, heldAddresses } = await import('./real-deps.ts');
-  const vips = new Set(loaded.plan.instances.flatMap((i) => i.vips.map((v) => v.addr)));
-  const held: InstanceSnapshot[] = [];
-  for (const cfg of loaded.plan.instances) {
-    const present = await heldAddresses(cfg);
-    if (present.length === 0) continue;
-    const src = cfg.unicastSrc ?? cfg.mcastSrc ?? primaryAddress(cfg.interface, cfg.family, vips) ?? '';
-    held.push({ cfg, src, state: 'MASTER' });
-  }
-  if (loaded.plan.lb?.services.some((s) => s.dataplane === 'nft')) {
-    // The kernel data plane of a dead daemon would keep NATing for a VIP that another node now serves.
-    const { createNftRunner } = await import('../os/nft.ts');
-    if (
-      await createNftRunner()
-        .deleteTable('tandem')
-        .catch(() => false)
-    )
-      log.log('info', 'release: removed the nft table tandem left by the daemon');
-  }
-  if (held.length === 0) {
-    log.log('info', 'release: no VIP of this node is on its interfaces; nothing to do');
-    return 0;
-  }
-  await releaseHeld(held, log);
-  return 0;
 }

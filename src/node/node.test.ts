@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../config/load.ts';
-import { seededRng } from '../core/rng.ts';
 import { nodePlan } from '../plan/node-plan.ts';
-import { FakeHosts } from '../sim/fake-os.ts';
-import { SimClock } from '../sim/sim-clock.ts';
-import { type DaemonFrame, simDaemonDeps } from '../sim/sim-daemon.ts';
-import { SimNetwork } from '../sim/sim-network.ts';
-import { Daemon } from './node.ts';
+import { type SimClusterOptions, simCluster } from '../sim/cluster.ts';
+import type { GroupPort } from './ports.ts';
 
 const CONFIG = `
 cluster:
@@ -39,17 +35,25 @@ const plan = (text: string, node: string) => {
   return nodePlan(r.config!, node);
 };
 
-function cluster(text = CONFIG) {
-  const clock = new SimClock();
-  const network = new SimNetwork<DaemonFrame>({ clock, rng: seededRng(1) });
-  const hosts = new FakeHosts(clock);
-  const nodes = (['d1', 'd2'] as const).map((name, i) => {
-    const { deps, controls } = simDaemonDeps({ node: name, addr: `198.18.0.${11 + i}`, clock, network, hosts });
-    const daemon = new Daemon(plan(text, name), deps, 't.yaml');
-    return { name, daemon, deps, controls };
+/** Two nodes d1 and d2 running `text`, on the one cluster harness (sim/cluster.ts). */
+function cluster(text = CONFIG, extra: Partial<Pick<SimClusterOptions, 'groupRunner'>> = {}) {
+  const c = simCluster({
+    nodes: (['d1', 'd2'] as const).map((name, i) => ({
+      name,
+      primaryAddr: `198.18.0.${11 + i}`,
+      instances: [],
+      plan: plan(text, name),
+    })),
+    seed: 1,
+    ...extra,
   });
-  for (const n of nodes) n.daemon.start();
-  return { clock, network, hosts, d1: nodes[0]!, d2: nodes[1]! };
+  const handle = (name: 'd1' | 'd2') => ({
+    name,
+    daemon: c.node(name)!,
+    deps: { log: { records: c.controls(name).log } },
+    controls: c.controls(name),
+  });
+  return { clock: c.clock, network: c.network, hosts: c.hosts, d1: handle('d1'), d2: handle('d2') };
 }
 
 test('two daemons elect the higher priority; status tells state, priority, master and counters', () => {
@@ -170,28 +174,26 @@ groups:
     owner: VI_1
     resources: [{ type: script, start: /bin/true, stop: /bin/true }]
 `;
-  const clock = new SimClock();
-  const network = new SimNetwork<DaemonFrame>({ clock, rng: seededRng(1) });
-  const hosts = new FakeHosts(clock);
   const owners: Record<string, boolean[]> = { d1: [], d2: [] };
   const hooks: Record<string, { onGiveUp(g: string, r: string): void; onReclaim?(g: string, c: string): void }> = {};
-  const nodes = (['d1', 'd2'] as const).map((name, i) => {
-    const { deps } = simDaemonDeps({ node: name, addr: `198.18.0.${11 + i}`, clock, network, hosts });
-    deps.groupRunner = (spec, ctx) => {
-      hooks[name] = ctx.owner as (typeof hooks)[string];
-      return {
-        start: () => {},
-        setOwner: (owned: boolean) => void owners[name]!.push(owned),
-        shutdown: async () => {},
-        status: () => ({ name: spec.name }) as never,
-        setMaintenance: () => {},
-        cleanup: () => {},
-      };
-    };
-    const daemon = new Daemon(plan(text, name), deps, 't.yaml');
-    daemon.start();
-    return daemon;
+  const c = cluster(text, {
+    groupRunner:
+      (name) =>
+      (def, ctx): GroupPort => {
+        hooks[name] = ctx.owner as (typeof hooks)[string];
+        return {
+          start: () => {},
+          setOwner: (owned: boolean) => void owners[name]!.push(owned),
+          shutdown: async () => {},
+          abandon: () => {},
+          status: () => ({ name: def.name }) as never,
+          setMaintenance: () => {},
+          cleanup: () => {},
+        };
+      },
   });
+  const { clock, hosts } = c;
+  const nodes = [c.d1.daemon, c.d2.daemon];
   clock.runFor(5_000);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(owners, { d1: [true], d2: [] });

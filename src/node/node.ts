@@ -1,131 +1,28 @@
 /**
- * The VRRP daemon's core: runs one node's instances and sync groups with the adapters it is given, wires trackers
- * and notify scripts, logs transitions, reloads by diff, and answers status/standby/takeover. Real adapters are
- * chosen in real-deps.ts; tests give fakes and a SimClock, so the same code runs under simulated time.
+ * One node's runtime: runs its VRRP instances and sync groups with the ports it is given, wires trackers and notify
+ * scripts, and lets the elector (election/vrrp.ts) decide what this node owns; resource groups (groups.ts) and the load
+ * balancer's scope (lb-scope.ts) follow the elector and nothing else. Reloads by diff, answers status, standby and
+ * takeover. Real ports come from daemon/real-deps.ts, fakes from sim/cluster.ts: the same code runs on a host and
+ * under simulated time.
  */
-
-import type { GroupSpec } from '../config/schema-groups.ts';
+import { diffById, sameValue } from '../core/diff.ts';
+import { TandemError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
-import type { Clock } from '../core/time.ts';
-import type { LbPort } from '../daemon/lb-worker.ts';
-import type { Logger } from '../daemon/log.ts';
-import type { LbStatus } from '../lb/runtime.ts';
+import type { OwnerRef } from '../election/elector.ts';
+import { VrrpElector } from '../election/vrrp.ts';
 import type { NodePlan, NotifySpec } from '../plan/node-plan.ts';
-import type { LbHook } from '../resources/agents/deps.ts';
-import type { GroupRunner, GroupStatus, OwnerHook } from '../resources/runner.ts';
 import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
 import type { InstanceState } from '../vrrp/machine.ts';
-import type { GarpEffects, VipEffects, VrrpTransport } from '../vrrp/ports.ts';
-import { type InstanceConfig, VRRP_DROPS, type VrrpDrop, type VrrpState } from '../vrrp/types.ts';
+import { trackerEffect } from '../vrrp/trackers.ts';
+import { type InstanceConfig, VRRP_DROPS, type VrrpDrop } from '../vrrp/types.ts';
+import { ResourceGroups } from './groups.ts';
+import { lbScope } from './lb-scope.ts';
+import type { GroupPort, InstanceSelector, InstanceTransportPort, NodeDeps } from './ports.ts';
+import type { DaemonStatus, InstanceCounters, ReloadSummary } from './status.ts';
+import { startTrackers } from './trackers.ts';
 
-/** One instance's transport; `close` frees its VRID on the interface's shared socket. */
-export interface InstanceTransportPort extends VrrpTransport {
-  close(): void;
-}
-
-/** Drops no instance can be blamed for (undecodable packets, VRIDs this node does not run), per interface. */
-export interface InterfaceDrops {
-  ifname: string;
-  family: 4 | 6;
-  received: number;
-  drops: Partial<Record<VrrpDrop, number>>;
-}
-
-/**
- * Where tracked objects' states come from. Each call starts a watcher and returns the function that stops it; a
- * watcher reports the initial state once it is known, then every change.
- */
-export interface TrackerSources {
-  interfaces(names: readonly string[], onChange: (ifname: string, up: boolean) => void): () => void;
-  script(name: string, spec: NodePlan['scripts'][string], onChange: (up: boolean) => void): () => void;
-  /** keepalived track_file: calls back with the file's integer (missing or not a number: 0). */
-  file(name: string, spec: NodePlan['trackFiles'][string], onChange: (value: number) => void): () => void;
-}
-
-/** Runs notify scripts; never blocks. */
-export interface NotifyPort {
-  notify(
-    kind: 'INSTANCE' | 'GROUP',
-    name: string,
-    spec: NotifySpec,
-    state: Exclude<VrrpState, 'INIT'> | 'STOP',
-    priority: number,
-  ): void;
-}
-
-/** Everything the daemon needs from the outside world. */
-export interface DaemonDeps {
-  clock: Clock;
-  log: Logger;
-  /** The transport of one instance, on its interface's shared socket (opened on first use). */
-  transport(cfg: InstanceConfig, src: string): InstanceTransportPort;
-  /** Interface-level drop counters. @default none */
-  interfaceDrops?(): InterfaceDrops[];
-  /** VIP add/remove; `defaultDev` is the instance's interface. */
-  vips(defaultDev: string): VipEffects;
-  garp(defaultDev: string): GarpEffects;
-  /** The address adverts go out from when the config names none: the interface's primary address of the family. */
-  primaryAddress(ifname: string, family: 4 | 6): string | undefined;
-  trackers: TrackerSources;
-  notify: NotifyPort;
-  /** Wall-clock ms for status timestamps. @default Date.now */
-  wallNow?: () => number;
-  /** The load balancer, when the plan has virtual services. */
-  lb?: LbPort;
-  /** Makes the runner of a resource group (real agents; fakes in tests). Without it, groups are not run. */
-  groupRunner?(spec: GroupSpec, ctx: { defaultInterface?: string; lb: LbHook; owner: OwnerHook }): GroupPort;
-}
-
-/** Every instance, or (heartbeat's hb_standby) those whose preferred node is this one, or the others. */
-export type InstanceSelector = 'all' | 'local' | 'foreign';
-
-/** What the daemon uses of a resource group's runner (resources/runner.ts GroupRunner). */
-export type GroupPort = Pick<GroupRunner, 'start' | 'setOwner' | 'shutdown' | 'status' | 'setMaintenance' | 'cleanup'>;
-
-/** Counters of one instance, for `tandem status`. */
-export interface InstanceCounters {
-  advertsSent: number;
-  advertsReceived: number;
-  drops: Record<VrrpDrop, number>;
-}
-
-/** One instance in `tandem status`. */
-export interface InstanceStatus {
-  name: string;
-  interface: string;
-  vrid: number;
-  version: 2 | 3;
-  family: 4 | 6;
-  state: VrrpState;
-  priority: {
-    configured: number;
-    /** A runtime override (standby/takeover), or null. */
-    override: number | null;
-    effective: number;
-    /** Why the effective priority is what it is: each tracker and what it adds. */
-    trackers: { id: string; up: boolean; weight: number; effect: 'none' | 'adds' | 'subtracts' | 'fault' }[];
-  };
-  /** The current master: this node, the last one heard, or unknown. */
-  master: { self: true } | { self: false; addr: string; priority: number } | null;
-  source: string;
-  vips: string[];
-  lastTransition: { at: string; from: VrrpState; to: VrrpState; cause: string } | null;
-  counters: InstanceCounters;
-  syncGroup?: string;
-}
-
-/** The whole status. */
-export interface DaemonStatus {
-  node: string;
-  since: string;
-  config: string;
-  instances: InstanceStatus[];
-  interfaces: InterfaceDrops[];
-  /** Load balancing, when the config has virtual services. */
-  lb?: LbStatus;
-  /** Resource groups run by this node. */
-  groups?: GroupStatus[];
-}
+export type * from './ports.ts';
+export type * from './status.ts';
 
 interface Running {
   cfg: InstanceConfig;
@@ -134,7 +31,6 @@ interface Running {
   src: string;
   counters: InstanceCounters;
   lastTransitionWall: number | null;
-  off: (() => void)[];
 }
 
 const emptyCounters = (): InstanceCounters => ({
@@ -143,36 +39,43 @@ const emptyCounters = (): InstanceCounters => ({
   drops: Object.fromEntries(VRRP_DROPS.map((d) => [d, 0])) as Record<VrrpDrop, number>,
 });
 
-/** Result of a reload: what changed, for the log and the caller. */
-export interface ReloadSummary {
-  kept: string[];
-  restarted: string[];
-  started: string[];
-  stopped: string[];
-}
-
 /**
- * Runs one node's VRRP instances.
- * @example const d = new Daemon(plan, deps, 'tandem.yaml'); d.start(); … d.stop();
+ * Runs one node.
+ * @example const n = new TandemNode(plan, deps, 'tandem.yaml'); n.start(); … await n.stopResourceGroups(); n.stop();
  */
-export class Daemon {
+export class TandemNode {
   readonly events = new EventBus<VrrpEvents>();
-  readonly #deps: DaemonDeps;
+  /** Who owns what: the only source of ownership for groups, the LB scope and status. */
+  readonly elector: VrrpElector;
+  readonly #deps: NodeDeps;
   readonly #instances = new Map<string, Running>();
-  readonly #stopTrackers: (() => void)[] = [];
+  readonly #groups: ResourceGroups;
+  #stopTrackers: (() => void)[] = [];
   #runners: SyncGroupRunner[] = [];
   #plan: NodePlan;
   #configName: string;
   #since = 0;
   #stopped = false;
-  readonly #groups = new Map<string, { port: GroupPort; spec: GroupSpec; owners: string[]; owned: boolean }>();
-  /** Virtual services that an `lb` resource of a running group has started here. */
-  readonly #groupLb = new Set<string>();
 
-  constructor(plan: NodePlan, deps: DaemonDeps, configName: string) {
+  constructor(plan: NodePlan, deps: NodeDeps, configName: string) {
     this.#plan = plan;
     this.#deps = deps;
     this.#configName = configName;
+    this.elector = new VrrpElector({ clock: deps.clock, tokenBase: this.#wall() });
+    this.#groups = new ResourceGroups({
+      make: deps.groupRunner,
+      elector: this.elector,
+      log: deps.log,
+      interfaceOf: (o) => this.#instances.get(membersOf(o)[0]!)?.cfg.interface,
+      setTracker: (o, group, up) => {
+        for (const m of membersOf(o)) this.#instances.get(m)?.vi.setTracker(`group:${group}`, up);
+      },
+      lbChanged: () => this.#lbScope(),
+    });
+    this.elector.onChange(() => {
+      this.#groups.syncOwners();
+      this.#lbScope();
+    });
     this.events.on('transition', (e) => this.#onTransition(e));
     this.events.on('drop', (e) => {
       const r = this.#instances.get(e.instance);
@@ -210,13 +113,13 @@ export class Daemon {
     return this.#plan;
   }
 
-  /** Starts every instance, sync group and tracker. */
+  /** Starts every instance, sync group, tracker and resource group. */
   start(): void {
     this.#since = this.#wall();
     for (const cfg of this.#plan.instances) this.#startInstance(cfg);
-    this.#startGroups();
+    this.#startSyncGroups();
     this.#startTrackers();
-    this.#startResourceGroups(this.#plan.groups ?? []);
+    this.#groups.start(this.#plan.groups ?? []);
     this.#lbScope();
   }
 
@@ -224,140 +127,72 @@ export class Daemon {
    * Stops every resource group right to left and waits for it (heartbeat stops the resources, then releases the
    * address). Call before {@link stop}, so that services stop while this node still holds its VIPs.
    */
-  async stopResourceGroups(): Promise<void> {
-    const all = [...this.#groups.values()];
-    this.#groups.clear();
-    await Promise.all(all.map((g) => g.port.shutdown()));
+  stopResourceGroups(): Promise<void> {
+    return this.#groups.shutdown();
   }
 
   /** A group's runner by name (maintenance, cleanup). */
   group(name: string): GroupPort | undefined {
-    return this.#groups.get(name)?.port;
+    return this.#groups.get(name);
   }
 
-  #startResourceGroups(groups: readonly { spec: GroupSpec; owners: string[] }[]): void {
-    const make = this.#deps.groupRunner;
-    if (!make) return;
-    for (const { spec, owners } of groups) {
-      if (this.#groups.has(spec.name)) continue;
-      const iface = this.#instances.get(owners[0]!)?.cfg.interface;
-      const setTracker = (up: boolean) => {
-        for (const o of owners) this.#instances.get(o)?.vi.setTracker(`group:${spec.name}`, up);
-      };
-      const port = make(spec, {
-        ...(iface ? { defaultInterface: iface } : {}),
-        lb: {
-          startServices: (names) => {
-            for (const n of names) this.#groupLb.add(n);
-            this.#lbScope();
-          },
-          stopServices: (names) => {
-            for (const n of names) this.#groupLb.delete(n);
-            this.#lbScope();
-          },
-        },
-        owner: {
-          onGiveUp: (group, reason) => {
-            this.#deps.log.log('warn', `group ${group}: giving up ownership (${reason}); owner goes to FAULT`, {
-              event: 'group-give-up',
-              group,
-              reason,
-            });
-            setTracker(false);
-          },
-          onReclaim: (group, cause) => {
-            this.#deps.log.log('info', `group ${group}: may own again (${cause})`, { event: 'group-reclaim', group });
-            setTracker(true);
-          },
-          onBlocked: (group, resource, code) =>
-            this.#deps.log.log(
-              'error',
-              `group ${group}: stopping ${resource} failed (${code}); the group is blocked until cleanup`,
-              { event: 'group-blocked', group, resource, code },
-            ),
-        },
-      });
-      this.#groups.set(spec.name, { port, spec, owners, owned: false });
-      port.start();
+  /** A group's runner by name; throws TandemError TND_CTL_UNKNOWN_GROUP when this node runs no such group. */
+  requireGroup(name: string): GroupPort {
+    const g = this.#groups.get(name);
+    if (!g) {
+      const known = (this.#plan.groups ?? []).map((x) => x.def.name).join(', ') || 'none';
+      throw new TandemError('TND_CTL_UNKNOWN_GROUP', `this node runs no group ${name} (running: ${known})`);
     }
-    this.#groupOwners();
+    return g;
   }
 
-  /** Unchanged groups keep running; changed ones stop (right to left) and start again; removed ones stop. */
-  #reloadResourceGroups(next: readonly { spec: GroupSpec; owners: string[] }[]): void {
-    const byName = new Map(next.map((g) => [g.spec.name, g]));
-    const restarting = new Set<string>();
-    for (const [name, g] of [...this.#groups]) {
-      const n = byName.get(name);
-      if (n && JSON.stringify(n) === JSON.stringify({ spec: g.spec, owners: g.owners })) {
-        g.port.setMaintenance(n.spec.maintenance);
-        continue;
-      }
-      this.#groups.delete(name);
-      const done = g.port.shutdown();
-      if (!n) continue;
-      // A changed group starts again only once its old resources are all stopped.
-      restarting.add(name);
-      void done.then(() => {
-        if (!this.#stopped) this.#startResourceGroups([n]);
-      });
-    }
-    this.#startResourceGroups(next.filter((g) => !restarting.has(g.spec.name)));
-  }
-
-  /** Tells each group whether this node owns it now: every owning instance is MASTER here. */
-  #groupOwners(): void {
-    for (const g of this.#groups.values()) {
-      const owned = !this.#stopped && g.owners.every((o) => this.#instances.get(o)?.vi.state.state === 'MASTER');
-      if (owned === g.owned) continue;
-      g.owned = owned;
-      g.port.setOwner(owned);
-    }
-  }
-
-  /** Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. */
-  stop(): void {
-    if (this.#stopped) return;
+  /**
+   * Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. Resolves once every
+   * address change it asked for is done (the VIPs are gone), so that the caller may close the sockets then.
+   */
+  stop(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
     for (const stop of this.#stopTrackers.splice(0)) stop();
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
     // Groups not stopped already (stopResourceGroups) stop now, in the background, right to left.
-    for (const g of this.#groups.values()) void g.port.shutdown();
-    this.#groups.clear();
+    this.#groups.stop();
+    const settled = [...this.#instances.values()].map((r) => r.vi);
     for (const name of [...this.#instances.keys()]) this.#stopInstance(name);
     this.#deps.lb?.setScope([], []);
+    return Promise.all(settled.map((vi) => vi.vipsSettled)).then(() => undefined);
   }
 
   /**
-   * Tells the load balancer which virtual services this node may serve (their owner runs here: health-checked) and
-   * which it serves now (every owning instance is MASTER here: programmed). A service with no VRRP owner is served
-   * by every node that runs the file.
+   * Like SIGKILL: every instance stops listening and its timers go, with no effects (no priority 0; the VIPs stay on
+   * the host), resource groups are dropped as they are, and no tracker reports any more. The simulator's `kill`.
    */
+  kill(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const stop of this.#stopTrackers.splice(0)) stop();
+    for (const g of this.#runners) g.dispose();
+    this.#runners = [];
+    this.#groups.abandon();
+    for (const [name, r] of [...this.#instances]) {
+      r.vi.kill();
+      r.transport.close();
+      this.#instances.delete(name);
+      this.elector.detach(name);
+    }
+  }
+
+  /** Tells the load balancer which virtual services this node may serve and serves now (lb-scope.ts). */
   #lbScope(): void {
     const lb = this.#deps.lb;
     if (!lb || this.#stopped) return;
-    const may: string[] = [];
-    const active: string[] = [];
-    const byGroups = this.#groupLbServices();
-    for (const sp of this.#plan.lb?.services ?? []) {
-      const o = sp.owner;
-      const names = o.kind === 'always' ? [] : o.kind === 'instance' ? [o.name] : o.members;
-      const running = names.map((n) => this.#instances.get(n));
-      if (running.some((r) => !r)) continue;
-      may.push(sp.svc.id);
-      if (byGroups.has(sp.svc.id) ? this.#groupLb.has(sp.svc.id) : running.every((r) => r?.vi.state.state === 'MASTER'))
-        active.push(sp.svc.id);
-    }
+    const { may, active } = lbScope(
+      this.#plan.lb?.services ?? [],
+      (o) => this.elector.ownership(o),
+      this.#groups.serving,
+    );
     lb.setScope(may, active);
-  }
-
-  /** Virtual services named by an `lb` resource of a group run here: they follow that group, not their vip. */
-  #groupLbServices(): Set<string> {
-    const out = new Set<string>();
-    for (const g of this.#plan.groups ?? [])
-      for (const r of g.spec.resources) if (r.type === 'lb') for (const n of r.services) out.add(n);
-    return out;
   }
 
   /** Instances by name (for the supervisor's snapshot). */
@@ -365,40 +200,40 @@ export class Daemon {
     return [...this.#instances.values()].map((r) => ({ cfg: r.cfg, src: r.src, state: r.vi.state }));
   }
 
+  /** The running driver of an instance (the simulator reaches the machine through it). */
+  instance(name: string): VrrpInstance | undefined {
+    return this.#instances.get(name)?.vi;
+  }
+
   /**
    * Applies a new plan: unchanged instances keep their state and their VIPs untouched; changed ones restart;
    * removed ones stop (a master hands over with priority 0); new ones start. Trackers restart.
    */
   reload(plan: NodePlan, configName = this.#configName): ReloadSummary {
-    const summary: ReloadSummary = { kept: [], restarted: [], started: [], stopped: [] };
     for (const stop of this.#stopTrackers.splice(0)) stop();
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
+    const old = [...this.#instances.values()].map((r) => r.cfg);
+    const d = diffById(old, plan.instances, (c) => c.name, sameValue);
     const next = new Map(plan.instances.map((c) => [c.name, c]));
-    for (const [name, r] of [...this.#instances]) {
-      const cfg = next.get(name);
-      if (!cfg) {
-        this.#stopInstance(name);
-        summary.stopped.push(name);
-      } else if (!sameConfig(cfg, r.cfg)) {
-        this.#stopInstance(name);
-        this.#startInstance(cfg);
-        summary.restarted.push(name);
-      } else summary.kept.push(name);
+    for (const name of d.removed) this.#stopInstance(name);
+    for (const name of d.changed) {
+      this.#stopInstance(name);
+      this.#startInstance(next.get(name)!);
     }
-    for (const cfg of plan.instances) {
-      if (!this.#instances.has(cfg.name)) {
-        this.#startInstance(cfg);
-        summary.started.push(cfg.name);
-      }
-    }
+    for (const name of d.added) this.#startInstance(next.get(name)!);
     this.#plan = plan;
     this.#configName = configName;
-    this.#startGroups();
+    this.#startSyncGroups();
     this.#startTrackers();
-    this.#reloadResourceGroups(plan.groups ?? []);
+    this.#groups.reload(plan.groups ?? []);
     this.#lbScope();
-    return summary;
+    return {
+      kept: old.filter((c) => d.kept.includes(c.name)).map((c) => c.name),
+      restarted: old.filter((c) => d.changed.includes(c.name)).map((c) => c.name),
+      started: d.added,
+      stopped: d.removed,
+    };
   }
 
   /**
@@ -479,7 +314,8 @@ export class Daemon {
         };
       }),
       interfaces: this.#deps.interfaceDrops?.() ?? [],
-      ...(this.#groups.size ? { groups: [...this.#groups.values()].map((g) => g.port.status()) } : {}),
+      ownership: this.elector.all().map((o) => ({ group: o.key, owned: o.owned, token: o.token, cause: o.cause })),
+      ...(this.#groups.size ? { groups: this.#groups.statuses() } : {}),
     };
   }
 
@@ -492,7 +328,11 @@ export class Daemon {
     }
     return names.map((n) => {
       const r = this.#instances.get(n);
-      if (!r) throw new UnknownInstanceError(n, [...this.#instances.keys()]);
+      if (!r)
+        throw new TandemError(
+          'TND_CTL_UNKNOWN_INSTANCE',
+          `no instance ${n} on this node (running: ${[...this.#instances.keys()].join(', ') || 'none'})`,
+        );
       return r;
     });
   }
@@ -514,16 +354,15 @@ export class Daemon {
       events: this.events,
       node: this.#plan.node,
     });
-    const r: Running = {
+    this.#instances.set(cfg.name, {
       cfg,
       vi,
       transport,
       src: src ?? '',
       counters: emptyCounters(),
       lastTransitionWall: null,
-      off: [],
-    };
-    this.#instances.set(cfg.name, r);
+    });
+    this.elector.attach(vi);
     deps.log.log(
       'info',
       `(${cfg.name}) starting: VRRPv${cfg.version} VRID ${cfg.vrid} on ${cfg.interface}, priority ${cfg.priority}, ` +
@@ -549,8 +388,8 @@ export class Daemon {
     const wasMaster = r.vi.state.state === 'MASTER';
     r.vi.stop();
     r.transport.close();
-    for (const off of r.off) off();
     this.#instances.delete(name);
+    this.elector.detach(name);
     this.#deps.log.log('info', `(${name}) stopped${wasMaster ? ': sent priority 0 and removed VIPs' : ''}`, {
       event: 'stop',
       instance: name,
@@ -559,67 +398,21 @@ export class Daemon {
     if (hasScripts(spec)) this.#deps.notify.notify('INSTANCE', name, spec, 'STOP', 0);
   }
 
-  #startGroups(): void {
+  #startSyncGroups(): void {
     this.#runners = this.#plan.syncGroups.flatMap((g) => {
       const members = g.members.map((m) => this.#instances.get(m)?.vi).filter((v): v is VrrpInstance => !!v);
       return members.length > 1 ? [new SyncGroupRunner(g.name, members)] : [];
     });
+    this.elector.setSyncGroups(this.#plan.syncGroups);
   }
 
   #startTrackers(): void {
-    const { trackers, log } = this.#deps;
-    const feed = (id: string, up: boolean): void => {
-      for (const r of this.#instances.values()) if (r.cfg.trackers.some((t) => t.id === id)) r.vi.setTracker(id, up);
-    };
-    if (this.#plan.interfaces.length)
-      this.#stopTrackers.push(
-        trackers.interfaces(this.#plan.interfaces, (ifname, up) => {
-          log.log(up ? 'info' : 'warn', `Netlink reports ${ifname} ${up ? 'up' : 'down'}`, {
-            event: 'link',
-            ifname,
-            up,
-          });
-          feed(`interface:${ifname}`, up);
-        }),
-      );
-    for (const [name, spec] of Object.entries(this.#plan.scripts))
-      this.#stopTrackers.push(
-        trackers.script(name, spec, (up) => {
-          log.log(up ? 'info' : 'warn', `VRRP_Script(${name}) ${up ? 'succeeded' : 'failed'}`, {
-            event: 'script',
-            script: name,
-            up,
-          });
-          feed(`script:${name}`, up);
-        }),
-      );
-    for (const [name, spec] of Object.entries(this.#plan.trackFiles))
-      this.#stopTrackers.push(
-        trackers.file(name, spec, (value) => {
-          log.log('info', `track_file ${name} is ${value}`, { event: 'file', file: name, value });
-          const id = `file:${name}`;
-          for (const r of this.#instances.values()) {
-            const ref = r.cfg.trackers.find((t) => t.id === id);
-            if (ref) r.vi.setTracker(id, fileTrackerUp(value, ref.weight));
-          }
-        }),
-      );
+    this.#stopTrackers = startTrackers(this.#plan, this.#deps.trackers, () => this.#instances.values(), this.#deps.log);
   }
 
   #onTransition(e: VrrpEvents['transition']): void {
     const r = this.#instances.get(e.instance);
     if (r) r.lastTransitionWall = this.#wall();
-    if (r && e.to === 'MASTER') {
-      // Services bind to the VIPs (the proxy listens on them, a group's daemon may too): start them once the
-      // addresses are on the interface, not in the same instant the machine asks for them.
-      void r.vi.vipsSettled.then(() => {
-        this.#groupOwners();
-        this.#lbScope();
-      });
-    } else {
-      this.#groupOwners();
-      this.#lbScope();
-    }
     // keepalived's wording, so that existing log watchers keep working.
     this.#deps.log.log('info', `(${e.instance}) Entering ${e.to} STATE (${e.cause}, priority ${e.priority})`, {
       event: 'transition',
@@ -643,41 +436,9 @@ export class Daemon {
   }
 }
 
-/** A standby/takeover named an instance this node does not run. */
-export class UnknownInstanceError extends Error {
-  constructor(
-    readonly instance: string,
-    readonly known: string[],
-  ) {
-    super(`no instance ${instance} on this node (running: ${known.join(', ') || 'none'})`);
-  }
-}
+const membersOf = (o: OwnerRef): readonly string[] => (o.kind === 'instance' ? [o.name] : o.members);
 
 const hasScripts = (spec: NotifySpec | undefined): spec is NotifySpec =>
   !!spec && Object.values(spec).some((v) => typeof v === 'string' && v.length > 0);
 
 const unspecified = (family: 4 | 6): string => (family === 4 ? '0.0.0.0' : '::');
-
-/** What a tracker does to the priority now, for `tandem status` (keepalived's weight and reverse semantics). */
-export function trackerEffect(weight: number, reverse: boolean, up: boolean): 'none' | 'adds' | 'subtracts' | 'fault' {
-  // reverse inverts the direction: a weight-0 tracker faults while up, a weighted one acts on the other state.
-  const active = up !== reverse;
-  if (weight === 0) return active ? 'none' : 'fault';
-  const w = reverse ? -weight : weight;
-  if (w > 0) return up ? 'adds' : 'none';
-  return up ? 'none' : 'subtracts';
-}
-
-/**
- * keepalived track_file with the machine's fixed weights: weight 0 faults on a non-zero value; a positive weight
- * adds while the value is non-zero; a negative weight subtracts while it is non-zero. Values other than 0 and 1 lose
- * their size (keepalived adds value × weight); that needs variable tracker weights in the machine.
- */
-export function fileTrackerUp(value: number, weight: number): boolean {
-  return weight > 0 ? value !== 0 : value === 0;
-}
-
-/** Two instance configs are the same when every field is: then a reload leaves the instance alone. */
-export function sameConfig(a: InstanceConfig, b: InstanceConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}

@@ -3,6 +3,7 @@
  * on import, so commands that never touch the wire (`tandem check`, the simulator) run where the addon is not built.
  */
 import { createRequire } from 'node:module';
+import { NATIVE_ADDON } from './runtime-paths.ts';
 
 /** One datagram as the addon delivers it: the VRRP message (IPv4 header stripped) and what recvmsg told. */
 export interface NativeMessage {
@@ -37,9 +38,6 @@ export interface NativeAddon {
   lock(fd: number): boolean;
 }
 
-/** Where node-gyp puts the addon, relative to this file. */
-const ADDON_PATH = '../../build/Release/tandem_vrrp.node';
-
 let cached: NativeAddon | undefined;
 
 /** The native addon; throws with a how-to-fix message when it was not built. */
@@ -47,7 +45,7 @@ export function nativeAddon(): NativeAddon {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
   try {
-    cached = require(ADDON_PATH) as NativeAddon;
+    cached = require(NATIVE_ADDON) as NativeAddon;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new Error(

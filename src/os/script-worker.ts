@@ -4,6 +4,7 @@
  * again with every script that was running.
  */
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from './runtime-paths.ts';
 import type { HostCommand, HostEvent, HostedScript } from './script-host.ts';
 
 /** A verdict of one script. */
@@ -47,7 +48,7 @@ export class ScriptWorker {
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
-    const w = new Worker(new URL('./script-worker-entry.mjs', import.meta.url));
+    const w = new Worker(workerUrl('script-host'));
     // The daemon's sockets keep the process alive; the worker alone must not.
     w.unref();
     w.on('message', (ev: HostEvent) => this.#scripts.get(ev.id)?.onChange(ev));

@@ -3,14 +3,7 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  ensureTrackFile,
-  parseTrackFileValue,
-  readTrackFile,
-  TrackFileWatcher,
-  trackFileDelta,
-  trackFileUp,
-} from './track-file.ts';
+import { ensureTrackFile, parseTrackFileValue, readTrackFile, TrackFileWatcher } from './track-file.ts';
 
 function tempDir(): { dir: string; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-tfile-'));
@@ -86,32 +79,6 @@ test('init_file: ensureTrackFile writes a missing file once, and overwrites only
   } finally {
     t.done();
   }
-});
-
-test('keepalived: weight 0 and a non-zero value is FAULT (reverse: a zero value); otherwise value × weight', () => {
-  assert.equal(trackFileDelta(0, 0), 0);
-  assert.equal(trackFileDelta(3, 0), 'fault');
-  assert.equal(trackFileDelta(0, 0, true), 'fault');
-  assert.equal(trackFileDelta(3, 0, true), 0);
-  assert.equal(trackFileDelta(2, 10), 20);
-  assert.equal(trackFileDelta(2, 10, true), -20);
-  assert.equal(trackFileDelta(-3, 10), -30);
-  assert.equal(trackFileDelta(100, 100), 253);
-  assert.equal(trackFileDelta(-100, 100), -254);
-});
-
-test('trackFileUp: weight 0 is up at 0; positive weights are up when non-zero; negative weights down when non-zero', () => {
-  assert.deepEqual(
-    [
-      trackFileUp(0, 0),
-      trackFileUp(1, 0),
-      trackFileUp(0, 5),
-      trackFileUp(1, 5),
-      trackFileUp(0, -5),
-      trackFileUp(1, -5),
-    ],
-    [true, false, false, true, true, false],
-  );
 });
 
 test('the watcher reports each new value once: writes, an atomic rename, and removal (0)', async () => {

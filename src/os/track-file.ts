@@ -5,8 +5,8 @@
  * when it is zero); otherwise priority += value × weight (× -1 with `reverse`), clamped to -254..253.
  *
  * The VRRP machine today only knows up/down trackers with a fixed weight, so the daemon maps a value with
- * `trackFileUp`, which is exact for the values 0 and 1 (the common "flag file" use) and approximate otherwise;
- * `trackFileDelta` is keepalived's exact priority change, for when the machine learns variable weights.
+ * `trackFileUp` (vrrp/trackers.ts), which is exact for the values 0 and 1 (the common "flag file" use) and approximate otherwise;
+ * `trackFileDelta` (vrrp/trackers.ts) is keepalived's exact priority change, for when the machine learns variable weights.
  * @see keepalived vrrp_track.c process_track_file, update_track_file_status
  */
 import { type FSWatcher, watch } from 'node:fs';
@@ -66,29 +66,6 @@ export async function ensureTrackFile(path: string, value: number, overwrite = f
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw e;
   }
-}
-
-/**
- * keepalived's effect of a value on one tracking instance: `'fault'`, or the priority change (value × weight, negated
- * with `reverse`, clamped to -254..253).
- */
-export function trackFileDelta(value: number, weight: number, reverse = false): number | 'fault' {
-  if (weight === 0) return (value !== 0) !== reverse ? 'fault' : 0;
-  const delta = value * weight * (reverse ? -1 : 1);
-  return Math.min(253, Math.max(-254, delta));
-}
-
-/**
- * The up/down a file tracker reports to today's VRRP machine (fixed weights, `reverse` applied by the machine), chosen
- * so that the machine's result equals keepalived's for the values 0 and 1:
- * weight 0 → up when the value is 0 (non-zero faults); weight > 0 → up when the value is non-zero (keepalived adds
- * value × weight); weight < 0 → down when the value is non-zero (keepalived subtracts value × |weight|).
- * Larger values lose their size (value 2 with weight -10 subtracts 10 here, 20 in keepalived) and negative values their
- * sign (value -1 with weight 10 adds 10 here, subtracts 10 in keepalived): both need variable weights in the machine.
- */
-export function trackFileUp(value: number, weight: number): boolean {
-  if (weight > 0) return value !== 0;
-  return value === 0;
 }
 
 /** Options of a TrackFileWatcher. */

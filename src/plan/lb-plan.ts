@@ -1,58 +1,17 @@
 /**
- * Turns the `lb` section of the config into what the load-balancer runtime needs: frozen virtual services for the
- * model, data-plane settings, health-check targets and the owner that decides where each service runs. Pure; lives
- * in daemon/ because it is where config meets lb/, health/ and dataplane/ (config/ imports only core/).
+ * Turns the `lb` section of the config into what the load-balancer runtime runs (lb/service-plan.ts): frozen virtual
+ * services, data-plane settings, health-check targets and each service's owner. Pure; shared by the daemon, `tandem
+ * check` and the simulator.
  */
 import { isIPv4 } from 'node:net';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
 import type { CheckSpec, StatusRange } from '../health/types.ts';
-import type { ProxySettings, Snat } from '../lb/dataplane.ts';
+import { checkId, type LbCheckTarget, type LbOwner, type LbPlan, type ServicePlan } from '../lb/service-plan.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
-/** Who decides whether this node serves a service. */
-export type LbOwner =
-  /** The master of this VRRP instance (named, or the one holding the vip). */
-  | { kind: 'instance'; name: string }
-  /** The master of every member of this sync group. */
-  | { kind: 'group'; name: string; members: string[] }
-  /** No VRRP instance holds the vip: every node serves it (a single director, or a vip managed elsewhere). */
-  | { kind: 'always' };
-
-/** A health-check target of one real server: id `service/addr:port`. */
-export interface LbCheckTarget {
-  id: string;
-  service: string;
-  server: string;
-  check: CheckSpec;
-  /** A script check's `user`, resolved to ids where the daemon runs (lb-host.ts). */
-  user?: string;
-}
-
-/** One service as the runtime runs it. */
-export interface ServicePlan {
-  svc: VirtualService;
-  dataplane: 'nft' | 'proxy';
-  snat: Snat;
-  proxy: ProxySettings;
-  owner: LbOwner;
-  drainTimeoutMs: number;
-  quorumUp?: string;
-  quorumDown?: string;
-  /** Start every server down until its check passes (keepalived alpha): any check with start_down. */
-  alpha: boolean;
-  /** Checks by server key; a server without one is always up. */
-  checks: LbCheckTarget[];
-}
-
-/** The whole LB plan of a node. */
-export interface LbPlan {
-  services: ServicePlan[];
-  maxConcurrentChecks: number;
-}
-
-/** The id of a real server's health-check target. */
-export const checkId = (service: string, server: string): string => `${service}/${server}`;
+export type { LbCheckTarget, LbOwner, LbPlan, ServicePlan };
+export { checkId };
 
 /** Builds the LB plan. Services of instances this node does not run are still planned: their owner never says yes. */
 export function lbPlan(cfg: TandemConfig): LbPlan {
@@ -121,12 +80,19 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
       forwardedFor: s.proxy.forwarded_for,
     },
     owner: ownerOf(cfg, s),
+    ...resourceGroupOf(cfg, s.name),
     drainTimeoutMs: s.drain_timeout,
     ...(s.quorum.up ? { quorumUp: s.quorum.up } : {}),
     ...(s.quorum.down ? { quorumDown: s.quorum.down } : {}),
     alpha,
     checks,
   };
+}
+
+/** The resource group an `lb` resource of which names the service, as a plan field. */
+function resourceGroupOf(cfg: TandemConfig, service: string): { resourceGroup?: string } {
+  const g = cfg.groups.find((x) => x.resources.some((r) => r.type === 'lb' && r.services.includes(service)));
+  return g ? { resourceGroup: g.name } : {};
 }
 
 /** The owner named by `owner`, else the first instance whose vips hold the service's vip, else always. */

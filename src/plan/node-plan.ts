@@ -4,9 +4,11 @@
  */
 
 import { type InstanceSpec, parsePrefixed, type SyncGroupSpec, type TandemConfig } from '../config/schema.ts';
-import type { GroupSpec } from '../config/schema-groups.ts';
 import { instanceFamily } from '../config/validate.ts';
+import type { OwnerRef } from '../election/elector.ts';
+import type { GroupDef } from '../resources/group-def.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
+import { groupDef } from './groups.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
 
 /** What one node runs. */
@@ -24,8 +26,8 @@ export interface NodePlan {
   interfaces: string[];
   /** The virtual services, when the config has any. */
   lb?: LbPlan;
-  /** Resource groups whose owner (an instance or a sync group) runs on this node, with the owner's instances. */
-  groups?: { spec: GroupSpec; owners: string[] }[];
+  /** Resource groups whose owner (an instance or a sync group) runs on this node. */
+  groups?: { def: GroupDef; owner: OwnerRef }[];
   /**
    * Instances whose preferred node is this one (highest priority of a per-node map, or a plain priority): what
    * heartbeat's `hb_standby local` hands over; the others are `foreign`.
@@ -58,12 +60,15 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
   // A group's owner is an instance or a sync group; it runs here when every owning instance does. Each owning
   // instance tracks the group with weight 0: a group that gives up (failed start, too many monitor failures) puts
   // its owner in FAULT, so the peer takes over even with nopreempt.
-  const groups: { spec: GroupSpec; owners: string[] }[] = [];
+  const groups: { def: GroupDef; owner: OwnerRef }[] = [];
   for (const g of cfg.groups) {
     const sync = cfg.vrrp.sync_groups.find((x) => x.name === g.owner);
     const owners = sync ? [...sync.members] : [g.owner];
     if (!owners.every((o) => running.has(o))) continue;
-    groups.push({ spec: g, owners });
+    groups.push({
+      def: groupDef(g),
+      owner: sync ? { kind: 'sync-group', name: sync.name, members: owners } : { kind: 'instance', name: g.owner },
+    });
     for (let i = 0; i < instances.length; i++) {
       const inst = instances[i]!;
       if (owners.includes(inst.name))

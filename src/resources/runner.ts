@@ -95,6 +95,11 @@ export interface GroupRunnerOptions {
   events?: EventBus<ResourceEvents>;
   /** After a timed-out call is aborted, how long to wait for it to end before moving on. @default 5000 */
   abortGraceMs?: Ms;
+  /**
+   * The environment object the group's agents run with (AgentDeps.env): the runner sets `TANDEM_FENCING_TOKEN` in it
+   * with each ownership, so a script or agent can refuse a stale owner. @default none
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /** The last result of a resource, with what the runner measured. */
@@ -111,6 +116,8 @@ export interface GroupStatus {
   name: string;
   phase: GroupPhase;
   owned: boolean;
+  /** The fencing token of the last ownership this node got (0: never owned). */
+  token: number;
   maintenance: boolean;
   /** Why the group is banned on this node, or null. */
   banned: GiveUpReason | null;
@@ -152,6 +159,7 @@ export class GroupRunner {
   readonly #last: (ResourceResultStatus | null)[];
   #busySince: Ms = 0;
   #started = false;
+  #token = 0;
   #closed = false;
   readonly #settleWaiters: (() => void)[] = [];
 
@@ -185,8 +193,11 @@ export class GroupRunner {
     this.#feed({ kind: 'tick' });
   }
 
-  /** The elector's word: this node owns the group (true) or not. */
-  setOwner(owned: boolean): void {
+  /** The elector's word: this node owns the group (true) or not, with the ownership's fencing token. */
+  setOwner(owned: boolean, token = 0): void {
+    this.#token = owned ? token : this.#token;
+    const env = this.#opts.env;
+    if (env && owned) env.TANDEM_FENCING_TOKEN = String(token);
     this.#feed({ kind: owned ? 'owner-gained' : 'owner-lost' });
   }
 
@@ -212,6 +223,17 @@ export class GroupRunner {
     return done;
   }
 
+  /**
+   * Like a SIGKILLed daemon: the runner stops at once without stopping anything (what runs keeps running, calls in
+   * flight are left to finish on their own). The simulator's `kill`.
+   */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    this.#wake = null;
+  }
+
   /** The plan state (plain, serialisable). */
   get state(): GroupState {
     return this.#state;
@@ -225,6 +247,7 @@ export class GroupRunner {
       name: this.name,
       phase: s.phase,
       owned: s.owned,
+      token: this.#token,
       maintenance: s.maintenance,
       banned: s.banReason,
       busy: f ? { action: f.action, resource: this.#opts.resources[f.index]!.id, since: this.#busySince } : null,

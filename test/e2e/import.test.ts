@@ -9,12 +9,12 @@ import { join, relative } from 'node:path';
 import { after, test } from 'node:test';
 import { parse } from 'yaml';
 import { callDaemon } from '../../src/api/client.ts';
+import type { DaemonStatus } from '../../src/api/contract.ts';
 import { runCheck } from '../../src/cli/check.ts';
 import { importConfig } from '../../src/cli/import.ts';
 import { bufferIo } from '../../src/cli/io.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { diskFs } from '../../src/config/load-files.ts';
-import type { DaemonStatus } from '../../src/node/node.ts';
 import { canBuildLabs, createLab, type Lab } from '../netns/lab.ts';
 import { addrsOf, eventually, Output, TANDEM, untilState } from '../netns/tandem-lab.ts';
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
-import type { LbServiceStatus } from '../../src/lb/runtime.ts';
+import type { LbServiceStatus } from '../../src/api/contract.ts';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
 import {
   eventually,

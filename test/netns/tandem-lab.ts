@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { callDaemon } from '../../src/api/client.ts';
-import type { DaemonStatus } from '../../src/node/node.ts';
+import type { DaemonStatus } from '../../src/api/contract.ts';
 import type { Lab } from './lab.ts';
 
 const root = new URL('../../', import.meta.url).pathname;

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type AddressAdapter, AddressVipEffects } from '../../src/os/addresses.ts';
 import type { LinkWatcher } from '../../src/os/link-monitor.ts';
-import { trackFileDelta, trackFileUp } from '../../src/os/track-file.ts';
 import { FakeAddressAdapter } from '../../src/sim/fake-addresses.ts';
 import { FakeLinks } from '../../src/sim/fake-link.ts';
 import { effectivePriority, trackerFault } from '../../src/vrrp/machine.ts';
 import type { VipEffects } from '../../src/vrrp/ports.ts';
+import { trackFileDelta, trackFileUp } from '../../src/vrrp/trackers.ts';
 
 test('the sim fakes have the shapes of the os adapters, and AddressVipEffects is a VipEffects', async () => {
   // Mostly a compile-time check (tsc fails on drift); the calls make sure the wiring works at run time too.

@@ -1,21 +1,27 @@
 /**
- * Resource groups on a simulated two-node cluster: each node's group runner follows its VRRP instance (MASTER = owner)
- * and gives up ownership by failing a weight-0 tracker (FAULT: priority 0, the peer takes over within Skew_Time), as
- * the daemon does. Resources are fakes that record which node runs them; all time is simulated.
+ * Resource groups on a simulated two-node cluster running the real node runtime: each node's group runner follows
+ * the elector (its VRRP instance MASTER, VIPs settled) and gives up ownership by failing a weight-0 tracker (FAULT:
+ * priority 0, the peer takes over within Skew_Time). Resources are fakes that record which node runs them; all time
+ * is simulated.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { GroupDef } from '../../src/resources/group-def.ts';
 import { GroupRunner } from '../../src/resources/runner.ts';
 import { advance, advanceUntil, type FakeBehaviour, FakeWorld, memoryLog } from '../../src/resources/test-support.ts';
-import type { SimCluster } from '../../src/sim/cluster.ts';
+import type { SimCluster, SimNodeSpec } from '../../src/sim/cluster.ts';
 import { simCluster } from '../../src/sim/cluster.ts';
 import type { InstanceOverrides } from '../../src/sim/fixtures.ts';
+import { SimClock } from '../../src/sim/sim-clock.ts';
 import { node } from './nodes.ts';
 
 const TRACKER = 'group:web';
 const RESOURCES = ['vip', 'fs', 'db', 'app'];
 
-/** Two nodes d1 (priority 150) and d2 (100) running VI_1 and group `web` bound to it. */
+/**
+ * Two nodes d1 (priority 150) and d2 (100) running VI_1 and group `web` bound to it, on the one cluster harness: the
+ * node runtime decides ownership (its elector) and faults VI_1 through the `group:web` tracker on a give-up.
+ */
 function cluster(opts: {
   vrrp?: InstanceOverrides;
   behaviours?: Record<string, Record<string, FakeBehaviour>>;
@@ -24,74 +30,99 @@ function cluster(opts: {
   seed: number;
 }) {
   const trackers = [{ id: TRACKER, weight: 0 }];
-  const c: SimCluster = simCluster({
-    nodes: [node(1, { priority: 150, trackers, ...opts.vrrp }), node(2, { priority: 100, trackers, ...opts.vrrp })],
-    seed: opts.seed,
-  });
-  const world = new FakeWorld(c.clock);
+  const clock = new SimClock();
+  const world = { current: new FakeWorld(clock) } as const;
   const log = memoryLog();
   const owner: string[] = [];
   const runners = new Map<string, GroupRunner>();
-  const startRunner = (n: string): void => {
-    const r = new GroupRunner({
-      name: 'web',
-      resources: RESOURCES.map((id) => ({
-        id,
-        agent: world.agent(n, id, opts.behaviours?.[n]?.[id]),
-        monitorIntervalMs: 5_000,
-        monitorTimeoutMs: 2_000,
-        startTimeoutMs: 10_000,
-        stopTimeoutMs: 10_000,
-      })),
-      migrationThreshold: opts.migrationThreshold ?? 3,
-      failureTimeoutMs: opts.failureTimeoutMs ?? 0,
-      clock: c.clock,
-      log: { log: (level, msg, f) => log.log(level, `${n} ${msg}`, f) },
-      owner: {
-        // The daemon's side: FAULT the owner instance, so the peer takes over within Skew_Time.
-        onGiveUp: (g, why) => {
-          owner.push(`${n} give-up ${g} ${why}`);
-          c.setTracker(n, 'VI_1', TRACKER, false);
-        },
-        onReclaim: (g, why) => {
-          owner.push(`${n} reclaim ${g} ${why}`);
-          c.setTracker(n, 'VI_1', TRACKER, true);
-        },
-      },
-    });
-    runners.set(n, r);
-    r.start();
-    r.setOwner(c.instance(n, 'VI_1')?.state.state === 'MASTER');
+  const def: GroupDef = {
+    name: 'web',
+    resources: RESOURCES.map((id) => ({
+      id,
+      agent: { type: 'script', start: 'true', stop: 'true' },
+      monitorIntervalMs: 5_000,
+      monitorTimeoutMs: 2_000,
+      startTimeoutMs: 10_000,
+      stopTimeoutMs: 10_000,
+    })),
+    migrationThreshold: opts.migrationThreshold ?? 3,
+    failureTimeoutMs: opts.failureTimeoutMs ?? 0,
+    maintenance: false,
   };
-  c.events.on('transition', (e) => runners.get(e.node ?? '')?.setOwner(e.to === 'MASTER'));
-  for (const n of c.nodeNames) startRunner(n);
+  const withGroup = (spec: SimNodeSpec): SimNodeSpec => ({
+    ...spec,
+    plan: {
+      node: spec.name,
+      instances: [...spec.instances],
+      syncGroups: [],
+      notify: { instances: {}, groups: {} },
+      scripts: {},
+      trackFiles: {},
+      interfaces: [],
+      groups: [{ def, owner: { kind: 'instance', name: 'VI_1' } }],
+    },
+  });
+  const c: SimCluster = simCluster({
+    nodes: [
+      withGroup(node(1, { priority: 150, trackers, ...opts.vrrp })),
+      withGroup(node(2, { priority: 100, trackers, ...opts.vrrp })),
+    ],
+    seed: opts.seed,
+    clock,
+    groupRunner: (n) => (d, ctx) => {
+      const r = new GroupRunner({
+        name: d.name,
+        resources: d.resources.map((res) => ({
+          id: res.id,
+          agent: world.current.agent(n, res.id, opts.behaviours?.[n]?.[res.id]),
+          monitorIntervalMs: res.monitorIntervalMs,
+          monitorTimeoutMs: res.monitorTimeoutMs,
+          startTimeoutMs: res.startTimeoutMs,
+          stopTimeoutMs: res.stopTimeoutMs,
+        })),
+        migrationThreshold: d.migrationThreshold,
+        failureTimeoutMs: d.failureTimeoutMs,
+        clock,
+        log: { log: (level, msg, f) => log.log(level, `${n} ${msg}`, f) },
+        owner: {
+          // The node's side (groups.ts): FAULT the owner instance, so the peer takes over within Skew_Time.
+          onGiveUp: (g, why) => {
+            owner.push(`${n} give-up ${g} ${why}`);
+            ctx.owner.onGiveUp(g, why);
+          },
+          onReclaim: (g, why) => {
+            owner.push(`${n} reclaim ${g} ${why}`);
+            ctx.owner.onReclaim?.(g, why);
+          },
+        },
+      });
+      runners.set(n, r);
+      return r;
+    },
+  });
   /** Where every resource of the group runs: `d1` when the whole group runs on d1, or per resource. */
   const where = (): string => {
-    const on = RESOURCES.map((r) => world.runningOn(r).join('+') || '-');
+    const on = RESOURCES.map((r) => world.current.runningOn(r).join('+') || '-');
     return on.every((x) => x === on[0]) ? on[0]! : on.join(' ');
   };
   return {
     c,
-    world,
+    world: world.current,
     log,
     owner,
     runners,
     where,
     /** Graceful daemon stop, in the daemon's order: the group stops right to left, then VRRP sends priority 0. */
     async stopNode(n: string): Promise<void> {
-      const r = runners.get(n)!;
-      const done = r.shutdown();
       let finished = false;
-      void done.then(() => {
+      void c.stopGracefully(n).then(() => {
         finished = true;
       });
       assert.ok(await advanceUntil(c.clock, () => finished, 60_000), `${n}: group did not stop`);
       runners.delete(n);
-      c.stop(n);
     },
     async startNode(n: string): Promise<void> {
       c.start(n);
-      startRunner(n);
       await advance(c.clock, 0);
     },
   };

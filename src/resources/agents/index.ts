@@ -1,8 +1,8 @@
 /**
- * Builds agents from the config's resource specs (src/config/schema-groups.ts), and the runner's resource list for a
- * whole group: ids, timeouts and monitor intervals from the spec, agents over the injected host adapters.
+ * Builds agents from resolved resource definitions (resources/group-def.ts; plan/groups.ts makes them from the config),
+ * and the runner of a whole group over the injected host adapters.
  */
-import type { GroupSpec, ResourceSpec } from '../../config/schema-groups.ts';
+import type { AgentSpec, GroupDef } from '../group-def.ts';
 import { GroupRunner, type GroupRunnerOptions, type RunnerResource } from '../runner.ts';
 import type { ResourceAgent } from '../types.ts';
 import type { AgentContext } from './deps.ts';
@@ -16,72 +16,20 @@ import { vipAgent } from './vip.ts';
 
 export type { AgentContext, AgentDeps, CommandRunner, LbHook } from './deps.ts';
 
-/** A resource's name when its spec has no `id`: its type's main parameter. */
-function defaultId(spec: ResourceSpec): string {
-  switch (spec.type) {
-    case 'vip':
-      return typeof spec.address === 'string' ? spec.address : spec.address.address;
-    case 'service':
-      return spec.unit;
-    case 'lsb':
-      return spec.script.split('/').pop() || spec.script;
-    case 'ocf':
-      return spec.agent.split(':')[1] ?? spec.agent;
-    case 'script':
-      return 'script';
-    case 'lb':
-      return spec.services.join('+');
-    case 'fs':
-      return spec.directory;
-  }
-}
-
-/**
- * The ids of a group's resources: each spec's `id`, else its main parameter; a default shared by two resources gets
- * its position appended (`Dummy-2`), so every id is unique in the group.
- * @example resourceIds([dummySpec, dummySpec]) // ['Dummy-1', 'Dummy-2']
- */
-export function resourceIds(specs: readonly ResourceSpec[]): string[] {
-  const defaults = specs.map(defaultId);
-  return specs.map((s, i) => {
-    if (s.id !== undefined) return s.id;
-    const d = defaults[i]!;
-    const clash =
-      defaults.some((o, j) => j !== i && o === d && specs[j]!.id === undefined) || specs.some((o) => o.id === d);
-    return clash ? `${d}-${i + 1}` : d;
-  });
-}
-
-/** OCF_RESOURCE_INSTANCE for a resource: group and id, in characters safe in a file name. */
-export function ocfInstance(group: string, id: string): string {
-  return `${group}-${id}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
-}
-
 /**
  * The agent for one resource.
- * @example createAgent({ type: 'ocf', agent: 'heartbeat:Dummy', params: {}, … }, { ...deps, group: 'web' }, 'Dummy')
+ * @example createAgent({ type: 'service', unit: 'nginx' }, { ...deps, group: 'web' })
  */
-export function createAgent(spec: ResourceSpec, ctx: AgentContext, id: string): ResourceAgent {
+export function createAgent(spec: AgentSpec, ctx: AgentContext): ResourceAgent {
   switch (spec.type) {
     case 'vip':
       return vipAgent({ address: spec.address, ...(spec.interface ? { interface: spec.interface } : {}) }, ctx);
     case 'service':
       return serviceAgent(spec.unit, ctx);
     case 'lsb':
-      return lsbAgent({ script: spec.script, args: spec.args }, ctx);
-    case 'ocf': {
-      const [provider = '', type = ''] = spec.agent.split(':');
-      return ocfAgent(
-        {
-          provider,
-          type,
-          params: spec.params,
-          instance: ocfInstance(ctx.group, id),
-          monitorIntervalMs: spec.monitor_interval,
-        },
-        ctx,
-      );
-    }
+      return lsbAgent({ script: spec.script, ...(spec.args ? { args: spec.args } : {}) }, ctx);
+    case 'ocf':
+      return ocfAgent(spec.ocf, ctx);
     case 'script':
       return scriptAgent(
         { start: spec.start, stop: spec.stop, ...(spec.monitor ? { monitor: spec.monitor } : {}) },
@@ -90,51 +38,43 @@ export function createAgent(spec: ResourceSpec, ctx: AgentContext, id: string): 
     case 'lb':
       return lbAgent(spec.services, ctx.lb);
     case 'fs':
-      return fsAgent(
-        {
-          device: spec.device,
-          directory: spec.directory,
-          fstype: spec.fstype,
-          ...(spec.options ? { options: spec.options } : {}),
-        },
-        ocfInstance(ctx.group, id),
-        ctx,
-        spec.monitor_interval,
-      );
+      return fsAgent(spec.fs, spec.instance, ctx, spec.monitorIntervalMs);
   }
 }
 
 /**
- * The runner's resources for a group spec: agents, ids, timeouts and monitor intervals.
+ * The runner's resources for a group: agents, ids, timeouts and monitor intervals.
  * @example new GroupRunner({ name: g.name, resources: groupResources(g, ctx), … })
  */
-export function groupResources(group: GroupSpec, ctx: Omit<AgentContext, 'group'>): RunnerResource[] {
-  const ids = resourceIds(group.resources);
-  return group.resources.map((spec, i) => ({
-    id: ids[i]!,
-    agent: createAgent(spec, { ...ctx, group: group.name }, ids[i]!),
-    monitorIntervalMs: spec.monitor_interval,
-    monitorTimeoutMs: spec.monitor_timeout,
-    startTimeoutMs: spec.start_timeout,
-    stopTimeoutMs: spec.stop_timeout,
+export function groupResources(group: GroupDef, ctx: Omit<AgentContext, 'group'>): RunnerResource[] {
+  return group.resources.map((r) => ({
+    id: r.id,
+    agent: createAgent(r.agent, { ...ctx, group: group.name }),
+    monitorIntervalMs: r.monitorIntervalMs,
+    monitorTimeoutMs: r.monitorTimeoutMs,
+    startTimeoutMs: r.startTimeoutMs,
+    stopTimeoutMs: r.stopTimeoutMs,
   }));
 }
 
 /**
- * A runner for a group spec, with its agents built over `ctx`.
- * @example createGroupRunner(spec, { ...realAgentDeps(), defaultInterface: 'eth0' }, { clock, owner, log }).start()
+ * A runner for a group, with its agents built over `ctx`.
+ * @example createGroupRunner(def, { ...realAgentDeps(), defaultInterface: 'eth0' }, { clock, owner, log }).start()
  */
 export function createGroupRunner(
-  group: GroupSpec,
+  group: GroupDef,
   ctx: Omit<AgentContext, 'group'>,
   opts: Omit<GroupRunnerOptions, 'name' | 'resources' | 'migrationThreshold' | 'failureTimeoutMs' | 'maintenance'>,
 ): GroupRunner {
+  // One environment object per group: the runner puts the fencing token of each ownership into it.
+  const env = ctx.env ? { ...ctx.env } : undefined;
   return new GroupRunner({
     ...opts,
+    ...(env ? { env } : {}),
     name: group.name,
-    resources: groupResources(group, ctx),
-    migrationThreshold: group.migration_threshold,
-    failureTimeoutMs: group.failure_timeout,
+    resources: groupResources(group, env ? { ...ctx, env } : ctx),
+    migrationThreshold: group.migrationThreshold,
+    failureTimeoutMs: group.failureTimeoutMs,
     maintenance: group.maintenance,
   });
 }

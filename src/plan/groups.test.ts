@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { groupSchema } from '../../config/schema-groups.ts';
-import { SimClock } from '../../sim/sim-clock.ts';
-import { createGroupRunner, groupResources, ocfInstance, resourceIds } from './index.ts';
-import { fakeDeps, fakeRunner } from './test-support.ts';
+import { groupSchema } from '../config/schema-groups.ts';
+import { createGroupRunner, groupResources } from '../resources/agents/index.ts';
+import { fakeDeps, fakeRunner } from '../resources/agents/test-support.ts';
+import { SimClock } from '../sim/sim-clock.ts';
+import { groupDef, ocfInstance, resourceIds } from './groups.ts';
 
 const spec = groupSchema.parse({
   name: 'web',
@@ -39,7 +40,10 @@ test('resource ids: the id, else the main parameter, numbered when two would cla
 });
 
 test('groupResources builds one agent per spec with its timeouts and interval', () => {
-  const rs = groupResources(spec, { ...fakeDeps(fakeRunner(() => ({ exit: 0 })).run), defaultInterface: 'eth0' });
+  const rs = groupResources(groupDef(spec), {
+    ...fakeDeps(fakeRunner(() => ({ exit: 0 })).run),
+    defaultInterface: 'eth0',
+  });
   assert.deepEqual(
     rs.map((r) => r.agent.describe()),
     [
@@ -61,7 +65,7 @@ test('groupResources builds one agent per spec with its timeouts and interval', 
 });
 
 test('createGroupRunner takes migration_threshold, failure_timeout and maintenance from the spec', () => {
-  const g = createGroupRunner({ ...spec, maintenance: true }, fakeDeps(fakeRunner(() => ({ exit: 0 })).run), {
+  const g = createGroupRunner(groupDef({ ...spec, maintenance: true }), fakeDeps(fakeRunner(() => ({ exit: 0 })).run), {
     clock: new SimClock(),
     owner: { onGiveUp: () => undefined },
   });
