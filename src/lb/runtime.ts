@@ -14,7 +14,7 @@ import type { Checker } from '../health/checker.ts';
 import { formatHealthChange } from '../health/format.ts';
 import { type HealthChange, HealthScheduler } from '../health/scheduler.ts';
 import type { CheckResult } from '../health/types.ts';
-import type { ConnCount, ConnCounts, DataPlane, DataPlaneKind, PassiveFailure, ServiceProgram } from './dataplane.ts';
+import type { ConnCounts, DataPlane, DataPlaneKind, PassiveFailure, ServiceProgram } from './dataplane.ts';
 import {
   type AdminAction,
   type AdminRefusal,
