@@ -30,6 +30,11 @@ export type TargetState = 'unknown' | 'up' | 'down';
 export interface HealthTarget {
   id: string;
   check: CheckSpec;
+  /**
+   * When the first run starts, instead of a random point of the warmup: vrrp_scripts spread their first runs by a
+   * hash of their name, so that a restart keeps each one's spot (health/vrrp-script.ts). @default random in warmupMs
+   */
+  firstDelayMs?: Ms;
 }
 
 /** A state change, the only thing the load balancer needs. @see HAProxy src/check.c set_server_check_status */
@@ -279,7 +284,8 @@ export class HealthScheduler {
 
   #armFirst(e: Entry): void {
     const warmup = Math.max(0, Math.trunc(e.target.check.warmupMs));
-    this.#armTick(e, this.#clock.now() + (warmup > 0 ? this.#rng.int(0, warmup) : 0));
+    const delay = e.target.firstDelayMs ?? (warmup > 0 ? this.#rng.int(0, warmup) : 0);
+    this.#armTick(e, this.#clock.now() + delay);
   }
 
   #armTick(e: Entry, at: Ms): void {

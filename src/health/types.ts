@@ -18,6 +18,8 @@ export interface CheckResult {
   durationMs: number;
   /** misc_dynamic only: the weight the exit code asks for (exit code − 2). @see keepalived.conf(5) misc_dynamic */
   weight?: number;
+  /** Script checks: how the process ended (keepalived logs a vrrp_script's exit status). */
+  process?: { outcome: 'ok' | 'failed' | 'timeout' | 'aborted' | 'spawn-error'; exitCode: number | null };
 }
 
 /** An inclusive range of HTTP status codes (`200-299`; a single code is `{ from: 503, to: 503 }`). */

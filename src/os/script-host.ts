@@ -2,32 +2,24 @@
  * The track-script host, run in a worker thread by {@link ScriptWorker}: starting processes costs the calling thread
  * a fork and an exec per run, and 200 scripts a second on a busy machine would delay the VRRP timers of the main
  * thread by tens of milliseconds (measured: bench/failover jitter). Here they cost the worker's thread instead, and
- * only their verdicts cross over to the main thread.
+ * only their verdicts cross over to the main thread. The scripts run on the health scheduler, as vrrp_script targets
+ * (health/vrrp-script.ts), on this thread's real clock.
  */
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { TrackScript } from './track-script.ts';
+import { seededRng } from '../core/rng.ts';
+import { HealthScheduler } from '../health/scheduler.ts';
+import { type VrrpScriptSpec, vrrpScriptTarget } from '../health/vrrp-script.ts';
+import { wallClock } from './clock.ts';
 
 /** A script to run, as the main thread sends it. */
-export interface HostedScript {
-  command: string;
-  intervalMs: number;
-  timeoutMs?: number;
-  rise: number;
-  fall: number;
-  initFail: boolean;
-  /** Run as this user and group (resolved by the daemon from the script's `user`). */
-  uid?: number;
-  gid?: number;
-}
+export type HostedScript = VrrpScriptSpec & { command: string };
 
 /** Messages to the host. */
 export type HostCommand = { op: 'start'; id: string; spec: HostedScript } | { op: 'stop'; id: string };
 
-/** Messages from the host. */
+/** Messages from the host: a script's new state, with the run that decided it. */
 export type HostEvent = { id: string; up: boolean; outcome: string; code: number | null; stderr: string };
-
-const running = new Map<string, AbortController>();
 
 // Threads inherit the nice value of the thread that creates them: the daemon's main thread runs raised (VRRP timers),
 // and scripts must not share that. Back to the ordinary priority for this thread and every script it starts.
@@ -37,47 +29,32 @@ try {
   // Lowering one's own priority is always allowed; nothing to do if the platform has no per-thread nice.
 }
 
-parentPort?.on('message', (m: HostCommand) => {
-  if (m.op === 'stop') {
-    running.get(m.id)?.abort();
-    running.delete(m.id);
-    return;
-  }
-  running.get(m.id)?.abort();
-  const ctl = new AbortController();
-  running.set(m.id, ctl);
-  // Spread first runs over an interval (by a hash of the id, so a restart keeps the spot): 200 scripts with one
-  // interval would otherwise start 200 processes in the same millisecond, every interval, and each start forks this
-  // whole process (measured: 60 ms advert stalls in bench/failover's jitter run).
-  // At most 1 s, so that a slow interval does not postpone the first verdict by as much.
-  const delay = spreadMs(m.id, Math.min(m.spec.intervalMs, 1_000));
-  const timer = setTimeout(() => start(m.id, m.spec, ctl), delay);
-  ctl.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+const abort = new AbortController();
+const scheduler = new HealthScheduler({
+  clock: wallClock(),
+  // Scripts have no random warmup (their spread is a hash of the name); the rng is never drawn from.
+  rng: seededRng(1),
+  // keepalived runs every script on its own; a queue would make one slow script delay the others.
+  maxConcurrent: 4_096,
+  onChange: (c) => {
+    const p = c.result.process;
+    const ev: HostEvent = {
+      id: c.id,
+      up: c.up,
+      outcome: p?.outcome ?? (c.up ? 'ok' : 'failed'),
+      code: p?.exitCode ?? null,
+      stderr: c.result.detail.slice(0, 500),
+    };
+    parentPort?.postMessage(ev);
+  },
 });
+scheduler.start(abort.signal);
 
-/** A stable offset in [0, intervalMs) for `id` (FNV-1a). */
-export function spreadMs(id: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
-  return intervalMs > 0 ? h % intervalMs : 0;
-}
-
-function start(id: string, spec: HostedScript, ctl: AbortController): void {
-  if (ctl.signal.aborted) return;
-  const m = { id, spec };
-  new TrackScript({
-    command: m.spec.command,
-    intervalMs: m.spec.intervalMs,
-    ...(m.spec.timeoutMs !== undefined ? { timeoutMs: m.spec.timeoutMs } : {}),
-    rise: m.spec.rise,
-    fall: m.spec.fall,
-    initFail: m.spec.initFail,
-    ...(m.spec.uid !== undefined ? { uid: m.spec.uid } : {}),
-    ...(m.spec.gid !== undefined ? { gid: m.spec.gid } : {}),
-    signal: ctl.signal,
-    onChange: (up, r) => {
-      const ev: HostEvent = { id: m.id, up, outcome: r.outcome, code: r.code, stderr: r.stderr.slice(0, 500) };
-      parentPort?.postMessage(ev);
-    },
-  }).start();
-}
+parentPort?.on('message', (m: HostCommand) => {
+  if (m.op === 'stop') scheduler.remove(m.id);
+  else {
+    // A restart of a script is a new check: state and counter from scratch, as keepalived does.
+    scheduler.remove(m.id);
+    scheduler.add(vrrpScriptTarget(m.id, m.spec));
+  }
+});

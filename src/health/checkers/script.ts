@@ -28,17 +28,18 @@ export async function runScriptCheck(
     ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
   });
   const durationMs = r.durationMs;
+  const result = (x: CheckResult): CheckResult => ({ ...x, process: { outcome: r.outcome, exitCode: r.code } });
   switch (r.outcome) {
     case 'ok':
-      return { code: 'PROCOK', detail: 'exit 0', durationMs };
+      return result({ code: 'PROCOK', detail: 'exit 0', durationMs });
     case 'timeout':
-      return { code: 'PROCTOUT', detail: `no exit within ${spec.timeoutMs} ms, killed`, durationMs };
+      return result({ code: 'PROCTOUT', detail: `no exit within ${spec.timeoutMs} ms, killed`, durationMs });
     case 'aborted':
-      return { code: 'PROCERR', detail: 'aborted', durationMs };
+      return result({ code: 'PROCERR', detail: 'aborted', durationMs });
     case 'spawn-error':
-      return { code: 'PROCERR', detail: `cannot start: ${r.error ?? 'unknown error'}`, durationMs };
+      return result({ code: 'PROCERR', detail: `cannot start: ${r.error ?? 'unknown error'}`, durationMs });
     case 'failed':
-      return failedRun(spec, r, durationMs);
+      return result(failedRun(spec, r, durationMs));
   }
 }
 

@@ -3,8 +3,64 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { CommandRunner, RunResult } from './process.ts';
-import { TrackScript } from './track-script.ts';
+import { seededRng } from '../core/rng.ts';
+import { wallClock } from '../os/clock.ts';
+import type { CommandRunner } from '../os/process.ts';
+import { runScriptCheck } from './checkers/script.ts';
+import { type HealthResultEvent, HealthScheduler } from './scheduler.ts';
+import type { CheckResult } from './types.ts';
+import { type VrrpScriptSpec, vrrpScriptTarget } from './vrrp-script.ts';
+
+/** The run that decided a change, as keepalived logs a vrrp_script's: outcome and exit code. */
+type RunResult = { outcome: string; code: number | null };
+const runOf = (r: CheckResult): RunResult => ({
+  outcome: r.process?.outcome ?? '?',
+  code: r.process?.exitCode ?? null,
+});
+
+/**
+ * One vrrp_script on a health scheduler with the real clock, as the script host runs it: `state` and `health` read
+ * the scheduler's view of the target, `stopped` waits for its runs to end after an abort.
+ */
+function trackScript(
+  opts: Partial<VrrpScriptSpec> & {
+    command: VrrpScriptSpec['command'];
+    signal: AbortSignal;
+    onChange: (up: boolean, r: RunResult) => void;
+    onResult?: (r: RunResult, health: number) => void;
+    run?: CommandRunner;
+  },
+) {
+  const hs = new HealthScheduler({
+    clock: wallClock(),
+    rng: seededRng(1),
+    ...(opts.run ? { run: (spec, signal) => runScriptCheck(spec as never, signal, opts.run) } : {}),
+    onChange: (c) => opts.onChange(c.up, runOf(c.result)),
+    onResult: (e: HealthResultEvent) => opts.onResult?.(runOf(e.result), e.health),
+  });
+  const target = vrrpScriptTarget('chk', {
+    command: opts.command,
+    intervalMs: opts.intervalMs ?? 1_000,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    rise: opts.rise ?? 1,
+    fall: opts.fall ?? 1,
+    initFail: opts.initFail ?? false,
+  });
+  // The tests look at the first run at once: no spread.
+  hs.add({ ...target, firstDelayMs: 0 });
+  return {
+    start: () => hs.start(opts.signal),
+    get state() {
+      return hs.get('chk')!.state;
+    },
+    get health() {
+      return hs.get('chk')!.health;
+    },
+    get stopped() {
+      return hs.stopped;
+    },
+  };
+}
 
 /** A temp dir with `check.sh`, which passes while `state` holds "ok". */
 function fixture(): { dir: string; script: string; set: (s: 'ok' | 'bad') => void; done: () => void } {
@@ -56,7 +112,7 @@ test('without init_fail the state is unknown until the first result, which alone
   try {
     f.set('ok');
     const c = changes();
-    const t = new TrackScript({ command: f.script, intervalMs: 50, rise: 3, fall: 3, signal: ac.signal, ...c });
+    const t = trackScript({ command: f.script, intervalMs: 50, rise: 3, fall: 3, signal: ac.signal, ...c });
     assert.equal(t.state, 'unknown');
     t.start();
     const first = await c.next();
@@ -77,7 +133,7 @@ test('fall consecutive failures bring it down and rise consecutive passes bring 
     f.set('ok');
     const c = changes();
     const healths: number[] = [];
-    const t = new TrackScript({
+    const t = trackScript({
       command: [f.script],
       intervalMs: 50,
       rise: 2,
@@ -111,7 +167,7 @@ test('init_fail starts down and needs rise passes', async () => {
     f.set('ok');
     const c = changes();
     let runs = 0;
-    const t = new TrackScript({
+    const t = trackScript({
       command: f.script,
       intervalMs: 50,
       rise: 2,
@@ -134,7 +190,7 @@ test('a run that times out counts as a failure', async () => {
   const ac = new AbortController();
   try {
     const c = changes();
-    const t = new TrackScript({ command: ['sleep', '5'], intervalMs: 100, timeoutMs: 100, signal: ac.signal, ...c });
+    const t = trackScript({ command: ['sleep', '5'], intervalMs: 100, timeoutMs: 100, signal: ac.signal, ...c });
     t.start();
     const down = await c.next();
     assert.equal(down.up, false);
@@ -148,7 +204,7 @@ test('a script that cannot start counts as a failure', async () => {
   const ac = new AbortController();
   try {
     const c = changes();
-    new TrackScript({ command: '/nonexistent/check', intervalMs: 50, signal: ac.signal, ...c }).start();
+    trackScript({ command: '/nonexistent/check', intervalMs: 50, signal: ac.signal, ...c }).start();
     const down = await c.next();
     assert.equal(down.result.outcome, 'spawn-error');
   } finally {
@@ -172,10 +228,10 @@ test('runs never overlap: a run longer than the interval makes the next ticks sk
     await new Promise((r) => setTimeout(r, 70));
     running--;
     if (starts.length === 4) finished();
-    return { outcome: 'ok', code: 0, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 70 };
+    return { outcome: 'ok' as const, code: 0, signal: null, stdout: '', stderr: '', truncated: false, durationMs: 70 };
   };
   try {
-    new TrackScript({ command: 'x', intervalMs: 30, signal: ac.signal, onChange: () => undefined, run }).start();
+    trackScript({ command: 'x', intervalMs: 30, signal: ac.signal, onChange: () => undefined, run }).start();
     await Promise.race([enough, new Promise((_, rej) => setTimeout(() => rej(new Error('too slow')), 3_000))]);
     assert.equal(maxRunning, 1);
     // 70 ms runs on a 30 ms grid: each next start lands on the grid tick after the run ended (90 ms later).
@@ -192,7 +248,7 @@ test('an abort stops the loop and kills the running check', async () => {
   const ac = new AbortController();
   let runs = 0;
   const c = changes();
-  const t = new TrackScript({
+  const t = trackScript({
     command: ['sleep', '30'],
     intervalMs: 50,
     timeoutMs: 30_000,
@@ -216,7 +272,7 @@ test('a throwing onChange does not stop the loop', async () => {
     f.set('ok');
     let calls = 0;
     const c = changes();
-    new TrackScript({
+    trackScript({
       command: f.script,
       intervalMs: 50,
       signal: ac.signal,
