@@ -39,3 +39,6 @@ if ! npm ci --no-audit --no-fund --loglevel=error 2>/tmp/tandem-npm-ci.log; then
   echo "setup: npm ci refused the lock file ($(grep -m1 -o 'Missing: [^ ]*' /tmp/tandem-npm-ci.log || echo 'see /tmp/tandem-npm-ci.log')); installing the locked versions with npm install" >&2
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
+
+# The runtime is compiled JavaScript (dist/, esbuild): bin/tandem runs it. `npm test` rebuilds it too.
+npm run build --silent

@@ -15,6 +15,9 @@ const walk = (p) => {
   for (const e of readdirSync(p)) if (e !== 'node_modules') walk(join(p, e));
 };
 for (const r of roots) walk(r);
+// The tests spawn bin/tandem, which runs the compiled bundle: build it from the sources under test first.
+const built = spawnSync(process.execPath, [new URL('./build.mjs', import.meta.url).pathname], { stdio: 'inherit' });
+if (built.status !== 0) process.exit(built.status ?? 1);
 files.sort();
 if (files.length === 0) {
   console.error('no test files found under', roots.join(' '));

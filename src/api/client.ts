@@ -1,6 +1,6 @@
 /** The CLI side of the control socket. */
 import { request } from 'node:http';
-import { DEFAULT_CONTROL_SOCKET } from './control-server.ts';
+import { DEFAULT_CONTROL_SOCKET } from './contract.ts';
 
 /** The socket to talk to: --control, then $TANDEM_CONTROL, then the default. */
 export function controlPath(flag?: string): string {

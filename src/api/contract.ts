@@ -15,6 +15,9 @@ export type { InstanceSelector, InterfaceDrops } from '../node/ports.ts';
 export type { DaemonStatus, InstanceCounters, InstanceStatus, ReloadSummary } from '../node/status.ts';
 export type { GroupStatus } from '../resources/runner.ts';
 
+/** Where the control socket lives by default. */
+export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
+
 /** The routes, as `METHOD path`. */
 export const ROUTES = {
   status: 'GET /v1/status',

@@ -11,6 +11,7 @@ import {
   type ControlError,
   type ControlErrorCode,
   type DaemonStatus,
+  DEFAULT_CONTROL_SOCKET,
   ERROR_STATUS,
   type GroupAction,
   type InstanceSelector,
@@ -24,8 +25,7 @@ import {
   type RsVerb,
 } from './contract.ts';
 
-/** Where the control socket lives by default. */
-export const DEFAULT_CONTROL_SOCKET = '/run/tandem/tandem.sock';
+export { DEFAULT_CONTROL_SOCKET };
 
 /** What the control socket can ask of the running daemon. */
 export interface ControlHandlers {

@@ -1,11 +1,11 @@
 /** The `tandem` command line. Each command lives in its own file; this one only wires them to commander. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { diskFs } from '../config/load-files.ts';
 import { printable } from '../core/text.ts';
-import { runCheck } from './check.ts';
 import type { CliIo } from './io.ts';
-import { runSim } from './sim.ts';
-import { runOrder, runReload, runStatus } from './status.ts';
+
+// Only commander and the command table load at start (`tandem --help` stays within ~1.5× a bare `node`); each command
+// imports its module when it runs (bench/startup measures it).
+const diskFs = async () => (await import('../config/load-files.ts')).diskFs;
 
 // Names and values from config files and from the daemon reach the terminal: their control characters are shown as
 // escapes (lines stay lines).
@@ -58,11 +58,12 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'print only problems', false)
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.')
     .action(
-      (
+      async (
         files: string[],
         opts: { format?: 'yaml' | 'keepalived' | 'heartbeat' | 'piranha'; json: boolean; quiet: boolean },
       ) => {
-        process.exitCode = runCheck(files, opts, diskFs, io);
+        const { runCheck } = await import('./check.ts');
+        process.exitCode = runCheck(files, opts, await diskFs(), io);
       },
     );
 
@@ -87,8 +88,9 @@ Scenario file:
     - { at: 22s, track: { node: d1, instance: VI_1, tracker: "script:chk_web", up: false } }
     - { at: 25s, loss: 0.2 }         # packet loss on every link`,
     )
-    .action((files: string[], opts: { scenario?: string; seed: number; json: boolean }) => {
-      process.exitCode = runSim(files, opts, diskFs, io);
+    .action(async (files: string[], opts: { scenario?: string; seed: number; json: boolean }) => {
+      const { runSim } = await import('./sim.ts');
+      process.exitCode = runSim(files, opts, await diskFs(), io);
     });
 
   program
@@ -160,6 +162,7 @@ Scenario file:
       .description('show each VRRP instance: state, priority and why, master, VIPs, last transition, drop counters')
       .option('--json', 'print the raw status as JSON', false),
   ).action(async (opts: { control?: string; json: boolean }) => {
+    const { runStatus } = await import('./status.ts');
     process.exitCode = await runStatus(opts, io);
   });
 
@@ -182,6 +185,7 @@ Scenario file:
         instances: string[],
         opts: { all: boolean; local: boolean; foreign: boolean; clear: boolean; control?: string },
       ) => {
+        const { runOrder } = await import('./status.ts');
         process.exitCode = await runOrder(order, instances, opts, io);
       },
     );
@@ -248,6 +252,7 @@ Scenario file:
 
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
     async (opts: { control?: string }) => {
+      const { runReload } = await import('./status.ts');
       process.exitCode = await runReload(opts, io);
     },
   );
@@ -276,7 +281,7 @@ Scenario file:
     .action(async (files: string[], opts: { output?: string; format?: 'keepalived' | 'heartbeat' | 'piranha' }) => {
       const { runImport } = await import('./import.ts');
       const { writeSecretFile } = await import('../os/secret-file.ts');
-      process.exitCode = runImport(files, opts, { fs: diskFs, io, writeFile: writeSecretFile });
+      process.exitCode = runImport(files, opts, { fs: await diskFs(), io, writeFile: writeSecretFile });
     });
 
   return program;

@@ -1,8 +1,7 @@
 /** `tandem status`, `standby`, `takeover`, `reload`: ask the running daemon over its control socket. */
 
 import { callDaemon, controlPath } from '../api/client.ts';
-import type { DaemonStatus, InstanceStatus } from '../api/contract.ts';
-import type { GroupStatus } from '../resources/runner.ts';
+import type { DaemonStatus, GroupStatus, InstanceStatus } from '../api/contract.ts';
 import type { CliIo } from './io.ts';
 import { formatLbTable } from './lb.ts';
 

@@ -10,7 +10,6 @@ import { wallClock } from '../os/clock.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
-import { ScriptWorker } from '../os/script-worker.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
 import { resolveUser } from '../os/users.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
@@ -20,6 +19,7 @@ import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
 import type { Logger } from './log.ts';
+import { ScriptWorker } from './script-worker.ts';
 import type { InstanceSnapshot } from './supervisor.ts';
 
 export { primaryAddress };

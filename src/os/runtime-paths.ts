@@ -42,7 +42,7 @@ export type WorkerName = 'lb-host' | 'script-host';
 
 const SOURCE_ENTRIES: Readonly<Record<WorkerName, string>> = {
   'lb-host': 'src/daemon/lb-worker-entry.mjs',
-  'script-host': 'src/os/script-worker-entry.mjs',
+  'script-host': 'src/daemon/script-worker-entry.mjs',
 };
 
 /** The entry of a worker thread: the bundle's `dist/NAME.js`, or, from the sources, an entry that loads them with tsx. */

@@ -4,7 +4,7 @@
  * again with every script that was running.
  */
 import { Worker } from 'node:worker_threads';
-import { workerUrl } from './runtime-paths.ts';
+import { workerUrl } from '../os/runtime-paths.ts';
 import type { HostCommand, HostEvent, HostedScript } from './script-host.ts';
 
 /** A verdict of one script. */

@@ -10,7 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import { seededRng } from '../core/rng.ts';
 import { HealthScheduler } from '../health/scheduler.ts';
 import { type VrrpScriptSpec, vrrpScriptTarget } from '../health/vrrp-script.ts';
-import { wallClock } from './clock.ts';
+import { wallClock } from '../os/clock.ts';
 
 /** A script to run, as the main thread sends it. */
 export type HostedScript = VrrpScriptSpec & { command: string };

@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+// Builds the runtime: the CLI/daemon and the two worker-thread entries, bundled by esbuild into dist/ as ES modules
+// with code splitting, so that each command loads only what it needs (`tandem --help` loads commander and the
+// command table; the config schema, YAML, the proxy and the daemon come in chunks that load on first use).
+// bin/tandem runs dist/tandem.js; tests run the TypeScript sources through tsx and spawn bin/tandem.
+import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const root = new URL('..', import.meta.url).pathname;
+rmSync(`${root}dist`, { recursive: true, force: true });
+const started = performance.now();
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    tandem: 'src/cli/main.ts',
+    'lb-host': 'src/daemon/lb-host.ts',
+    'script-host': 'src/daemon/script-host.ts',
+  },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS packages in the bundle (commander) call require() for Node's own modules; ESM has none, so give them one.
+  banner: {
+    js: "import { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+console.log(`build: dist/ in ${Math.round(performance.now() - started)} ms`);
