@@ -38,6 +38,12 @@ export const ERROR_CODES = {
   TND_CFG_DEPRECATED: 'an old spelling that still works',
   // VRRP runtime
   TND_VRRP_ENCODE: 'a VRRP packet cannot be encoded (a field out of its wire range)',
+  TND_VRRP_TRANSPORT: 'a VRRP transport was used after it closed, or for an instance of the other address family',
+  // host adapters (os/)
+  TND_OS_ADDRESS: 'an address could not be added to or removed from an interface (ip or rtnetlink refused)',
+  TND_OS_ADDON: "tandem's native addon cannot be loaded (not built)",
+  // load balancer thread
+  TND_LB_WORKER: 'the load balancer worker is stopped, died, or failed a request',
   // control socket
   TND_CTL_NOT_FOUND: 'the control socket has no such route',
   TND_CTL_BAD_REQUEST: 'a control request is malformed',

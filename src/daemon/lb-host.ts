@@ -4,8 +4,10 @@
  * main thread sends the plan, the scope (which services this node may serve and serves now) and `tandem rs`
  * requests; log records and replies come back as messages.
  */
+
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { TandemError } from '../core/errors.ts';
 import { seededRng } from '../core/rng.ts';
 import type { DataPlane, DataPlaneKind } from '../lb/dataplane.ts';
 import { LbRuntime } from '../lb/runtime.ts';
@@ -110,7 +112,7 @@ if (port) {
     log: { log: (level, msg, fields) => post({ t: 'log', level, msg, ...(fields ? { fields } : {}) }) },
     dataplane: (kind) => {
       const p = planes.get(kind);
-      if (!p) throw new Error(`data plane ${kind} is not loaded`);
+      if (!p) throw new TandemError('TND_LB_WORKER', `data plane ${kind} is not loaded`);
       return p;
     },
     command: (cmd, why) => {

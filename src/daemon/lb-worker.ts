@@ -3,7 +3,9 @@
  * log records from the worker go to the daemon's logger. If the worker dies, it is started again with the plan and
  * scope in force (runtime changes made since are lost, and the log says so).
  */
+
 import { Worker } from 'node:worker_threads';
+import { TandemError } from '../core/errors.ts';
 import type { LbStatus, RsOutcome, RsVerb } from '../lb/status.ts';
 import type { LbPort } from '../node/ports.ts';
 import { workerUrl } from '../os/runtime-paths.ts';
@@ -71,7 +73,7 @@ export class LbWorker implements LbPort {
   }
 
   #request(cmd: LbRequest): Promise<unknown> {
-    if (this.#closed) return Promise.reject(new Error('the load balancer is stopped'));
+    if (this.#closed) return Promise.reject(new TandemError('TND_LB_WORKER', 'the load balancer is stopped'));
     const id = this.#next++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
@@ -98,13 +100,14 @@ export class LbWorker implements LbPort {
       if (!p) return;
       this.#pending.delete(m.id);
       if (m.ok) p.resolve(m.value);
-      else p.reject(new Error(m.error));
+      else p.reject(new TandemError('TND_LB_WORKER', m.error));
     });
     w.on('error', (e) => this.#log.log('error', `load balancer worker failed: ${e.message}`));
     w.on('exit', () => {
       if (this.#worker !== w || this.#closed) return;
       this.#worker = null;
-      for (const p of this.#pending.values()) p.reject(new Error('the load balancer worker exited'));
+      for (const p of this.#pending.values())
+        p.reject(new TandemError('TND_LB_WORKER', 'the load balancer worker exited'));
       this.#pending.clear();
       this.#log.log('error', 'load balancer worker exited; restarting it (runtime changes since start are lost)');
       this.#ensure();

@@ -3,8 +3,10 @@
  * on an absent one change nothing and report false. The daemon runs inside the namespace it manages, so production
  * passes no `netns`; tests pass the lab namespace (`ip -n NS …`) and never touch the host's own.
  */
+
 import { execFileSync } from 'node:child_process';
 import { isIPv6 } from 'node:net';
+import { TandemError } from '../core/errors.ts';
 import { type NativeAddon, nativeAddon } from './native.ts';
 import { errorText, runCommand } from './process.ts';
 
@@ -68,7 +70,7 @@ export class IpAddressAdapter implements AddressAdapter {
     if (ALREADY_PRESENT.test(r.stderr)) return false;
     // An unknown message: converge on what the device really holds rather than guess from the text.
     if (r.ran && (await this.#holds(a))) return false;
-    throw new Error(`ip ${args.join(' ')}: ${r.detail}`);
+    throw new TandemError('TND_OS_ADDRESS', `ip ${args.join(' ')}: ${r.detail}`);
   }
 
   /** Removes `a` if present; true when it was removed. */
@@ -79,7 +81,7 @@ export class IpAddressAdapter implements AddressAdapter {
     if (r.ok) return true;
     if (ALREADY_ABSENT.test(r.stderr)) return false;
     if (r.ran && !(await this.#holds(a))) return false;
-    throw new Error(`ip ${args.join(' ')}: ${r.detail}`);
+    throw new TandemError('TND_OS_ADDRESS', `ip ${args.join(' ')}: ${r.detail}`);
   }
 
   /** The addresses on `dev`, from `ip -j addr show` (JSON works for `show`; only `monitor` ignores -j). */
@@ -88,7 +90,7 @@ export class IpAddressAdapter implements AddressAdapter {
     const r = await this.#ip(args);
     if (!r.ok) {
       if (ALREADY_ABSENT.test(r.stderr)) return [];
-      throw new Error(`ip ${args.join(' ')}: ${r.detail}`);
+      throw new TandemError('TND_OS_ADDRESS', `ip ${args.join(' ')}: ${r.detail}`);
     }
     return parseAddrJson(r.stdout, dev);
   }
@@ -232,7 +234,7 @@ export class AddressVipEffects {
         failed.push(`${addr}: ${errorText(s.reason)}`);
       }
     });
-    if (failed.length > 0) throw new Error(`${op} failed for ${failed.join('; ')}`);
+    if (failed.length > 0) throw new TandemError('TND_OS_ADDRESS', `${op} failed for ${failed.join('; ')}`);
     return { changed };
   }
 }

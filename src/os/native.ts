@@ -2,7 +2,9 @@
  * Loads tandem's native addon (native/vrrp.cc, built by `npm install` into build/Release). Loaded on first use, not
  * on import, so commands that never touch the wire (`tandem check`, the simulator) run where the addon is not built.
  */
+
 import { createRequire } from 'node:module';
+import { TandemError } from '../core/errors.ts';
 import { NATIVE_ADDON } from './runtime-paths.ts';
 
 /** One datagram as the addon delivers it: the VRRP message (IPv4 header stripped) and what recvmsg told. */
@@ -48,7 +50,8 @@ export function nativeAddon(): NativeAddon {
     cached = require(NATIVE_ADDON) as NativeAddon;
   } catch (e) {
     const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new Error(
+    throw new TandemError(
+      'TND_OS_ADDON',
       `tandem's native addon (build/Release/tandem_vrrp.node) cannot be loaded: ${why}. ` +
         'Build it with `npm install` or `npm run build:native` (needs python3, make and g++).',
       { cause: e },

@@ -139,9 +139,12 @@ export class InterfaceTransport {
    * interface and family: a second instance with the same VRID is refused.
    */
   forInstance(cfg: InstanceConfig, srcAddr: string): InstanceTransport {
-    if (this.#closed) throw new Error(`the VRRP transport on ${this.ifname} is closed`);
+    if (this.#closed) throw new TandemError('TND_VRRP_TRANSPORT', `the VRRP transport on ${this.ifname} is closed`);
     if (cfg.family !== this.family) {
-      throw new Error(`${cfg.name} is IPv${cfg.family}, the transport on ${this.ifname} is IPv${this.family}`);
+      throw new TandemError(
+        'TND_VRRP_TRANSPORT',
+        `${cfg.name} is IPv${cfg.family}, the transport on ${this.ifname} is IPv${this.family}`,
+      );
     }
     const other = this.#byVrid.get(cfg.vrid);
     if (other) {

@@ -99,9 +99,25 @@ test('tandem release after the whole unit was SIGKILLed: priority 0 and the VIP 
     await untilState(d2, 'BACKUP');
     // Supervisor and daemon both die: the VIP stays on d1, as keepalived's would.
     const line = await d1.out.waitFor(/Supervisor: started daemon pid \d+/);
-    process.kill(Number(/pid (\d+)/.exec(line)![1]), 'SIGKILL');
+    const childPid = Number(/pid (\d+)/.exec(line)![1]);
+    const gone = new Promise<void>((resolve) => d1.child.once('exit', () => resolve()));
+    process.kill(childPid, 'SIGKILL');
     process.kill(d1.child.pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    // Both are gone: the supervisor's exit is seen, the child's pid no longer answers signals.
+    await gone;
+    await eventually(
+      'the daemon child is gone',
+      () => {
+        try {
+          process.kill(childPid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      (x) => x,
+      5_000,
+    );
     assert.ok((await addrsOf(lab, 'd1')).includes(VIP), 'the VIP was left behind');
     const t0 = Date.now();
     const r = await lab.exec('d1', process.execPath, [TANDEM, 'release', '-c', join(dir, 'd1.yaml'), '--node', 'd1']);

@@ -11,7 +11,9 @@ import { canBuildLabs, createLab, type Lab } from './lab.ts';
 import {
   addrsOf,
   eventually,
-  probe,
+  heardMoreAdverts,
+  sentMoreAdverts,
+  startProbe,
   startResponder,
   startTandem,
   TANDEM,
@@ -66,10 +68,10 @@ test('SIGTERM of the master: priority 0, the backup takes over, no two hosts hol
   await twoDirectors('1s', async ({ lab, d1, d2 }) => {
     const watch = new VipWatch(lab, ['d1', 'd2'], VIP);
     await watch.start();
-    const client = probe(lab, 'client', VIP, 10, 4_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+    const client = startProbe(lab, 'client', VIP, 10, 4_000);
+    await client.answered(100);
     d1.child.kill('SIGTERM');
-    const r = await client;
+    const r = await client.done;
     watch.stop();
     const w = watch.report(['d1']);
     assert.equal(await state(d2), 'MASTER');
@@ -93,10 +95,10 @@ test('SIGKILL of the master daemon: the supervisor releases the VIP at once; 0 m
     const pid = Number(/pid (\d+)/.exec(line)![1]);
     const watch = new VipWatch(lab, ['d1', 'd2'], VIP);
     await watch.start();
-    const client = probe(lab, 'client', VIP, 10, 4_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+    const client = startProbe(lab, 'client', VIP, 10, 4_000);
+    await client.answered(100);
     process.kill(pid, 'SIGKILL');
-    const r = await client;
+    const r = await client.done;
     watch.stop();
     const w = watch.report(['d1']);
     await d1.out.waitFor(/released for the dead daemon: removed 198\.18\.0\.100/);
@@ -116,10 +118,10 @@ test('master link down: the master goes FAULT and drops the VIP, the backup take
   skip,
 }, async () => {
   await twoDirectors('100ms', async ({ lab, d1, d2 }) => {
-    const client = probe(lab, 'client', VIP, 10, 3_000);
-    await new Promise((r) => setTimeout(r, 500));
+    const client = startProbe(lab, 'client', VIP, 10, 3_000);
+    await client.answered(50);
     await lab.setLink('d1', false);
-    const r = await client;
+    const r = await client.done;
     assert.equal(await state(d1), 'FAULT');
     assert.equal(await state(d2), 'MASTER');
     assert.equal((await addrsOf(lab, 'd1')).includes(VIP), false);
@@ -156,7 +158,8 @@ test('tandem standby hands over like hb_standby and sticks; takeover takes it ba
       (x) => x === 'MASTER',
       2_000,
     );
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Sticks: ten more adverts of d2 (1 s at 100 ms) and d1, with the higher configured priority, is still BACKUP.
+    await heardMoreAdverts(d1, 10);
     assert.equal(await state(d1), 'BACKUP', 'standby sticks although d1 has the higher configured priority');
     const st = cli('status', '--control', d1.control);
     assert.match(st.stdout, /priority 1 \(set to 1 at runtime; configured 150\)/);
@@ -208,7 +211,8 @@ test('SIGHUP reload: a config with errors is refused and the running one kept; a
       () => d1.status(),
       (s) => s.instances.length === 2,
     );
-    await new Promise((r) => setTimeout(r, 500));
+    // Five more adverts of VI_1 (500 ms at 100 ms): the reload is behind us, and VI_1 still advertises.
+    await sentMoreAdverts(d1, 5);
     watch.stop();
     assert.deepEqual(watch.report(['d1']).events, [], 'VI_1 kept its VIP through both reloads');
     assert.equal(await state(d1), 'MASTER');

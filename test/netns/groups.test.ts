@@ -7,7 +7,16 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
-import { addrsOf, eventually, probe, startTandem, type TandemProc, untilState, workDir } from './tandem-lab.ts';
+import {
+  addrsOf,
+  eventually,
+  probe,
+  startProbe,
+  startTandem,
+  type TandemProc,
+  untilState,
+  workDir,
+} from './tandem-lab.ts';
 
 const DUMMY = '/usr/lib/ocf/resource.d/heartbeat/Dummy';
 const skip = !canBuildLabs() ? 'needs root and ip netns' : !existsSync(DUMMY) ? 'needs resource-agents' : false;
@@ -121,10 +130,10 @@ test('a group vip + OCF Dummy + HTTP service fails over: stopped right to left o
       assert.ok(existsSync(join(dirRef.dir, 'dummy-d1.state')), "Dummy's state file exists on d1");
       const status = await d1.status();
       assert.equal(status.groups?.[0]?.phase, 'running', JSON.stringify(status.groups));
-      const client = probe(lab, 'client', '198.18.0.101', 10, 5_000);
-      await new Promise((r) => setTimeout(r, 800));
+      const client = startProbe(lab, 'client', '198.18.0.101', 10, 5_000);
+      await client.answered(80);
       d1.child.kill('SIGTERM');
-      const r = await client;
+      const r = await client.done;
       await untilState(d2, 'MASTER');
       process.stdout.write(`# group failover (YAML): client gap ${r.maxGapMs} ms, who ${JSON.stringify(r.who)}\n`);
       assert.ok((r.who.d2 ?? 0) > 0, `the client sees the service move to d2: ${JSON.stringify(r)}`);
@@ -162,10 +171,10 @@ test('heartbeat files as-is (ha.cf, haresources with IPaddr2 + an init script, a
     },
     '198.18.0.100',
     async ({ lab, d1, d2 }) => {
-      const client = probe(lab, 'client', '198.18.0.100', 10, 5_000);
-      await new Promise((r) => setTimeout(r, 800));
+      const client = startProbe(lab, 'client', '198.18.0.100', 10, 5_000);
+      await client.answered(80);
       d1.child.kill('SIGTERM');
-      const r = await client;
+      const r = await client.done;
       await untilState(d2, 'MASTER');
       process.stdout.write(`# heartbeat group failover: client gap ${r.maxGapMs} ms, who ${JSON.stringify(r.who)}\n`);
       assert.ok((r.who.d2 ?? 0) > 0, `the client sees the service move to d2: ${JSON.stringify(r)}`);

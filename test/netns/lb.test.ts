@@ -14,6 +14,7 @@ import {
   eventually,
   type ProbeResult,
   probe,
+  startProbe,
   startResponder,
   startTandem,
   TANDEM,
@@ -121,8 +122,9 @@ async function story(dataplane: 'nft' | 'proxy', { lab, d1, d2, responders }: Ct
   }
 
   // 2. A real server dies: out after fall × interval; the client's errors stop.
-  const during = load(lab, 3_000);
-  await new Promise((r) => setTimeout(r, 300));
+  const running = startProbe(lab, 'client', VIP, 10, 3_000);
+  await running.answered(30);
+  const during = running.done;
   const killedAt = Date.now();
   responders.rs2!.kill('SIGTERM');
   const out = await eventually(
@@ -156,8 +158,9 @@ async function story(dataplane: 'nft' | 'proxy', { lab, d1, d2, responders }: Ct
   assert.ok((back.who.rs2 ?? 0) > 0, `rs2 serves again: ${JSON.stringify(back.who)}`);
 
   // 4. Drain rs3 under load: 0 failed requests, and it takes no new ones.
-  const drainLoad = load(lab, 2_000);
-  await new Promise((r) => setTimeout(r, 300));
+  const draining = startProbe(lab, 'client', VIP, 10, 2_000);
+  await draining.answered(30);
+  const drainLoad = draining.done;
   const drained = await rs(lab, d1, ['drain', 'web', `${RS.rs3}:80`]);
   assert.equal(drained.code, 0, drained.out);
   assert.match(drained.out, /drained in/);

@@ -158,6 +158,28 @@ export function untilState(p: TandemProc, state: string, timeoutMs = 15_000) {
   );
 }
 
+/** Waits until the first instance of `p` has received `n` more adverts than now: time measured in adverts. */
+export async function heardMoreAdverts(p: TandemProc, n: number, timeoutMs = 15_000): Promise<void> {
+  const start = (await p.status()).instances[0]!.counters.advertsReceived;
+  await eventually(
+    `${p.host} heard ${n} more adverts`,
+    () => p.status(),
+    (s) => s.instances[0]!.counters.advertsReceived >= start + n,
+    timeoutMs,
+  );
+}
+
+/** Waits until the first instance of `p` has sent `n` more adverts than now. */
+export async function sentMoreAdverts(p: TandemProc, n: number, timeoutMs = 15_000): Promise<void> {
+  const start = (await p.status()).instances[0]!.counters.advertsSent;
+  await eventually(
+    `${p.host} sent ${n} more adverts`,
+    () => p.status(),
+    (s) => s.instances[0]!.counters.advertsSent >= start + n,
+    timeoutMs,
+  );
+}
+
 /** Which addresses a host has on eth0. */
 export async function addrsOf(lab: Lab, host: string): Promise<string[]> {
   const out = await lab.run(host, 'ip', ['-o', 'addr', 'show', 'dev', 'eth0']);
@@ -187,14 +209,14 @@ export interface ProbeResult {
   who: Record<string, number>;
 }
 
-/** Runs the probing client in `host` for `durationMs`; resolves with its summary. */
-export async function probe(
-  lab: Lab,
-  host: string,
-  addr: string,
-  intervalMs: number,
-  durationMs: number,
-): Promise<ProbeResult> {
+/** A running probing client: `answered(n)` resolves once it had n answers (1, 10, 20, 30, 50, 80 or 100). */
+export interface RunningProbe {
+  answered(n: 1 | 10 | 20 | 30 | 50 | 80 | 100): Promise<void>;
+  done: Promise<ProbeResult>;
+}
+
+/** Starts the probing client in `host` for `durationMs`. */
+export function startProbe(lab: Lab, host: string, addr: string, intervalMs: number, durationMs: number): RunningProbe {
   const child = lab.spawn(
     host,
     process.execPath,
@@ -202,8 +224,42 @@ export async function probe(
     { cwd: root },
   );
   const out = new Output(child);
-  const line = await out.waitFor(/"summary":true/, durationMs + 30_000);
-  return JSON.parse(line) as ProbeResult;
+  return {
+    answered: async (n) => {
+      await out.waitFor(new RegExp(`^\\{"answered":${n}\\}$`), durationMs + 30_000);
+    },
+    done: out.waitFor(/"summary":true/, durationMs + 30_000).then((line) => JSON.parse(line) as ProbeResult),
+  };
+}
+
+/** Runs the probing client in `host` for `durationMs`; resolves with its summary. */
+export function probe(
+  lab: Lab,
+  host: string,
+  addr: string,
+  intervalMs: number,
+  durationMs: number,
+): Promise<ProbeResult> {
+  return startProbe(lab, host, addr, intervalMs, durationMs).done;
+}
+
+/** An address no lab uses, added and removed once per host to learn that a monitor listens. */
+const SENTINEL = '198.19.255.254';
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(what)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
 }
 
 /**
@@ -235,8 +291,20 @@ export class VipWatch {
         this.#events.push({ t: ts, host, op: l.startsWith('Deleted') ? 'del' : 'add' });
       });
     }
-    // ip monitor prints nothing until it is subscribed; a short settle keeps the first event from being missed.
-    await new Promise((r) => setTimeout(r, 300));
+    // ip monitor prints nothing until it has subscribed: add and remove a sentinel address on each host and wait
+    // until every monitor has seen it, so that no event after start() is missed.
+    await Promise.all(
+      this.hosts.map(async (host, i) => {
+        const seen = new Promise<void>((resolve) => {
+          createInterface({ input: this.#children[i]!.stdout! }).on('line', (l) => {
+            if (l.includes(` ${SENTINEL}/`)) resolve();
+          });
+        });
+        await this.lab.run(host, 'ip', ['addr', 'add', `${SENTINEL}/32`, 'dev', 'eth0']);
+        await withTimeout(seen, 10_000, `ip monitor on ${host} did not report the sentinel address`);
+        await this.lab.run(host, 'ip', ['addr', 'del', `${SENTINEL}/32`, 'dev', 'eth0']);
+      }),
+    );
   }
 
   /** Initial holders must be given: monitor shows changes only. */

@@ -1,7 +1,8 @@
 // A client for labs: starts a request to http://ADDR:PORT/ over a fresh TCP connection every INTERVAL ms for
 // DURATION ms, without waiting for earlier ones (each has its own 200 ms timeout), so a request that hangs on a dead
-// host does not delay the next. Prints a summary line: the longest gap between the start times of two answered
-// requests, counts, and who answered. Bounded in count, concurrency and time.
+// host does not delay the next. Prints `{"answered":N}` when the N-th request is answered (N in 1, 10, 20, 30, 50, 80,
+// 100), then a summary line: the longest gap between the start times of two answered requests, counts, and who
+// answered. Bounded in count, concurrency and time.
 // Usage: probe.ts ADDR PORT INTERVAL_MS DURATION_MS
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -31,13 +32,24 @@ function once(): Promise<{ ok: boolean; who?: string; error?: string }> {
 
 const results: { t: number; ok: boolean; who?: string }[] = [];
 const inflight: Promise<void>[] = [];
+// Progress marks, so a test can wait until the client is being answered before it breaks something.
+const MARKS = new Set([1, 10, 20, 30, 50, 80, 100]);
+let answered = 0;
+const mark = (r: { ok: boolean }): void => {
+  if (r.ok && MARKS.has(++answered)) process.stdout.write(`${JSON.stringify({ answered })}\n`);
+};
 for (let i = 0; i < maxProbes; i++) {
   const due = i * intervalMs;
   if (due > durationMs) break;
   const wait = due - (performance.now() - t0);
   if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   const t = Math.round(performance.now() - t0);
-  inflight.push(once().then((r) => void results.push({ t, ...r })));
+  inflight.push(
+    once().then((r) => {
+      results.push({ t, ...r });
+      mark(r);
+    }),
+  );
 }
 await Promise.all(inflight);
 results.sort((a, b) => a.t - b.t);
