@@ -10,7 +10,7 @@ import { heartbeatFiles, readHeartbeat } from '../config/import/heartbeat.ts';
 import { readKeepalived } from '../config/import/keepalived.ts';
 import { readPiranha } from '../config/import/piranha.ts';
 import { type ImportedConfig, renderImportYaml, sortByPlace } from '../config/import/to-yaml.ts';
-import { type ConfigFormat, type ConfigFs, detectFormat } from '../config/load.ts';
+import { type ConfigFormat, type ConfigFs, detectFormat, UNRECOGNISED_FORMAT, unrecognised } from '../config/load.ts';
 import { validateConfig } from '../config/validate.ts';
 import type { CliIo } from './io.ts';
 
@@ -23,6 +23,8 @@ export interface ImportOptions {
   output?: string;
   /** Force the format instead of detecting it. */
   format?: ImportFormat;
+  /** keepalived's config id (`-i`). */
+  configId?: string;
 }
 
 /** What the command needs from the outside world (the real one passes the disk; tests pass memory). */
@@ -49,7 +51,12 @@ export interface ImportOutcome {
  * haresources and authkeys named too). Pure: file access comes through `fs`.
  * @example importConfig(['/etc/ha.d/ha.cf'], diskFs).yaml
  */
-export function importConfig(files: readonly string[], fs: ImportDeps['fs'], format?: ImportFormat): ImportOutcome {
+export function importConfig(
+  files: readonly string[],
+  fs: ImportDeps['fs'],
+  format?: ImportFormat,
+  configId?: string,
+): ImportOutcome {
   const usage = (message: string): ImportOutcome => ({
     diagnostics: [
       {
@@ -84,8 +91,24 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
     formats.set(f, format ?? detectFormat(f, text));
   }
   const kinds = new Set(formats.values());
-  if (kinds.has('yaml'))
-    return usage(`${[...formats].find(([, k]) => k === 'yaml')![0]} is tandem YAML already (or not a known format)`);
+  if (kinds.has('yaml')) {
+    const f = [...formats].find(([, k]) => k === 'yaml')![0];
+    if (unrecognised(f, fs.read(f) ?? ''))
+      return {
+        diagnostics: [
+          {
+            file: f,
+            line: 1,
+            col: 1,
+            severity: 'error',
+            code: 'TND_CFG_FORMAT',
+            path: '(file)',
+            message: `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`,
+          },
+        ],
+      };
+    return usage(`${f} is tandem YAML already`);
+  }
   const kind = [...kinds][0] as ImportFormat;
   if (kinds.size > 1 || (kind !== 'heartbeat' && files.length > 1))
     return usage(
@@ -93,7 +116,8 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
         'several files go together only for heartbeat (ha.cf, haresources, authkeys)',
     );
   let imported: ImportedConfig;
-  if (kind === 'keepalived') imported = { ...readKeepalived(files[0]!, fs), notes: [] };
+  if (kind === 'keepalived')
+    imported = { ...readKeepalived(files[0]!, fs, configId === undefined ? {} : { configId }), notes: [] };
   else if (kind === 'piranha') imported = readPiranha(files[0]!, fs);
   else {
     const named = (base: string) => files.find((f) => posix.basename(f) === base);
@@ -118,7 +142,7 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
 
 /** Runs `tandem import`; returns the exit status: 0 imported (warnings allowed), 1 errors. */
 export function runImport(files: readonly string[], opts: ImportOptions, deps: ImportDeps): number {
-  const r = importConfig(files, deps.fs, opts.format);
+  const r = importConfig(files, deps.fs, opts.format, opts.configId);
   for (const d of r.diagnostics) deps.io.err(formatDiagnostic(d));
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0 || r.yaml === undefined) {

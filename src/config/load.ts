@@ -36,8 +36,22 @@ export function detectFormat(path: string, text: string): ConfigFormat {
   return 'yaml';
 }
 
+/** Options of loading a config. */
+export interface LoadOptions {
+  /**
+   * keepalived's config id (`-i` / `--config-id`): selects `@ID` lines and fills `${_INSTANCE}`. The CLI passes the
+   * host name's first label by default, as keepalived does; undefined skips every `@ID` line, with a warning.
+   */
+  configId?: string;
+}
+
+/** keepalived's default config id: the host name up to its first dot (keepalived takes the node name). */
+export function defaultConfigId(hostname: string): string {
+  return hostname.split('.')[0] ?? hostname;
+}
+
 /** Loads and validates one config file (and its includes). */
-export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
+export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat, options: LoadOptions = {}): LoadResult {
   const text = fs.read(path);
   if (text === undefined) {
     return {
@@ -58,7 +72,7 @@ export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): L
   }
   const fmt = format ?? detectFormat(path, text);
   if (fmt === 'keepalived') {
-    const read = readKeepalived(path, fs);
+    const read = readKeepalived(path, fs, options.configId === undefined ? {} : { configId: options.configId });
     return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
   }
   // heartbeat and Piranha formats: readers in src/config/import/heartbeat.ts, piranha.ts
@@ -66,10 +80,34 @@ export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): L
     const read = fmt === 'heartbeat' ? readHeartbeat(path, fs) : readPiranha(path, fs);
     return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
   }
+  if (format === undefined && unrecognised(path, text)) return notAKnownFormat(path);
   const y = readYaml(path, text);
   if (y.diagnostics.some((d) => d.severity === 'error'))
     return { format: fmt, diagnostics: y.diagnostics, files: [path] };
   return finish(fmt, y.raw, y.locator, y.diagnostics, [path]);
+}
+
+/** The message for a file that is none of the formats tandem reads. */
+export const UNRECOGNISED_FORMAT = 'not a keepalived.conf, ha.cf, lvs.cf or tandem YAML file';
+
+/**
+ * Whether a file that no reader claimed is not tandem YAML either: its name does not say YAML and its text is not a
+ * YAML mapping (prose, an ini file, a shell script). Such a file gets one TND_CFG_FORMAT diagnostic instead of the
+ * YAML parser's view of it.
+ */
+export function unrecognised(path: string, text: string): boolean {
+  if (/\.ya?ml$/i.test(path)) return false;
+  const doc = parseDocument(text, { prettyErrors: false });
+  return doc.errors.length > 0 || !isMap(doc.contents);
+}
+
+function notAKnownFormat(path: string): LoadResult {
+  const message = `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`;
+  return {
+    format: 'yaml',
+    diagnostics: [{ file: path, line: 1, col: 1, severity: 'error', code: 'TND_CFG_FORMAT', path: '(file)', message }],
+    files: [path],
+  };
 }
 
 function finish(

@@ -31,6 +31,8 @@ export interface RunOptions {
   /** Internal: this process is the supervised child. */
   child?: boolean;
   verbose?: boolean;
+  /** keepalived's config id (`-i`); the CLI passes the host name by default. */
+  configId?: string;
 }
 
 /** What the child tells the supervisor about each instance, after every transition. */
@@ -63,8 +65,9 @@ export function loadPlan(
   file: string,
   nodeFlag: string | undefined,
   log: Logger,
+  configId?: string,
 ): { plan: NodePlan } | { errors: string[] } {
-  const r = loadConfig(file, diskFs);
+  const r = loadConfig(file, diskFs, undefined, configId === undefined ? {} : { configId });
   const lines = r.diagnostics.map(formatDiagnostic);
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
   if (!r.config) return { errors: lines.filter((l) => / error /.test(l)) };
@@ -76,7 +79,7 @@ export function loadPlan(
 /** Entry point of `tandem run`; resolves with the exit code. */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
-  const first = loadPlan(opts.config, opts.node, log);
+  const first = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', e);
     log.log('error', `${opts.config}: not starting: the config has errors (tandem check ${opts.config})`);
@@ -148,7 +151,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   report();
 
   const reload = (): ReturnType<Parameters<typeof startControlServer>[1]['reload']> => {
-    const next = loadPlan(opts.config, opts.node ?? plan.node, log);
+    const next = loadPlan(opts.config, opts.node ?? plan.node, log, opts.configId);
     if ('errors' in next) {
       for (const e of next.errors) log.log('error', e);
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');
@@ -236,6 +239,7 @@ async function supervise(opts: RunOptions, log: Logger): Promise<number> {
   if (opts.node) args.push('--node', opts.node);
   if (opts.control) args.push('--control', opts.control);
   if (opts.verbose) args.push('--verbose');
+  if (opts.configId !== undefined) args.push('--config-id', opts.configId);
   let stopping = false;
   let child: ChildProcess | undefined;
   const starts: number[] = [];
@@ -278,9 +282,14 @@ async function supervise(opts: RunOptions, log: Logger): Promise<number> {
  * instance whose VIPs are still on this host is treated as having been MASTER — it gets a priority-0 advert and its
  * VIPs are removed. Meant for systemd's ExecStopPost; harmless when nothing is left.
  */
-export async function releaseCommand(opts: { config: string; node?: string; logFormat: LogFormat }): Promise<number> {
+export async function releaseCommand(opts: {
+  config: string;
+  node?: string;
+  logFormat: LogFormat;
+  configId?: string;
+}): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: out });
-  const loaded = loadPlan(opts.config, opts.node, log);
+  const loaded = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in loaded) {
     for (const e of loaded.errors) log.log('error', e);
     return 1;

@@ -165,11 +165,11 @@ function field(block: KaBlock, key: string, read: 'int' | 'ms' | 'text'): Handle
   });
 }
 
-/** A flag (no value) that sets `key` to `value`. */
+/** A flag (no value) that sets `key` to `value`; arguments are ignored as keepalived does. */
 function flag(block: KaBlock, key: string, value: unknown): Handler {
   return (p, words, scope) => {
     const where = whereOf(scope, words[0]);
-    p.args(words, 0, 0, where, block);
+    p.flagArgs(words, where, block);
     scope.obj[key] = value;
     scope.rec([key], words[0].pos, where);
   };

@@ -104,7 +104,7 @@ const masterRaw = {
 };
 
 const tutorialWarnings = [
-  ['warning', 'TND_CFG_UNSUPPORTED', 5],
+  ['warning', 'TND_CFG_IGNORED_BLOCK', 5],
   ['warning', 'TND_CFG_UNSUPPORTED', 8],
   ['warning', 'TND_CFG_UNSUPPORTED', 9],
   ['warning', 'TND_CFG_UNSUPPORTED', 10],
@@ -281,7 +281,7 @@ test('a valid keepalived keyword tandem lacks is a TND_CFG_UNSUPPORTED warning n
     r.diagnostics.map((d) => [d.severity, d.code, d.line, d.path]),
     [
       ['warning', 'TND_CFG_UNSUPPORTED', 2, 'vrrp_instance VI_1: use_vmac'],
-      ['warning', 'TND_CFG_UNSUPPORTED', 3, 'vrrp_instance VI_1: virtual_routes'],
+      ['warning', 'TND_CFG_IGNORED_BLOCK', 3, 'vrrp_instance VI_1: virtual_routes'],
     ],
   );
   assert.match(r.diagnostics[0]!.message, /^use_vmac is not supported yet; ignored/);
@@ -491,7 +491,7 @@ test('virtual_ipaddress: dev and label make an object; other ip-address options 
 
 test('virtual_ipaddress_excluded is not read as virtual addresses: a warning', () => {
   const r = read(vi('virtual_ipaddress_excluded {\n 10.0.0.9\n}'));
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 2]]);
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_IGNORED_BLOCK', 2]]);
   assert.equal(instance(r.raw, 0)!.vips, undefined);
 });
 
@@ -574,7 +574,7 @@ test('vrrp_sync_group: group members (several per line too) and notify scripts; 
   assert.deepEqual((r.raw as { vrrp: { sync_groups: unknown } }).vrrp.sync_groups, [
     { name: 'G', members: ['VI_1', 'VI_2', 'VI_3'], notify: { backup: '/b.sh' } },
   ]);
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 5]]);
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_IGNORED_BLOCK', 5]]);
 });
 
 // ---- global_defs and defaults

@@ -274,7 +274,12 @@ export class Parser {
     this.diag('error', 'TND_CFG_UNCLOSED_BLOCK', open, label, `${label} opened here is never closed (${why})`);
   }
 
-  /** Skips a block whose '{' was just consumed, braces balanced; stops early at a statement that cannot be inside. */
+  /**
+   * Skips a block whose '{' was just consumed, braces balanced, whatever it holds: the keywords of an unimplemented
+   * block (a checker's `connect_timeout`, a `host { … }`) are its own, never the enclosing block's. It stops early
+   * only at a keyword that can stand at the top level alone (`vrrp_instance`, `virtual_server` …), which means the
+   * block lost its '}'.
+   */
   private skip(label: string, open: SourcePos): void {
     let depth = 1;
     for (;;) {
@@ -292,7 +297,7 @@ export class Parser {
         }
       } else {
         const kw = it.words[0];
-        if (TOP_ONLY.has(kw.text) || (depth === 1 && this.takenByEnclosing(kw.text, this.stack.length - 1))) {
+        if (TOP_ONLY.has(kw.text)) {
           this.unclosed(label, open, false, `${kw.text} at line ${kw.pos.line} cannot be inside it`);
           return;
         }
@@ -340,9 +345,17 @@ export class Parser {
     const where = block === 'top level' ? kw.text : `${scope.label}: ${kw.text}`;
     if (Object.hasOwn(WARNED[block], kw.text)) {
       const reason = WARNED[block][kw.text]!;
-      if (block === 'top level' && this.peek()?.kind === 'open') {
-        const label = words.map((w) => w.text).join(' ');
-        this.diag('warning', 'TND_CFG_IGNORED_BLOCK', kw.pos, label, `${reason}; skipped`);
+      if (this.peek()?.kind === 'open') {
+        // The parser rule for every block tandem does not implement, at any depth: one warning naming it and its
+        // line, and the whole block skipped, braces balanced, so that nothing in it disturbs the rest of the file.
+        const label = block === 'top level' ? words.map((w) => w.text).join(' ') : where;
+        this.diag(
+          'warning',
+          'TND_CFG_IGNORED_BLOCK',
+          kw.pos,
+          label,
+          `the ${kw.text} block at line ${kw.pos.line} is skipped whole: ${reason}`,
+        );
         this.skipBlockIfAny(label, kw.pos);
         return;
       }
@@ -405,6 +418,29 @@ export class Parser {
     }
     this.diag('error', 'TND_CFG_ARGS', at.pos, where, message);
     return args.length < min ? undefined : args;
+  }
+
+  /**
+   * The arguments of a flag keyword (`nopreempt`, `accept`, `misc_dynamic` …). keepalived's handlers of these never
+   * look at their arguments, so `nopreempt 1` and even `nopreempt false` set the flag: the reader does the same and
+   * says so, unless a stray word is a keyword of the block (two statements on one line), which stays an error.
+   */
+  flagArgs(words: [Word, ...Word[]], where: string, block?: KaBlock): void {
+    const extra = words.slice(1);
+    if (extra.length === 0) return;
+    if (block && extra.some((w) => isKeepalivedKeyword(block, w.text))) {
+      this.args(words, 0, 0, where, block);
+      return;
+    }
+    const kw = words[0].text;
+    const shown = extra.map((w) => w.text).join(' ');
+    this.diag(
+      'warning',
+      'TND_CFG_ARGS',
+      extra[0]!.pos,
+      where,
+      `${kw} takes no value; ${shown} is ignored, as keepalived ignores it (${kw} is set whatever follows it)`,
+    );
   }
 
   /** An integer, passed through unchecked for range (the schema judges it). */
@@ -569,11 +605,11 @@ function one(apply: (p: Parser, value: Word, scope: Scope, where: string, kw: Wo
   };
 }
 
-/** The handler of a flag (no value) that sets `key` to `value`. */
+/** The handler of a flag (no value) that sets `key` to `value`; arguments are ignored as keepalived does. */
 function flag(key: string, value: unknown): Handler {
   return (p, words, scope) => {
     const where = `${scope.label}: ${words[0].text}`;
-    p.args(words, 0, 0, where, blockOf(scope));
+    p.flagArgs(words, where, blockOf(scope));
     scope.obj[key] = value;
     scope.rec([key], words[0].pos, where);
   };
@@ -980,6 +1016,20 @@ const AUTHENTICATION: Record<string, Handler> = {
     if (v.text === 'PASS') {
       auth.type = v;
       auth.rejected = false;
+    } else if (v.text.toUpperCase() === 'PASS') {
+      // keepalived 1.x compared with "AH" only and took every other value as PASS; 2.x compares exactly and, for
+      // anything else, logs an error and sends no authentication. The author meant PASS: tandem reads PASS.
+      auth.type = v;
+      auth.rejected = false;
+      p.diag(
+        'warning',
+        'TND_CFG_ENUM',
+        v.pos,
+        where,
+        `auth_type ${v.text} read as PASS, the author's intent and what keepalived 1.x does; keepalived 2.x logs ` +
+          `"unknown authentication type '${v.text}'" and sends no authentication, so a keepalived 2.x peer ` +
+          'reading this same file would send adverts without the password: write PASS',
+      );
     } else if (v.text === 'AH') {
       auth.rejected = true;
       p.diag(
@@ -1230,12 +1280,38 @@ function editDistance(a: string, b: string, limit: number): number {
   return prev[b.length]!;
 }
 
+/**
+ * The keepalived keyword of a native field that the reader fills, for a field that is missing: a diagnostic about
+ * it ("is required") then names the keyword the user has to write, as the user spells it, not the native key.
+ */
+const KEYWORD_OF_FIELD: readonly { at: readonly (string | null)[]; keyword: string }[] = [
+  { at: ['vrrp', 'scripts', null, 'command'], keyword: 'script' },
+  { at: ['vrrp', 'track_files', null, 'path'], keyword: 'file' },
+  { at: ['vrrp', 'instances', null, 'interface'], keyword: 'interface' },
+  { at: ['vrrp', 'instances', null, 'vrid'], keyword: 'virtual_router_id' },
+  { at: ['vrrp', 'instances', null, 'priority'], keyword: 'priority' },
+  { at: ['vrrp', 'instances', null, 'vips'], keyword: 'virtual_ipaddress' },
+  { at: ['vrrp', 'instances', null, 'auth', 'password'], keyword: 'auth_pass' },
+  { at: ['vrrp', 'sync_groups', null, 'members'], keyword: 'group' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'command'], keyword: 'misc_path' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'path'], keyword: 'file' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'name'], keyword: 'name' },
+];
+
+function keywordOfField(path: ConfigPath): string | undefined {
+  return KEYWORD_OF_FIELD.find(
+    (k) => k.at.length === path.length && k.at.every((seg, i) => seg === null || seg === path[i]),
+  )?.keyword;
+}
+
 function locatorFrom(records: ReadonlyMap<string, Located>, entry: string): Locator {
   return {
     locate(path: ConfigPath): Located {
       for (let n = path.length; n > 0; n--) {
         const hit = records.get(JSON.stringify(path.slice(0, n)));
-        if (hit) return hit;
+        if (!hit) continue;
+        const keyword = n === path.length - 1 ? keywordOfField(path) : undefined;
+        return keyword && !hit.label.endsWith(`: ${keyword}`) ? { ...hit, label: `${hit.label}: ${keyword}` } : hit;
       }
       return { pos: { file: entry, line: 1, col: 1 }, label: dottedPath(path) };
     },
