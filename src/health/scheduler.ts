@@ -387,7 +387,8 @@ export class HealthScheduler {
     const from = e.state;
     e.state = next;
     this.#emitResult(e, r, attempt, true);
-    if (ok && spec.kind === 'script' && spec.dynamic && r.weight !== e.weight) {
+    // misc_dynamic and FILE_CHECK results carry the weight the server is to have (keepalived update_svr_wgt).
+    if (ok && ((spec.kind === 'script' && spec.dynamic) || spec.kind === 'file') && r.weight !== e.weight) {
       e.weight = r.weight;
       const w = r.weight;
       safely(() => this.#opts.onWeight?.(e.target.id, w, r));
