@@ -673,7 +673,9 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
       );
     if (rs.check === false) return;
     const check = rs.check ?? s.check;
-    if (!check || check.type === 'script') return;
+    // Checks of a command, a file or an echo need no port; an SMTP check whose host blocks all name one neither.
+    if (!check || check.type === 'script' || check.type === 'ping' || check.type === 'file') return;
+    if (check.type === 'smtp' && check.hosts.length > 0 && check.hosts.every((h) => h.port)) return;
     if ((check.port ?? rs.port ?? (s.port || undefined)) !== undefined) return;
     if (rs.check) reportNoTarget(report, [...rbase, 'check'], check, `real server ${rs.address} names no port`);
     else serviceCheckWithoutTarget = true;
@@ -717,15 +719,21 @@ function reportNoTarget(report: Report, path: ConfigPath, check: CheckSpecYaml, 
 /** A body regex must compile as a JavaScript regular expression (keepalived's PCRE syntax differs in places). */
 function checkRegex(check: CheckSpecYaml | undefined, path: ConfigPath, report: Report): void {
   if (check?.type !== 'http' && check?.type !== 'https') return;
-  if (check.body_regex === undefined) return;
-  try {
-    new RegExp(check.body_regex);
-  } catch (e) {
-    report(
-      'error',
-      'TND_CFG_TYPE',
-      [...path, 'body_regex'],
-      `not a valid JavaScript regular expression: ${e instanceof Error ? e.message : String(e)}`,
-    );
+  const each: [string | undefined, ConfigPath][] = [
+    [check.body_regex, [...path, 'body_regex']],
+    ...check.urls.map((u, k): [string | undefined, ConfigPath] => [u.body_regex, [...path, 'urls', k, 'body_regex']]),
+  ];
+  for (const [regex, at] of each) {
+    if (regex === undefined) continue;
+    try {
+      new RegExp(regex);
+    } catch (e) {
+      report(
+        'error',
+        'TND_CFG_TYPE',
+        at,
+        `not a valid JavaScript regular expression: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
   }
 }

@@ -7,7 +7,8 @@ import { isIPv4 } from 'node:net';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
 import type { ProxySettings, Snat } from '../dataplane/types.ts';
-import type { CheckSpec, StatusRange } from '../health/types.ts';
+import { parseHexString } from '../config/hex.ts';
+import type { CheckSpec, HttpUrl, StatusRange } from '../health/types.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
 /** Who decides whether this node serves a service. */
@@ -182,6 +183,7 @@ export function checkSpec(c: CheckSpecYaml, rs: RealServerConfig): CheckSpec {
         timeoutMs: c.timeout,
         rejectUnauthorized: c.verify_tls,
         ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...(c.urls.length > 0 ? { urls: c.urls.map(httpUrl) } : {}),
         ...timing,
       };
     case 'script':
@@ -192,7 +194,69 @@ export function checkSpec(c: CheckSpecYaml, rs: RealServerConfig): CheckSpec {
         dynamic: c.dynamic,
         ...timing,
       };
+    case 'udp': {
+      const reply = c.reply === undefined ? undefined : parseHexString(c.reply, true);
+      return {
+        kind: 'udp',
+        addr: c.address ?? rs.addr,
+        port: c.port ?? rs.port,
+        payload: (c.payload === undefined ? undefined : parseHexString(c.payload)?.data) ?? new Uint8Array(),
+        requireReply: c.require_reply || reply !== undefined,
+        ...(reply ? { reply: reply.data, ...(reply.mask ? { replyMask: reply.mask } : {}) } : {}),
+        minReplyLength: c.min_reply_length,
+        maxReplyLength: c.max_reply_length,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    }
+    case 'ping':
+      return {
+        kind: 'ping',
+        addr: c.address ?? rs.addr,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    case 'smtp': {
+      const own = { address: c.address, port: c.port, bind: c.bind };
+      const hosts = (c.hosts.length > 0 ? c.hosts : [{}]).map(
+        (h: { address?: string; port?: number; bind?: string; timeout?: number }) => {
+          const bind = h.bind ?? own.bind;
+          return {
+            addr: h.address ?? own.address ?? rs.addr,
+            port: h.port ?? own.port ?? rs.port,
+            ...(bind ? { bindAddr: bind } : {}),
+            ...(h.timeout !== undefined ? { timeoutMs: h.timeout } : {}),
+          };
+        },
+      );
+      return { kind: 'smtp', hosts, heloName: c.helo_name, timeoutMs: c.timeout, ...timing };
+    }
+    case 'dns':
+      return {
+        kind: 'dns',
+        addr: c.address ?? rs.addr,
+        port: c.port ?? (rs.port || 53),
+        type: c.query_type,
+        name: c.name,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    case 'file':
+      return { kind: 'file', path: c.path, weight: c.weight, reverse: c.reverse, baseWeight: rs.weight, ...timing };
   }
+}
+
+function httpUrl(u: Extract<CheckSpecYaml, { type: 'http' | 'https' }>['urls'][number]): HttpUrl {
+  return {
+    path: u.path,
+    ...(u.host ? { host: u.host } : {}),
+    statusCodes: u.status.map(statusRange),
+    ...(u.body_regex ? { bodyRegex: u.body_regex, regexNoMatch: u.regex_no_match } : {}),
+    ...(u.digest ? { digest: u.digest.toLowerCase() } : {}),
+  };
 }
 
 function statusRange(v: number | string): StatusRange {

@@ -26,7 +26,13 @@ export type KaBlock =
   | 'TCP_CHECK'
   | 'HTTP_GET, SSL_GET'
   | 'url'
-  | 'MISC_CHECK';
+  | 'MISC_CHECK'
+  | 'UDP_CHECK'
+  | 'PING_CHECK'
+  | 'SMTP_CHECK'
+  | 'host'
+  | 'DNS_CHECK'
+  | 'FILE_CHECK';
 
 /** keyword → what tandem does with it (the native field, or the reason it is ignored or refused). */
 export type KeywordTable = Readonly<Record<KaBlock, Readonly<Record<string, string>>>>;
@@ -51,6 +57,12 @@ export const KA_BLOCKS: readonly KaBlock[] = [
   'HTTP_GET, SSL_GET',
   'url',
   'MISC_CHECK',
+  'UDP_CHECK',
+  'PING_CHECK',
+  'SMTP_CHECK',
+  'host',
+  'DNS_CHECK',
+  'FILE_CHECK',
 ];
 
 const each = (keywords: readonly string[], text: string): Record<string, string> =>
@@ -63,6 +75,24 @@ export const LB_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'] as const;
 export const OTHER_SCHEDULERS = ['lblc', 'lblcr', 'dh', 'sed', 'nq', 'fo', 'ovf', 'twos'] as const;
 
 const NOTIFY_NOTE = 'command line (the first word; a quoted string keeps its arguments)';
+
+/** The timing options every checker takes. */
+const TIMING = {
+  retry: 'check.retries (DNS_CHECK default 3, as keepalived)',
+  delay_before_retry: 'check.delay_before_retry (seconds → ms)',
+  warmup: 'check.warmup (seconds → ms)',
+  delay_loop: 'check.interval (seconds → ms)',
+  alpha: 'check.start_down (<BOOL>, no value = true)',
+};
+
+/** keepalived's generic connection options of a checker, with the timing ones. */
+const CONNECTION = (timeout: string): Record<string, string> => ({
+  connect_ip: 'check.address',
+  connect_port: 'check.port',
+  bindto: 'check.bind',
+  connect_timeout: `${timeout} (seconds → ms)`,
+  ...TIMING,
+});
 
 /** Keywords that fill a native config field, by block: keyword → native field. */
 export const SUPPORTED: KeywordTable = {
@@ -227,6 +257,11 @@ export const SUPPORTED: KeywordTable = {
     HTTP_GET: 'check: { type: http } (see HTTP_GET, SSL_GET)',
     SSL_GET: "check: { type: https }; the certificate is not verified, as keepalived's SSL_GET without a CA",
     MISC_CHECK: 'check: { type: script } (see MISC_CHECK)',
+    UDP_CHECK: 'check: { type: udp } (see UDP_CHECK)',
+    PING_CHECK: 'check: { type: ping } (see PING_CHECK)',
+    SMTP_CHECK: 'check: { type: smtp } (see SMTP_CHECK)',
+    DNS_CHECK: 'check: { type: dns } (see DNS_CHECK)',
+    FILE_CHECK: 'check: { type: file } (see FILE_CHECK)',
   },
   TCP_CHECK: {
     connect_ip: 'check.address',
@@ -250,7 +285,7 @@ export const SUPPORTED: KeywordTable = {
     warmup: 'check.warmup (seconds → ms)',
     delay_loop: 'check.interval (seconds → ms)',
     alpha: 'check.start_down (<BOOL>, no value = true)',
-    url: 'check.path, status, digest, body_regex, host (see url)',
+    url: 'the first: check.path, status, digest, body_regex, host; each further one: check.urls[] (see url)',
     enable_sni: 'accepted: tandem sends the host as TLS server name whenever it is a name',
     sni_name: 'check.sni',
   },
@@ -273,6 +308,40 @@ export const SUPPORTED: KeywordTable = {
     delay_loop: 'check.interval (seconds → ms)',
     alpha: 'check.start_down (<BOOL>, no value = true)',
   },
+  UDP_CHECK: {
+    ...CONNECTION('check.timeout'),
+    payload: 'check.payload (hex octets, as keepalived reads them)',
+    require_reply: 'check.require_reply: true; a hex value becomes check.reply (x = any nibble)',
+    min_reply_length: 'check.min_reply_length',
+    max_reply_length: 'check.max_reply_length',
+  },
+  PING_CHECK: {
+    connect_ip: 'check.address',
+    bindto: 'check.bind',
+    connect_timeout: 'check.timeout (seconds → ms)',
+    ...TIMING,
+  },
+  SMTP_CHECK: {
+    ...CONNECTION('check.timeout'),
+    helo_name: 'check.helo_name (default smtpchecker.keepalived.org, as keepalived)',
+    host: "check.hosts[] (each checked in turn; the check's own target first when it sets one, as keepalived)",
+  },
+  host: {
+    connect_ip: 'check.hosts[].address (default: the real server)',
+    connect_port: 'check.hosts[].port (default: the real server)',
+    bindto: 'check.hosts[].bind',
+    connect_timeout: 'check.hosts[].timeout (seconds → ms)',
+  },
+  DNS_CHECK: {
+    ...CONNECTION('check.timeout'),
+    type: 'check.query_type (A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY; any case; default SOA)',
+    name: "check.name (default: the root '.')",
+  },
+  FILE_CHECK: {
+    track_file: 'check.path: the file of that track_file',
+    weight: "check.weight and reverse (default: the track_file's)",
+    ...TIMING,
+  },
 };
 
 const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
@@ -282,7 +351,7 @@ const IPVS = 'a setting of IPVS; the nft data plane does not use IPVS';
 const FWMARK =
   'firewall-mark services are not implemented: the nft data plane matches an address and port; ' +
   'write one virtual_server (or group entry) per address and port';
-const RS_CHECKER = 'this checker is not implemented; the real server is not checked by it';
+const LOGGED = 'check results are logged when a server changes state';
 const CHECKER_OPT = 'this checker option is not implemented';
 const FIREWALL = 'tandem does not manage firewall rules for no_accept';
 const FIFO = 'notify FIFOs are not implemented; use notify scripts';
@@ -563,7 +632,7 @@ export const WARNED: KeywordTable = {
     lthreshold: 'connection thresholds are not implemented',
     smtp_alert: EMAIL,
     snmp_name: EMAIL,
-    ...each(['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'], RS_CHECKER),
+    BFD_CHECK: 'BFD is not implemented; the real server is not checked by it',
     'a second checker':
       'tandem runs one check per real server: the first TCP_CHECK, HTTP_GET, SSL_GET or MISC_CHECK; ' +
       'the others are ignored with a warning (keepalived requires all of them to pass)',
@@ -577,10 +646,8 @@ export const WARNED: KeywordTable = {
     ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT),
     log_all_failures: 'check results are logged when a server changes state',
     http_protocol: 'tandem sends HTTP/1.1 with Connection: close',
-    fast_recovery: 'not needed: tandem checks one url',
+    fast_recovery: 'every url is checked at each run; a failing server is retried as retry says',
     tls_compliant: 'not implemented yet',
-    'a second url':
-      'tandem checks one url per check: the first; the others are ignored with a warning (keepalived checks all)',
   },
   url: {
     ...each(
@@ -592,6 +659,16 @@ export const WARNED: KeywordTable = {
     connect_timeout: 'MISC_CHECK is timed by misc_timeout',
     log_all_failures: 'check results are logged when a server changes state',
   },
+  UDP_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  PING_CHECK: {
+    ...each(['bind_if', 'fwmark'], CHECKER_OPT),
+    connect_port: 'an echo request has no port',
+    log_all_failures: LOGGED,
+  },
+  SMTP_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  host: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT) },
+  DNS_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  FILE_CHECK: {},
 };
 
 /** Valid keepalived keywords or values that tandem refuses with an error, by block: keyword → why. */
@@ -636,6 +713,12 @@ export const REJECTED: KeywordTable = {
   'HTTP_GET, SSL_GET': {},
   url: {},
   MISC_CHECK: {},
+  UDP_CHECK: {},
+  PING_CHECK: {},
+  SMTP_CHECK: {},
+  host: {},
+  DNS_CHECK: {},
+  FILE_CHECK: {},
 };
 
 /** Whether `keyword` is a keepalived keyword of `block` (whatever tandem does with it). */

@@ -40,7 +40,7 @@ interface Inherited {
   weight?: Loc<number>;
 }
 
-type CheckType = 'tcp' | 'http' | 'https' | 'script';
+type CheckType = 'tcp' | 'http' | 'https' | 'script' | 'udp' | 'ping' | 'smtp' | 'dns' | 'file';
 
 interface CheckDraft {
   kw: Word;
@@ -50,6 +50,10 @@ interface CheckDraft {
   recs: Rec[];
   inh: Inherited;
   urls: number;
+  /** SMTP_CHECK host blocks, each with its own object and records. */
+  hosts: { kw: Word; obj: Obj; recs: Rec[] }[];
+  /** FILE_CHECK: the track_file named, resolved once the whole file is read. */
+  trackFile?: Word;
 }
 
 interface RsDraft {
@@ -542,7 +546,7 @@ function checker(type: CheckType, block: KaBlock): Handler {
     const { vs, rs } = scope.lb!;
     const label = whereOf(scope, kw);
     p.args(words, 0, 0, label, 'real_server');
-    const check: CheckDraft = { kw, label, type, obj: { type }, recs: [], inh: {}, urls: 0 };
+    const check: CheckDraft = { kw, label, type, obj: { type }, recs: [], inh: {}, urls: 0, hosts: [] };
     const earlier = rs!.checks[0];
     if (earlier) {
       p.diag(
@@ -588,6 +592,11 @@ const REAL_SERVER: Record<string, Handler> = {
   HTTP_GET: checker('http', 'HTTP_GET, SSL_GET'),
   SSL_GET: checker('https', 'HTTP_GET, SSL_GET'),
   MISC_CHECK: checker('script', 'MISC_CHECK'),
+  UDP_CHECK: checker('udp', 'UDP_CHECK'),
+  PING_CHECK: checker('ping', 'PING_CHECK'),
+  SMTP_CHECK: checker('smtp', 'SMTP_CHECK'),
+  DNS_CHECK: checker('dns', 'DNS_CHECK'),
+  FILE_CHECK: checker('file', 'FILE_CHECK'),
 };
 
 // ---- checkers
@@ -626,24 +635,30 @@ function timingOptions(block: KaBlock): Record<string, Handler> {
   };
 }
 
-/** `url { … }`: the first one fills the check; later ones are warned and read for their diagnostics only. */
+/**
+ * `url { … }`: the first one fills the check (path, status, digest …); each further one becomes an entry of
+ * `check.urls`, asked in turn — every url must pass, as keepalived requires.
+ */
 const url: Handler = (p, words, scope) => {
   const kw = words[0];
   const check = scope.lb!.check!;
   const label = whereOf(scope, kw);
   p.args(words, 0, 0, label, 'HTTP_GET, SSL_GET');
   check.urls++;
-  const first = check.urls === 1;
-  if (!first) {
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      kw.pos,
-      label,
-      `a second url is not supported yet; ignored (${WARNED['HTTP_GET, SSL_GET']['a second url']})`,
-    );
+  if (check.urls === 1) {
+    p.block(kw, label, 'keywords', 'url', (w) => p.dispatch('url', w, { ...scope, label }));
+    return;
   }
-  const us: Scope = first ? { ...scope, label } : { ...scope, obj: {}, label, rec: () => {} };
+  const urls = (scope.obj.urls as Obj[] | undefined) ?? [];
+  scope.obj.urls = urls;
+  const j = urls.length;
+  const obj: Obj = {};
+  urls.push(obj);
+  scope.rec(['urls'], kw.pos, label);
+  scope.rec(['urls', j], kw.pos, label);
+  // Without a path keepalived has no url to ask; the schema then names `path` at this url block.
+  scope.rec(['urls', j, 'path'], kw.pos, `${label}: path`);
+  const us: Scope = { ...scope, obj, label, rec: (sub, pos, l) => scope.rec(['urls', j, ...sub], pos, l) };
   p.block(kw, label, 'keywords', 'url', (w) => p.dispatch('url', w, us));
 };
 
@@ -705,6 +720,103 @@ const MISC_CHECK: Record<string, Handler> = {
   ...timingOptions('MISC_CHECK'),
 };
 
+/** `payload HEX…` / `require_reply [HEX…]`: keepalived joins the words; the schema checks the hex. */
+const hexField =
+  (key: 'payload' | 'reply', block: KaBlock): Handler =>
+  (p, words, scope) => {
+    const where = whereOf(scope, words[0]);
+    const min = key === 'payload' ? 1 : 0;
+    const args = p.args(words, min, Number.POSITIVE_INFINITY, where, block);
+    if (!args) return;
+    if (key === 'reply') {
+      scope.obj.require_reply = true;
+      scope.rec(['require_reply'], words[0].pos, where);
+    }
+    if (args.length === 0) return;
+    scope.obj[key] = args.map((w) => w.text).join(' ');
+    scope.rec([key], args[0]!.pos, where);
+  };
+
+const UDP_CHECK: Record<string, Handler> = {
+  ...connectionOptions('UDP_CHECK'),
+  payload: hexField('payload', 'UDP_CHECK'),
+  require_reply: hexField('reply', 'UDP_CHECK'),
+  min_reply_length: field('UDP_CHECK', 'min_reply_length', 'int'),
+  max_reply_length: field('UDP_CHECK', 'max_reply_length', 'int'),
+};
+
+const PING_CHECK: Record<string, Handler> = {
+  connect_ip: field('PING_CHECK', 'address', 'text'),
+  bindto: field('PING_CHECK', 'bind', 'text'),
+  connect_timeout: inherited('PING_CHECK', 'connect_timeout'),
+  ...timingOptions('PING_CHECK'),
+};
+
+/** `host { connect_ip … }` of SMTP_CHECK: one more server to talk to. */
+const smtpHost: Handler = (p, words, scope) => {
+  const kw = words[0];
+  const check = scope.lb!.check!;
+  const label = whereOf(scope, kw);
+  p.args(words, 0, 0, label, 'SMTP_CHECK');
+  const host = { kw, obj: {} as Obj, recs: [] as Rec[] };
+  check.hosts.push(host);
+  const hs: Scope = { ...scope, obj: host.obj, label, rec: (sub, pos, l) => host.recs.push({ sub, pos, label: l }) };
+  p.block(kw, label, 'keywords', 'host', (w) => p.dispatch('host', w, hs));
+};
+
+const SMTP_CHECK: Record<string, Handler> = {
+  ...connectionOptions('SMTP_CHECK'),
+  helo_name: field('SMTP_CHECK', 'helo_name', 'text'),
+  host: smtpHost,
+};
+
+const HOST: Record<string, Handler> = {
+  connect_ip: field('host', 'address', 'text'),
+  connect_port: field('host', 'port', 'int'),
+  bindto: field('host', 'bind', 'text'),
+  connect_timeout: field('host', 'timeout', 'ms'),
+};
+
+const DNS_CHECK: Record<string, Handler> = {
+  ...connectionOptions('DNS_CHECK'),
+  // keepalived compares the type without case (strcasecmp): the schema judges the upper-cased word.
+  type: one('DNS_CHECK', (_p, v, scope, where) => {
+    scope.obj.query_type = v.text.toUpperCase();
+    scope.rec(['query_type'], v.pos, where);
+  }),
+  name: field('DNS_CHECK', 'name', 'text'),
+};
+
+const FILE_CHECK: Record<string, Handler> = {
+  track_file: one('FILE_CHECK', (_p, v, scope) => {
+    scope.lb!.check!.trackFile = v;
+  }),
+  weight: (p, words, scope) => {
+    const where = whereOf(scope, words[0]);
+    const args = p.args(words, 1, 2, where, 'FILE_CHECK');
+    if (!args?.[0]) return;
+    const n = p.int(args[0], where);
+    if (n !== undefined) {
+      scope.obj.weight = n;
+      scope.rec(['weight'], args[0].pos, where);
+    }
+    const r = args[1];
+    if (r && (r.text === 'reverse' || r.text === 'noreverse')) {
+      scope.obj.reverse = r.text === 'reverse';
+      scope.rec(['reverse'], r.pos, where);
+    } else if (r) {
+      p.diag(
+        'error',
+        'TND_CFG_ENUM',
+        r.pos,
+        where,
+        `after the weight: reverse or noreverse, got ${JSON.stringify(r.text)}`,
+      );
+    }
+  },
+  ...timingOptions('FILE_CHECK'),
+};
+
 /** Handlers of the LVS blocks, by block; every SUPPORTED keyword of these blocks has one (a test checks). */
 export const LB_HANDLERS: Partial<Record<KaBlock, Record<string, Handler>>> = {
   virtual_server: VIRTUAL_SERVER,
@@ -713,6 +825,12 @@ export const LB_HANDLERS: Partial<Record<KaBlock, Record<string, Handler>>> = {
   'HTTP_GET, SSL_GET': HTTP_GET,
   url: URL,
   MISC_CHECK,
+  UDP_CHECK,
+  PING_CHECK,
+  SMTP_CHECK,
+  host: HOST,
+  DNS_CHECK,
+  FILE_CHECK,
 };
 
 /** Handlers of the top-level LVS keywords. */
@@ -792,7 +910,7 @@ export function finishLb(p: Parser): void {
       }
       for (const r of vs.recs) rec(r.sub, r.pos, r.label);
       svc.real_servers = vs.rs.map((rs, j) =>
-        realServerObject(vs, rs, (sub, pos, label) => rec(['real_servers', j, ...sub], pos, label)),
+        realServerObject(p, vs, rs, (sub, pos, label) => rec(['real_servers', j, ...sub], pos, label)),
       );
       services.push(svc);
     }
@@ -881,7 +999,7 @@ function serviceSettings(p: Parser, vs: VsDraft, endpoints: readonly Endpoint[])
 
 type RecordFn = (sub: ConfigPath, pos: SourcePos, label: string) => void;
 
-function realServerObject(vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
+function realServerObject(p: Parser, vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
   const out: Obj = { address: rs.addr.text };
   rec([], rs.kw.pos, rs.label);
   rec(['address'], rs.addr.pos, rs.label);
@@ -896,12 +1014,12 @@ function realServerObject(vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
   }
   for (const r of rs.recs) rec(r.sub, r.pos, r.label);
   const check = rs.checks[0];
-  if (check) out.check = checkObject(vs, rs, check, (sub, pos, label) => rec(['check', ...sub], pos, label));
+  if (check) out.check = checkObject(p, vs, rs, check, (sub, pos, label) => rec(['check', ...sub], pos, label));
   return out;
 }
 
 /** The check of a real server with keepalived's inheritance and defaults resolved and written out. */
-function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Obj {
+function checkObject(p: Parser, vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Obj {
   rec([], c.kw.pos, c.label);
   for (const r of c.recs) rec(r.sub, r.pos, r.label);
   const pick = <K extends keyof Inherited>(key: K): Inherited[K] => c.inh[key] ?? rs.inh[key] ?? vs.inh[key];
@@ -919,6 +1037,41 @@ function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Ob
     // Without misc_path the schema reports the missing command: at the checker, named as keepalived names it.
     if (c.obj.command === undefined) rec(['command'], c.kw.pos, `${c.label}: misc_path`);
     copy(['command', 'timeout', 'dynamic', 'user']);
+  } else if (c.type === 'file') {
+    copy(['weight', 'reverse']);
+    const file = c.trackFile ? p.trackFilePath(c.trackFile) : undefined;
+    if (file) {
+      out.path = file.path;
+      rec(['path'], c.trackFile!.pos, `${c.label}: track_file`);
+      if (out.weight === undefined && file.weight !== undefined) out.weight = file.weight;
+      if (out.reverse === undefined && file.reverse !== undefined) out.reverse = file.reverse;
+    } else rec(['path'], (c.trackFile ?? c.kw).pos, `${c.label}: track_file`);
+  } else if (c.type === 'ping') {
+    copy(['address', 'bind']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+  } else if (c.type === 'udp' || c.type === 'dns') {
+    copy(['address', 'port', 'bind', 'payload', 'require_reply', 'reply', 'min_reply_length', 'max_reply_length']);
+    copy(['query_type', 'name']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+  } else if (c.type === 'smtp') {
+    copy(['address', 'port', 'bind', 'helo_name']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+    if (c.hosts.length > 0) {
+      // keepalived checks the SMTP_CHECK's own target too when it names one; each host block defaults to the
+      // real server, not to the check's connect_ip, so its address is written out.
+      const own = ['address', 'port', 'bind'].some((k) => c.obj[k] !== undefined);
+      const hosts: Obj[] = own ? [{}] : [];
+      for (const h of c.hosts) {
+        const j = hosts.length;
+        const obj: Obj = { ...h.obj };
+        if (own && obj.address === undefined) obj.address = rs.addr.text;
+        if (own && obj.port === undefined && rs.port) obj.port = rs.port.value;
+        rec(['hosts', j], h.kw.pos, `${c.label}: host`);
+        for (const r of h.recs) rec(['hosts', j, ...r.sub], r.pos, r.label);
+        hosts.push(obj);
+      }
+      out.hosts = hosts;
+    }
   } else {
     copy(['address', 'port', 'bind']);
     if (c.type === 'tcp') set('connect_timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
@@ -926,14 +1079,14 @@ function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Ob
       copy(['path']);
       if (c.obj.host !== undefined) out.host = c.obj.host;
       else set('host', rs.inh.virtualhost ?? vs.inh.virtualhost, undefined);
-      copy(['sni', 'status', 'digest', 'body_regex', 'regex_no_match']);
+      copy(['sni', 'status', 'digest', 'body_regex', 'regex_no_match', 'urls']);
       set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
     }
   }
   set('interval', pick('delay_loop'), KA_DELAY_LOOP_MS);
   out.rise = 1;
   out.fall = 1;
-  set('retries', pick('retry'), c.type === 'script' ? 0 : 1);
+  set('retries', pick('retry'), c.type === 'script' ? 0 : c.type === 'dns' ? 3 : 1);
   set('delay_before_retry', pick('delay_before_retry'), c.type === 'http' || c.type === 'https' ? 3000 : 1000);
   set('warmup', pick('warmup'), undefined);
   set('start_down', pick('alpha'), undefined);

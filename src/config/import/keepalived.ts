@@ -496,6 +496,23 @@ export class Parser {
     return undefined;
   }
 
+  /** The file, weight and reverse of the track_file `name` (FILE_CHECK); an unknown name is TND_CFG_UNKNOWN_REF. */
+  trackFilePath(name: Word): { path: string; weight?: number; reverse?: boolean } | undefined {
+    const tf = Object.hasOwn(this.raw.vrrp.track_files, name.text)
+      ? (this.raw.vrrp.track_files[name.text] as Obj)
+      : undefined;
+    if (!tf) {
+      this.diag('error', 'TND_CFG_UNKNOWN_REF', name.pos, 'FILE_CHECK: track_file', `no track_file named ${name.text}`);
+      return undefined;
+    }
+    if (typeof tf.path !== 'string') return undefined;
+    return {
+      path: tf.path,
+      ...(typeof tf.weight === 'number' ? { weight: tf.weight } : {}),
+      ...(typeof tf.reverse === 'boolean' ? { reverse: tf.reverse } : {}),
+    };
+  }
+
   /** TND_CFG_DUPLICATE for a second definition; returns true when `name` was already defined. */
   duplicate(kind: string, name: Word, where: string): boolean {
     const key = `${kind}\0${name.text}`;
