@@ -4,10 +4,10 @@
  * in daemon/ because it is where config meets lb/, health/ and dataplane/ (config/ imports only core/).
  */
 import { isIPv4 } from 'node:net';
+import { parseHexString } from '../config/hex.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
 import type { ProxySettings, Snat } from '../dataplane/types.ts';
-import { parseHexString } from '../config/hex.ts';
 import type { CheckSpec, HttpUrl, StatusRange } from '../health/types.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
