@@ -229,8 +229,17 @@ export const proxySchema = z.strictObject({
 /** A virtual service (keepalived virtual_server). */
 export const serviceSchema = z.strictObject({
   name: name.describe('service name, used in status, logs and `tandem rs`'),
-  vip: ipAddress.describe('virtual address clients connect to'),
-  port: port('port; 0 = every port (persistent services only, like LVS)'),
+  vip: ipAddress
+    .optional()
+    .describe('virtual address clients connect to; required unless fwmark is set (then it only names the owner)'),
+  fwmark: z
+    .number()
+    .int()
+    .min(1)
+    .max(4_294_967_295)
+    .optional()
+    .describe('take the packets with this firewall mark instead of vip:port (keepalived virtual_server fwmark)'),
+  port: port('port; 0 = every port (persistent services only, like LVS); required unless fwmark is set').default(0),
   protocol: z.enum(['tcp', 'udp']).default('tcp').describe('transport protocol'),
   scheduler: z
     .enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'])

@@ -7,6 +7,7 @@ import { isIPv4 } from 'node:net';
 import { parseHexString } from '../config/hex.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
+import { serviceFamily } from '../config/validate.ts';
 import type { ProxySettings, Snat } from '../dataplane/types.ts';
 import type { CheckSpec, HttpUrl, StatusRange } from '../health/types.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
@@ -64,7 +65,7 @@ export function lbPlan(cfg: TandemConfig): LbPlan {
 }
 
 function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
-  const family = isIPv4(s.vip) ? 4 : 6;
+  const family = serviceFamily(s);
   const realServers: RealServerConfig[] = s.real_servers.map((rs) => ({
     addr: rs.address,
     port: rs.port ?? s.port,
@@ -72,8 +73,10 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
   }));
   const svc: VirtualService = {
     id: s.name,
-    vip: s.vip,
+    // A fwmark service has no address of its own; its vip, when given, only names its owner.
+    vip: s.vip ?? '',
     port: s.port,
+    ...(s.fwmark !== undefined ? { fwmark: s.fwmark } : {}),
     protocol: s.protocol,
     family,
     scheduler: s.scheduler,
@@ -114,7 +117,7 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
           : { kind: 'address', addr: s.snat },
     proxy: {
       mode: s.proxy.mode,
-      listen: s.proxy.listen ?? s.vip,
+      listen: s.proxy.listen ?? s.vip ?? '',
       retries: s.proxy.retries,
       passiveFailures: s.proxy.passive_failures,
       connectTimeoutMs: s.proxy.connect_timeout,

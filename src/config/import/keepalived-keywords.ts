@@ -212,10 +212,14 @@ export const SUPPORTED: KeywordTable = {
     'ADDR-LAST [PORT]': 'a range, both ends included: 198.18.0.1-10 is .1 to .10 (IPv6: the last group, in hex)',
     'ADDR-ADDR [PORT]': 'a range between two addresses, both included',
     'ADDR/LEN [PORT]': 'every address of the prefix',
+    'fwmark N': 'one lb.services[] named GROUP-fwmarkN with fwmark: N (see virtual_server fwmark N)',
   },
   virtual_server: {
     'ADDR [PORT]': 'lb.services[] named ADDR-PORT (-udp for UDP): vip, port (no port = 0, every port)',
     'group NAME': 'one lb.services[] per address and port of virtual_server_group NAME',
+    'fwmark N':
+      "lb.services[] named fwmarkN with fwmark: N: nft matches the packet mark (meta mark) the operator's own " +
+      "rules set before dstnat (iptables mangle, or nft at priority mangle); tandem's table never touches them",
     lvs_sched: 'scheduler: rr, wrr, lc, wlc, sh, mh (keepalived and tandem default: wlc)',
     lb_algo: 'scheduler (old name of lvs_sched)',
     lvs_method: 'method: NAT → nat, DR → dr',
@@ -348,9 +352,6 @@ const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
 const EMAIL = 'e-mail and SNMP notification are not implemented';
 const SYNC = 'IPVS connection sync is not implemented: after a failover, clients reconnect';
 const IPVS = 'a setting of IPVS; the nft data plane does not use IPVS';
-const FWMARK =
-  'firewall-mark services are not implemented: the nft data plane matches an address and port; ' +
-  'write one virtual_server (or group entry) per address and port';
 const LOGGED = 'check results are logged when a server changes state';
 const CHECKER_OPT = 'this checker option is not implemented';
 const FIREWALL = 'tandem does not manage firewall rules for no_accept';
@@ -607,16 +608,13 @@ export const WARNED: KeywordTable = {
     smtp_alert: EMAIL,
     global_tracking: 'deprecated in keepalived; not implemented',
   },
-  'virtual_server_group entry': {
-    'fwmark N': FWMARK,
-  },
+  'virtual_server_group entry': {},
   virtual_server: {
-    'fwmark N': FWMARK,
     omega: 'quorum_down and real-server notifiers are not run at shutdown',
     ha_suspend: 'checks run whether or not this node holds the vip',
     smtp_alert: EMAIL,
     snmp_name: EMAIL,
-    ip_family: 'only needed for firewall-mark services, which are not implemented',
+    ip_family: "a fwmark service takes its real servers' family",
     ...each(
       ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback', 'ops', 'hashed'],
       'IPVS scheduler flags do not apply to the nft data plane',

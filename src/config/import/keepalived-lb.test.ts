@@ -191,12 +191,15 @@ test('one missing "}" is reported once, at the virtual_server it leaves open, wh
   assert.equal(services(r.raw).length, 2);
 });
 
-test('virtual_server fwmark is warned with its line and skipped', () => {
-  const r = read('virtual_server fwmark 7 {\n lb_algo rr\n real_server 198.18.1.11 80 {\n }\n}\n');
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 1]]);
-  assert.match(r.diagnostics[0]!.message, /firewall-mark services are not implemented/);
-  assert.equal(services(r.raw).length, 0);
-  assert.equal((r.raw as { lb?: unknown }).lb, undefined, 'no lb section without a service');
+test('virtual_server fwmark N becomes a service matched by its firewall mark, named fwmarkN, without vip or port', () => {
+  const r = read(
+    'virtual_server fwmark 7 {\n protocol TCP\n lb_algo rr\n persistence_timeout 60\n real_server 198.18.1.11 80 {\n }\n}\n',
+  );
+  assert.deepEqual(rows(r.diagnostics), []);
+  const svc = services(r.raw)[0] as Record<string, unknown>;
+  assert.deepEqual([svc.name, svc.fwmark, svc.vip, svc.port], ['fwmark7', 7, undefined, undefined]);
+  const bad = read('virtual_server fwmark 0 {\n protocol TCP\n}\n');
+  assert.deepEqual(rows(bad.diagnostics), [['error', 'TND_CFG_RANGE', 1]]);
 });
 
 test('a virtual server header that cannot be read keeps its block for diagnostics but adds no service', () => {
@@ -515,17 +518,18 @@ test('virtual_server group NAME: one service per address and port of the group, 
       '',
     ].join('\n'),
   );
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 5]]);
+  assert.deepEqual(rows(r.diagnostics), []);
   const list = services(r.raw);
   assert.deepEqual(
-    list.map((s) => [s.name, s.vip, s.port]),
+    list.map((s) => [s.name, s.vip, s.port, (s as { fwmark?: number }).fwmark]),
     [
-      ['VSG_1-198.18.0.100-80', '198.18.0.100', 80],
-      ['VSG_1-198.18.0.1-8080', '198.18.0.1', 8080],
-      ['VSG_1-198.18.0.2-8080', '198.18.0.2', 8080],
-      ['VSG_1-198.18.0.3-8080', '198.18.0.3', 8080],
-      ['VSG_1-198.18.0.8-0', '198.18.0.8', 0],
-      ['VSG_1-198.18.0.9-0', '198.18.0.9', 0],
+      ['VSG_1-198.18.0.100-80', '198.18.0.100', 80, undefined],
+      ['VSG_1-198.18.0.1-8080', '198.18.0.1', 8080, undefined],
+      ['VSG_1-198.18.0.2-8080', '198.18.0.2', 8080, undefined],
+      ['VSG_1-198.18.0.3-8080', '198.18.0.3', 8080, undefined],
+      ['VSG_1-198.18.0.8-0', '198.18.0.8', 0, undefined],
+      ['VSG_1-198.18.0.9-0', '198.18.0.9', 0, undefined],
+      ['VSG_1-fwmark5', undefined, undefined, 5],
     ],
   );
   for (const s of list) assert.deepEqual(s.persistence, { timeout: 60_000 });

@@ -71,7 +71,10 @@ interface RsDraft {
 interface VsDraft {
   kw: Word;
   label: string;
-  target: { kind: 'addr'; vip: Word; port?: { value: number; word: Word } } | { kind: 'group'; name: Word };
+  target:
+    | { kind: 'addr'; vip: Word; port?: { value: number; word: Word } }
+    | { kind: 'group'; name: Word }
+    | { kind: 'fwmark'; mark: { value: number; word: Word } };
   obj: Obj;
   recs: Rec[];
   inh: Inherited;
@@ -85,6 +88,8 @@ interface GroupEntry {
   addrs: string[];
   at: Word;
   port?: { value: number; word: Word };
+  /** A `fwmark N` entry: a firewall-mark service instead of addresses. */
+  fwmark?: { value: number; word: Word };
 }
 
 interface GroupDraft {
@@ -250,21 +255,14 @@ const virtualServer: Handler = (p, words) => {
   const kw = words[0];
   const label = words.map((w) => w.text).join(' ');
   const args = words.slice(1);
-  if (args[0]?.text === 'fwmark') {
-    p.args(words, 2, 2, label, 'top level');
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      kw.pos,
-      label,
-      `virtual_server fwmark is not supported yet; ignored (${WARNED.virtual_server['fwmark N']})`,
-    );
-    p.skipBlockIfAny(label, kw.pos);
-    return;
-  }
   let target: VsDraft['target'] | undefined;
   let keep = true;
-  if (args[0]?.text === 'group') {
+  if (args[0]?.text === 'fwmark') {
+    const a = p.args(words, 2, 2, label, 'top level');
+    const mark = a?.[1] ? fwmarkOf(p, a[1], label) : undefined;
+    if (mark) target = { kind: 'fwmark', mark };
+    else keep = false;
+  } else if (args[0]?.text === 'group') {
     const a = p.args(words, 2, 2, label, 'top level');
     if (a?.[1]) target = { kind: 'group', name: a[1] };
   } else {
@@ -308,16 +306,25 @@ const virtualServerGroup: Handler = (p, words) => {
   p.block(kw, label, 'values', undefined, (entry) => groupEntry(p, entry, group, label));
 };
 
+/** A firewall mark: a whole number 1..2^32-1 (keepalived reads it with strtoul, so 0x… hex is allowed too). */
+function fwmarkOf(p: Parser, w: Word, where: string): { value: number; word: Word } | undefined {
+  const n = /^0[xX][0-9a-fA-F]+$/.test(w.text) ? Number.parseInt(w.text.slice(2), 16) : p.int(w, where);
+  if (n === undefined) return undefined;
+  if (n < 1 || n > 0xffff_ffff) {
+    p.diag('error', 'TND_CFG_RANGE', w.pos, where, `a firewall mark is 1..4294967295, got ${w.text}`);
+    return undefined;
+  }
+  return { value: n, word: w };
+}
+
 function groupEntry(p: Parser, words: [Word, ...Word[]], group: GroupDraft, where: string): void {
   const first = words[0];
   if (first.text === 'fwmark') {
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      first.pos,
-      where,
-      `fwmark entries are not supported yet; ignored (${WARNED['virtual_server_group entry']['fwmark N']})`,
-    );
+    const mark = words[1] ? fwmarkOf(p, words[1], where) : undefined;
+    if (!words[1]) p.diag('error', 'TND_CFG_ARGS', first.pos, where, 'fwmark needs a mark: fwmark N');
+    else if (words.length > 2)
+      p.diag('error', 'TND_CFG_ARGS', words[2]!.pos, where, 'an entry is fwmark N: one entry per line');
+    else if (mark) group.entries.push({ addrs: [], at: first, fwmark: mark });
     return;
   }
   if (words.length > 2) {
@@ -843,6 +850,8 @@ export const LB_TOP: Record<string, Handler> = {
 
 /** One address and port a virtual server serves, and where the user wrote them. */
 interface Endpoint {
+  /** A firewall-mark service: the mark, and no vip. */
+  fwmark?: number;
   vip: string;
   port: number;
   vipAt: SourcePos;
@@ -880,14 +889,15 @@ export function finishLb(p: Parser): void {
       const rec = (sub: ConfigPath, pos: SourcePos, label: string) => p.record([...base, ...sub], pos, label);
       rec([], vs.kw.pos, vs.label);
       const protocol = vs.obj.protocol as string | undefined;
-      const name = `${ep.prefix}${ep.vip}-${ep.port}${protocol === 'udp' ? '-udp' : ''}`.replace(
-        /[^A-Za-z0-9_.:-]/g,
-        '_',
-      );
-      const svc: Obj = { name, vip: ep.vip, port: ep.port };
+      const what = ep.fwmark !== undefined ? `fwmark${ep.fwmark}` : `${ep.vip}-${ep.port}`;
+      const name = `${ep.prefix}${what}${protocol === 'udp' ? '-udp' : ''}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+      const svc: Obj = ep.fwmark !== undefined ? { name, fwmark: ep.fwmark } : { name, vip: ep.vip, port: ep.port };
       rec(['name'], ep.vipAt, ep.label);
-      rec(['vip'], ep.vipAt, ep.label);
-      rec(['port'], ep.portAt, `${ep.label}: port`);
+      if (ep.fwmark !== undefined) rec(['fwmark'], ep.vipAt, `${ep.label}: fwmark`);
+      else {
+        rec(['vip'], ep.vipAt, ep.label);
+        rec(['port'], ep.portAt, `${ep.label}: port`);
+      }
       for (const key of ['protocol', 'scheduler', 'method', 'persistence'] as const)
         if (vs.obj[key] !== undefined) svc[key] = structuredClone(vs.obj[key]);
       if (svc.persistence && (svc.persistence as Obj).timeout === undefined && vs.granularityAt) {
@@ -918,6 +928,20 @@ export function finishLb(p: Parser): void {
 }
 
 function endpointsOf(p: Parser, vs: VsDraft, groups: ReadonlyMap<string, GroupDraft>): Endpoint[] {
+  if (vs.target.kind === 'fwmark') {
+    const { mark } = vs.target;
+    return [
+      {
+        fwmark: mark.value,
+        vip: '',
+        port: 0,
+        vipAt: mark.word.pos,
+        portAt: mark.word.pos,
+        label: vs.label,
+        prefix: '',
+      },
+    ];
+  }
   if (vs.target.kind === 'addr') {
     const { vip, port } = vs.target;
     return [
@@ -938,14 +962,26 @@ function endpointsOf(p: Parser, vs: VsDraft, groups: ReadonlyMap<string, GroupDr
     return [];
   }
   return group.entries.flatMap((e) =>
-    e.addrs.map((vip) => ({
-      vip,
-      port: e.port?.value ?? 0,
-      vipAt: e.at.pos,
-      portAt: (e.port?.word ?? e.at).pos,
-      label: group.label,
-      prefix: `${name.text}-`,
-    })),
+    e.fwmark
+      ? [
+          {
+            fwmark: e.fwmark.value,
+            vip: '',
+            port: 0,
+            vipAt: e.fwmark.word.pos,
+            portAt: e.fwmark.word.pos,
+            label: group.label,
+            prefix: `${name.text}-`,
+          },
+        ]
+      : e.addrs.map((vip) => ({
+          vip,
+          port: e.port?.value ?? 0,
+          vipAt: e.at.pos,
+          portAt: (e.port?.word ?? e.at).pos,
+          label: group.label,
+          prefix: `${name.text}-`,
+        })),
   );
 }
 

@@ -314,16 +314,17 @@ test('service = fos: each active failover block is a resource group with a scrip
   assert.ok(r.notes.some((n) => n.line === 14 && /service = fos runs the failover blocks only/.test(n.message)));
 });
 
-test('keys: unknown ones are errors with a suggestion, a repeated one a warning (the last wins), fwmark is refused', () => {
+test('keys: unknown ones are errors with a suggestion, a repeated one a warning (the last wins), fwmark is read', () => {
   const r = read(`${GLOBAL}\nkeepalive = 3\nprimry = 198.18.0.1\n${virtual('     fwmark = 7\n     schedular = rr')}`);
   assert.deepEqual(rows(r.diagnostics), [
     ['warning', 'TND_CFG_DUPLICATE', 12],
     ['error', 'TND_CFG_UNKNOWN_KEY', 13],
-    ['error', 'TND_CFG_REJECTED', 16],
     ['error', 'TND_CFG_UNKNOWN_KEY', 17],
   ]);
+  const svc = raw(r).lb.services[0] as unknown as Record<string, unknown>;
+  assert.deepEqual([svc.fwmark, svc.port], [7, undefined]);
   assert.match(r.diagnostics[1]!.message, /primry is not an lvs.cf key at the top level; did you mean primary\?/);
-  assert.match(r.diagnostics[3]!.message, /in a virtual block; did you mean scheduler\?/);
+  assert.match(r.diagnostics[2]!.message, /in a virtual block; did you mean scheduler\?/);
   assert.equal(raw(r).vrrp.instances[0]!.advert_interval, 3000);
   const dup = read(`${GLOBAL}\n${virtual('')}${virtual('', 'http')}`);
   assert.deepEqual(errors(dup.diagnostics), [['error', 'TND_CFG_DUPLICATE', 19]]);

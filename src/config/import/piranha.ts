@@ -121,6 +121,7 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
     'vip_nmask',
     'sorry_server',
     'fwmark',
+    'vip_nic',
     'port',
     'protocol',
     'persistent',
@@ -428,15 +429,36 @@ class Reader {
     const addr = this.values(s.get('address'), label, 2, 'ADDRESS DEVICE:N');
     if (!s.has('address') && !s.has('fwmark'))
       this.diag('error', 'TND_CFG_REQUIRED', b.kw.pos, label, 'a virtual needs address = VIP DEVICE:N');
-    const fwmark = s.get('fwmark');
-    if (fwmark)
+    const fwmarkW = this.one(s.get('fwmark'), label);
+    let fwmark: number | undefined;
+    if (fwmarkW) {
+      const n = /^\d+$/.test(fwmarkW.text) ? Number(fwmarkW.text) : Number.NaN;
+      if (!(n >= 1 && n <= 0xffff_ffff))
+        this.diag(
+          'error',
+          'TND_CFG_RANGE',
+          fwmarkW.pos,
+          `${label}: fwmark`,
+          `a firewall mark is 1..4294967295, got ${fwmarkW.text}`,
+        );
+      else fwmark = n;
+    }
+    const nic = this.one(s.get('vip_nic'), label);
+    if (nic && addr) {
+      // piranha-gui writes vip_nic beside `address = VIP DEV:N`; pulse brings the address up on the device of
+      // `address`, so that one decides, and a different vip_nic is said to be ignored.
+      const dev = addr[1]!.text.split(':')[0]!;
+      const same = nic.text.split(':')[0] === dev;
       this.diag(
-        'error',
-        'TND_CFG_REJECTED',
-        fwmark.key.pos,
-        `${label}: fwmark`,
-        'firewall-mark virtual services cannot be used with tandem: give the virtual an address and a port',
+        'warning',
+        'TND_CFG_NOT_CARRIED',
+        nic.pos,
+        `${label}: vip_nic`,
+        same
+          ? `vip_nic ${nic.text} repeats the device of address (${addr[1]!.text}), as piranha-gui writes it; nothing more to carry`
+          : `vip_nic ${nic.text} is ignored: pulse brings the address up on ${addr[1]!.text}, the device of address, and so does tandem`,
       );
+    }
     if (active && !active.b) {
       this.diag('warning', 'TND_CFG_NOT_CARRIED', active.w.pos, `${label}: active`, 'an inactive virtual is left out');
       return;
@@ -454,6 +476,12 @@ class Reader {
     rec([], b.kw.pos);
     rec(['name'], b.name!.pos);
     rec(['vip'], addr[0]!.pos, `${label}: address`);
+    if (fwmark !== undefined) {
+      // lvsd makes an `ipvsadm -A -f MARK` service: the mark selects the packets, the address is only the VIP that
+      // pulse brings up (tandem keeps it, for the owner), and the port is not part of the service.
+      svc.fwmark = fwmark;
+      rec(['fwmark'], fwmarkW!.pos, `${label}: fwmark`);
+    }
 
     let port = 80;
     const portW = this.one(s.get('port'), label);
@@ -470,7 +498,9 @@ class Reader {
       else port = p;
       rec(['port'], portW.pos, `${label}: port`);
     }
-    svc.port = port;
+    // A fwmark service has no port of its own: the virtual's port (default 80) becomes its servers' port, where
+    // lvsd adds them and nanny probes them.
+    if (fwmark === undefined) svc.port = port;
     const proto = this.one(s.get('protocol'), label);
     let udp = false;
     if (proto) {
@@ -567,6 +597,10 @@ class Reader {
     for (const sb of b.blocks) {
       if (sb.kind !== 'server' || !this.unique(sb, seen)) continue;
       const rs = this.server(sb, [...base, 'real_servers', servers.length]);
+      if (rs && fwmark !== undefined && rs.port === undefined) {
+        rs.port = port;
+        if (portW) this.map.record([...base, 'real_servers', servers.length, 'port'], portW.pos, `${label}: port`);
+      }
       if (rs) servers.push(rs);
     }
     svc.real_servers = servers;
