@@ -2,6 +2,7 @@
  * Loading a config file of any supported format into a validated TandemConfig with diagnostics. Pure: file access
  * comes through ConfigFs (the real one is in load-files.ts).
  */
+import { posix } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
@@ -73,18 +74,66 @@ export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat, op
   const fmt = format ?? detectFormat(path, text);
   if (fmt === 'keepalived') {
     const read = readKeepalived(path, fs, options.configId === undefined ? {} : { configId: options.configId });
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
   // heartbeat and Piranha formats: readers in src/config/import/heartbeat.ts, piranha.ts
   if (fmt === 'heartbeat' || fmt === 'piranha') {
     const read = fmt === 'heartbeat' ? readHeartbeat(path, fs) : readPiranha(path, fs);
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
   if (format === undefined && unrecognised(path, text)) return notAKnownFormat(path);
   const y = readYaml(path, text);
   if (y.diagnostics.some((d) => d.severity === 'error'))
     return { format: fmt, diagnostics: y.diagnostics, files: [path] };
-  return finish(fmt, y.raw, y.locator, y.diagnostics, [path]);
+  return finish(fmt, y.raw, y.locator, y.diagnostics, [path], fs);
+}
+
+/**
+ * The cluster's shared key file must be readable, 0600 (no group or other bits, as heartbeat demands of authkeys) and
+ * hold a key: heartbeat's authkeys format (`auth N`, then `N sha1|md5 KEY`) or the key alone on its first line. Only
+ * where and why is reported: never a byte of the key.
+ */
+export function checkKeyFile(
+  keyFile: string,
+  configFile: string,
+  fs: ConfigFs & { mode?(path: string): number | undefined },
+  locator: Locator,
+): Diagnostic[] {
+  const path = keyFile.startsWith('/') ? keyFile : posix.join(posix.dirname(configFile), keyFile);
+  const { pos, label } = locator.locate(['cluster', 'key_file']);
+  const problem = (code: 'TND_CFG_IO' | 'TND_CFG_PERMISSIONS' | 'TND_CFG_REQUIRED', message: string): Diagnostic[] => [
+    { ...pos, severity: 'error', code, path: label, message },
+  ];
+  let text: string | undefined;
+  try {
+    text = fs.read(path);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return problem('TND_CFG_IO', `cannot read the cluster key file ${path}`);
+  const mode = fs.mode?.(path);
+  if (mode !== undefined && (mode & 0o077) !== 0)
+    return problem(
+      'TND_CFG_PERMISSIONS',
+      `${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read the cluster key; chmod 600 ${path}`,
+    );
+  if (!hasSharedKey(text))
+    return problem('TND_CFG_REQUIRED', `${path} holds no key (authkeys: "auth N" and "N sha1 KEY")`);
+  return [];
+}
+
+/** Whether a key file's text holds a key, in authkeys form or alone. Pure; says nothing about the key itself. */
+export function hasSharedKey(text: string): boolean {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  const auth = lines.map((l) => /^auth\s+(\d+)$/.exec(l)).find(Boolean);
+  if (!auth) return lines.length > 0 && !/\s/.test(lines[0]!);
+  return lines.some((l) => {
+    const m = /^(\d+)\s+(\S+)(?:\s+(\S.*))?$/.exec(l);
+    return m !== null && m[1] === auth[1] && m[2] !== 'crc' && m[3] !== undefined;
+  });
 }
 
 /** The message for a file that is none of the formats tandem reads. */
@@ -116,10 +165,15 @@ function finish(
   locator: Locator,
   early: Diagnostic[],
   files: string[],
+  fs?: ConfigFs & { mode?(path: string): number | undefined },
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
   const v = validateConfig(raw, locator);
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics]));
+  const keyFile = v.config?.cluster.key_file;
+  // The heartbeat reader has judged the authkeys it names already: one root cause, one diagnostic.
+  const keyProblems =
+    keyFile !== undefined && fs && format !== 'heartbeat' ? checkKeyFile(keyFile, files[0] ?? '', fs, locator) : [];
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics, ...keyProblems]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
 }

@@ -139,6 +139,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       name: z.string().default('tandem').describe('cluster name'),
       nodes: z.array(nodeSchema).default([]).describe('the nodes that run this file'),
+      key_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "file with the cluster's shared key, mode 0600: heartbeat authkeys (auth N, N sha1|md5 KEY) or the key " +
+            'alone on its first line; the key itself is never written into this file nor printed',
+        ),
     })
     .default({ name: 'tandem', nodes: [] }),
   vrrp: z

@@ -703,16 +703,16 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'TND_CFG_LB_DATAPLANE',
         [...base, 'method'],
         'method dr (direct routing) is not supported by the nft data plane yet: this service is health-checked ' +
-          'but not programmed; use method nat (keepalived lb_kind NAT), with the real servers routing their ' +
-          'replies through the director, or snat: true',
+          'but not programmed until the data-path work adds direct routing; use method nat (keepalived lb_kind ' +
+          'NAT), with the real servers routing their replies through the director, or snat: true',
       );
     if (s.scheduler === 'lc' || s.scheduler === 'wlc')
       report(
         'warning',
         'TND_CFG_LB_SCHEDULER',
         [...base, 'scheduler'],
-        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random ` +
-          '(choose wrr, sh or mh, or dataplane proxy for least connections)',
+        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random until ` +
+          'the data-path work counts them (choose wrr, sh or mh, or dataplane proxy for least connections)',
       );
   }
 

@@ -349,8 +349,13 @@ export const SUPPORTED: KeywordTable = {
 };
 
 const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
-const EMAIL = 'e-mail and SNMP notification are not implemented';
-const SYNC = 'IPVS connection sync is not implemented: after a failover, clients reconnect';
+const EMAIL =
+  'e-mail and SNMP notification are not implemented yet: tandem will send e-mail alerts (smtp_server, ' +
+  'notification_email, notification_email_from, smtp_alert) once the operator API work adds its alerts; until then ' +
+  'use notify scripts';
+const SYNC =
+  'IPVS connection sync is not implemented yet: after a failover, clients reconnect; tandem will sync connections ' +
+  'with conntrackd once the data-path work adds it';
 const IPVS = 'a setting of IPVS; the nft data plane does not use IPVS';
 const LOGGED = 'check results are logged when a server changes state';
 const CHECKER_OPT = 'this checker option is not implemented';

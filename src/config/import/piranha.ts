@@ -89,8 +89,12 @@ const NOTED: Readonly<Record<string, string>> = {
 
 /** Global keys with behaviour tandem does not have: a warning each. */
 const WARNED: Readonly<Record<string, string>> = {
-  primary_private: 'a second heartbeat channel is not carried over: VRRP adverts go out on one interface',
-  backup_private: 'a second heartbeat channel is not carried over: VRRP adverts go out on one interface',
+  primary_private:
+    'a second heartbeat channel is not carried over yet: VRRP adverts go out on one interface; tandem will carry ' +
+    'it as a redundant path once the split-brain work adds them',
+  backup_private:
+    'a second heartbeat channel is not carried over yet: VRRP adverts go out on one interface; tandem will carry ' +
+    'it as a redundant path once the split-brain work adds them',
   primary_shared: 'shared SCSI reservations are not carried over',
   backup_shared: 'shared SCSI reservations are not carried over',
   reservation_conflict_action: 'shared SCSI reservations are not carried over',
@@ -313,7 +317,8 @@ class Reader {
         'TND_CFG_UNSUPPORTED',
         sync.w.pos,
         'lvs.cf: syncdaemon',
-        'IPVS connection sync is not carried over: connections through the old router are cut at failover',
+        'IPVS connection sync is not carried over yet: connections through the old router are cut at failover; ' +
+          "tandem will sync them with conntrackd once the data-path work adds it (Piranha's syncdaemon syncs IPVS)",
       );
 
     const service = this.one(g.get('service'), label);
