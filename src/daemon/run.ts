@@ -134,6 +134,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
       { clock: deps.clock, owner: ctx.owner, log },
     );
+  // keepalived static_ipaddress / static_routes / static_rules: in place before the instances start.
+  if (plan.static) await deps.staticSetup(plan.static);
   const daemon = new Daemon(plan, deps, opts.config);
   const report = () => {
     if (!process.send) return;

@@ -111,6 +111,11 @@ interface InstanceExtra {
   src?: { word: Word; keyword: string };
   peers: Word[];
   peersAt?: SourcePos;
+  /** strict_mode on (or the global vrrp_strict); notStrict: strict_mode off. */
+  strict?: Word;
+  notStrict?: boolean;
+  /** vmac_xmit_base, applied to the vmac once the instance is read. */
+  xmitBase?: Word;
 }
 
 /** A block being read, kept on a stack to recognise a missing '}' at the first statement that cannot be inside. */
@@ -161,12 +166,26 @@ export class Parser {
     lowerPrioNoAdvert: GlobalDefault<boolean>;
     downTimerAdverts: GlobalDefault<number>;
     v3Checksum: GlobalDefault<string>;
+    /** vrrp_strict: where it was written. */
+    strict?: Word;
+    skipCheckAdvAddr: GlobalDefault<boolean>;
+    garpInterval: GlobalDefault<number>;
+    gnaInterval: GlobalDefault<number>;
   } = {
     version: undefined,
     garp: { master_delay: undefined, master_repeat: undefined, master_refresh: undefined },
     lowerPrioNoAdvert: undefined,
     downTimerAdverts: undefined,
     v3Checksum: undefined,
+    skipCheckAdvAddr: undefined,
+    garpInterval: undefined,
+    gnaInterval: undefined,
+  };
+  /** static_ipaddress, static_routes and static_rules, as read. */
+  readonly statics: { addresses: unknown[]; routes: string[]; rules: string[] } = {
+    addresses: [],
+    routes: [],
+    rules: [],
   };
   /** First definitions by kind and name, for TND_CFG_DUPLICATE. */
   readonly defined = new Map<string, SourcePos>();
@@ -436,7 +455,7 @@ export class Parser {
     const shown = extra.map((w) => w.text).join(' ');
     this.diag(
       'warning',
-      'TND_CFG_ARGS',
+      'TND_CFG_AS_KEEPALIVED',
       extra[0]!.pos,
       where,
       `${kw} takes no value; ${shown} is ignored, as keepalived ignores it (${kw} is set whatever follows it)`,
@@ -580,9 +599,79 @@ export class Parser {
       fill('lower_prio_no_advert', g.lowerPrioNoAdvert);
       fill('down_timer_adverts', g.downTimerAdverts);
       fill('v3_checksum', g.v3Checksum);
+      fill('skip_check_adv_addr', g.skipCheckAdvAddr);
+      if (g.garpInterval || g.gnaInterval) {
+        const garp = (o.garp as Obj | undefined) ?? {};
+        fill('interval', g.garpInterval, garp, ['garp', 'interval']);
+        fill('na_interval', g.gnaInterval, garp, ['garp', 'na_interval']);
+        o.garp = garp;
+      }
+      if (x.xmitBase) {
+        if (o.vmac) {
+          (o.vmac as Obj).xmit_base = true;
+          s.rec(['vmac', 'xmit_base'], x.xmitBase.pos, `${s.label}: vmac_xmit_base`);
+        } else
+          this.diag(
+            'warning',
+            'TND_CFG_AS_KEEPALIVED',
+            x.xmitBase.pos,
+            `${s.label}: vmac_xmit_base`,
+            'vmac_xmit_base without use_vmac does nothing in keepalived either; ignored',
+          );
+      }
+      const strict = x.strict ?? g.strict;
+      if (strict && !x.notStrict) strictMode(this, s, strict);
+    }
+    const st = this.statics;
+    if (st.addresses.length + st.routes.length + st.rules.length > 0) {
+      (this.raw.vrrp as Obj).static = {
+        ...(st.addresses.length ? { addresses: st.addresses } : {}),
+        ...(st.routes.length ? { routes: st.routes } : {}),
+        ...(st.rules.length ? { rules: st.rules } : {}),
+      };
     }
     finishLb(this);
   }
+}
+
+/** keepalived's strict mode, as vrrp.c vrrp_complete_instance applies it, with its messages. */
+function strictMode(p: Parser, s: Scope, at: Word): void {
+  const o = s.obj;
+  const x = s.inst!;
+  const where = `${s.label}: ${at.text}`;
+  if (x.peers.length > 0)
+    p.diag(
+      'error',
+      'TND_CFG_REJECTED',
+      x.peersAt ?? at.pos,
+      `${s.label}: unicast_peer`,
+      'unicast peers are not supported in strict mode (keepalived: "Unicast peers are not supported in strict ' +
+        `mode"; ${at.text} at line ${at.pos.line})`,
+    );
+  if (o.auth !== undefined) {
+    delete o.auth;
+    p.diag(
+      'warning',
+      'TND_CFG_AS_KEEPALIVED',
+      at.pos,
+      where,
+      'strict mode does not support authentication; ignored, as keepalived ignores it (no auth is sent)',
+    );
+  }
+  if (o.initial_state === 'master' && o.priority !== 255) {
+    o.initial_state = 'backup';
+    p.diag(
+      'warning',
+      'TND_CFG_AS_KEEPALIVED',
+      at.pos,
+      where,
+      'strict mode: state MASTER must match being address owner (priority 255); started as BACKUP, as keepalived does',
+    );
+  }
+  // The defaults strict mode changes, unless the instance sets them: no_accept and lower_prio_no_advert.
+  if (o.accept === undefined) o.accept = false;
+  if (o.lower_prio_no_advert === undefined) o.lower_prio_no_advert = true;
+  if (o.version === 2 && firstVipIsV6(o.vips)) o.version = 3;
 }
 
 function firstVipIsV6(vips: unknown): boolean {
@@ -745,6 +834,37 @@ function globalDefault<T>(
 
 const TOP: Record<string, Handler> = {
   ...LB_TOP,
+  static_routes: routesBlock('static_routes', 'route', (p) => p.statics.routes),
+  static_rules: routesBlock('static_rules', 'rule', (p) => p.statics.rules),
+  static_ipaddress: (p, words) => {
+    const kw = words[0];
+    p.args(words, 0, 0, 'static_ipaddress', 'top level');
+    p.block(kw, 'static_ipaddress', 'values', undefined, (entry) => {
+      const [addr, ...opts] = entry;
+      const where = 'static_ipaddress';
+      const a: Obj = { address: addr.text };
+      for (let k = 0; k < opts.length; k++) {
+        const o = opts[k]!;
+        const v = opts[k + 1];
+        if ((o.text === 'dev' || o.text === 'label') && v) {
+          a[o.text] = v.text;
+          k++;
+        } else if (VIP_PAIRS.has(o.text) && v) {
+          p.diag('warning', 'TND_CFG_UNSUPPORTED', o.pos, where, `${o.text} is not supported yet; ignored`);
+          k++;
+        } else {
+          p.diag('error', 'TND_CFG_UNKNOWN_KEY', o.pos, where, `${o.text} is not an option of a static address`);
+          return;
+        }
+      }
+      if (a.dev === undefined) {
+        p.diag('error', 'TND_CFG_REQUIRED', addr.pos, where, `${addr.text}: a static address needs dev IFNAME`);
+        return;
+      }
+      p.record(['vrrp', 'static', 'addresses', p.statics.addresses.length], addr.pos, where);
+      p.statics.addresses.push(a);
+    });
+  },
   global_defs: (p, words) => {
     const kw = words[0];
     p.args(words, 0, 0, 'global_defs', 'top level');
@@ -861,6 +981,29 @@ const GLOBAL_DEFS: Record<string, Handler> = {
       p.globals.v3Checksum = { value: b ? 'message' : 'pseudo-header', pos: (args[0] ?? words[0]).pos, label: where };
     }
   },
+  vrrp_strict: (p, words) => {
+    p.flagArgs(words, 'global_defs: vrrp_strict', 'global_defs');
+    p.globals.strict = words[0];
+  },
+  vrrp_skip_check_adv_addr: (p, words) => {
+    const where = 'global_defs: vrrp_skip_check_adv_addr';
+    const args = p.args(words, 0, 1, where, 'global_defs');
+    const b = args && p.bool(args[0], where);
+    if (b !== undefined && args)
+      p.globals.skipCheckAdvAddr = { value: b, pos: (args[0] ?? words[0]).pos, label: where };
+  },
+  vrrp_garp_interval: globalDefault<number>(
+    (p, d) => {
+      p.globals.garpInterval = d;
+    },
+    (p, w, where) => p.ms(w, where),
+  ),
+  vrrp_gna_interval: globalDefault<number>(
+    (p, d) => {
+      p.globals.gnaInterval = d;
+    },
+    (p, w, where) => p.ms(w, where),
+  ),
   vrrp_mcast_group4: one((p, v, _s, where) => {
     if (v.text !== '224.0.0.18') {
       p.diag(
@@ -1025,7 +1168,98 @@ const INSTANCE: Record<string, Handler> = {
   track_interface: trackBlock('interfaces'),
   track_script: trackBlock('scripts'),
   track_file: trackBlock('files'),
+  use_vmac: (p, words, scope) => {
+    const where = `${scope.label}: use_vmac`;
+    const args = p.args(words, 0, 2, where, 'vrrp_instance');
+    if (!args) return;
+    const vmac = (scope.obj.vmac as Obj | undefined) ?? {};
+    scope.obj.vmac = vmac;
+    scope.rec(['vmac'], words[0].pos, where);
+    for (const a of args) {
+      // keepalived tells the two apart the same way: an interface name cannot hold a ':'.
+      if (a.text.includes(':'))
+        p.diag(
+          'warning',
+          'TND_CFG_UNSUPPORTED',
+          a.pos,
+          where,
+          `a MAC address of one's own (${a.text}) is not supported yet; ignored: the vmac gets the virtual router ` +
+            'MAC 00:00:5e:00:01:VRID (RFC 5798 §7.3)',
+        );
+      else {
+        vmac.name = a.text;
+        scope.rec(['vmac', 'name'], a.pos, where);
+      }
+    }
+  },
+  vmac_xmit_base: (p, words, scope) => {
+    p.flagArgs(words, `${scope.label}: vmac_xmit_base`, 'vrrp_instance');
+    scope.inst!.xmitBase = words[0];
+  },
+  virtual_routes: routesBlock('virtual_routes', 'route'),
+  virtual_rules: routesBlock('virtual_rules', 'rule'),
+  skip_check_adv_addr: boolField('skip_check_adv_addr'),
+  strict_mode: (p, words, scope) => {
+    const where = `${scope.label}: strict_mode`;
+    const args = p.args(words, 0, 1, where, 'vrrp_instance');
+    if (!args) return;
+    const b = p.bool(args[0], where);
+    if (b === true) scope.inst!.strict = words[0];
+    else if (b === false) scope.inst!.notStrict = true;
+  },
 };
+
+/**
+ * A virtual_routes / virtual_rules block (and static_routes / static_rules): one route or rule per line, kept as
+ * the `ip route` / `ip rule` arguments keepalived's own parser turns them into: `gw` is `via`, and the options
+ * keepalived adds on top of ip's (`no_track`, `track_group NAME`, `or ADDR`) are reported and dropped.
+ */
+function routesBlock(keyword: string, kind: 'route' | 'rule', into?: (p: Parser) => string[]): Handler {
+  return (p, words, scope) => {
+    const kw = words[0];
+    const where = scope.label ? `${scope.label}: ${keyword}` : keyword;
+    p.args(words, 0, 0, where, scope.label ? 'vrrp_instance' : 'top level');
+    const key = kind === 'route' ? 'virtual_routes' : 'virtual_rules';
+    const list = into ? into(p) : ((scope.obj[key] as string[] | undefined) ?? []);
+    if (!into) {
+      scope.obj[key] = list;
+      scope.rec([key], kw.pos, where);
+    }
+    p.block(kw, where, 'values', undefined, (entry) => {
+      const text = ipArgs(p, entry, kind, where);
+      if (text === undefined) return;
+      if (!into) scope.rec([key, list.length], entry[0].pos, where);
+      else p.record(['vrrp', 'static', kind === 'route' ? 'routes' : 'rules', list.length], entry[0].pos, where);
+      list.push(text);
+    });
+  };
+}
+
+/** One route or rule line as `ip` arguments; undefined (reported) when nothing is left of it. */
+function ipArgs(p: Parser, words: readonly Word[], kind: 'route' | 'rule', where: string): string | undefined {
+  const out: string[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
+    if (kind === 'route' && w.text === 'gw') out.push('via');
+    else if (w.text === 'no_track') {
+      p.diag('warning', 'TND_CFG_UNSUPPORTED', w.pos, where, 'no_track is not supported yet; ignored');
+    } else if (w.text === 'track_group' || (kind === 'route' && w.text === 'or')) {
+      p.diag(
+        'warning',
+        'TND_CFG_UNSUPPORTED',
+        w.pos,
+        where,
+        `${w.text} ${words[k + 1]?.text ?? ''} is not supported yet; ignored${w.text === 'or' ? ' (the first gateway is used)' : ''}`.trim(),
+      );
+      k++;
+    } else out.push(w.text);
+  }
+  if (out.length === 0) {
+    p.diag('error', 'TND_CFG_ARGS', words[0]!.pos, where, `an empty ${kind}`);
+    return undefined;
+  }
+  return out.join(' ');
+}
 
 const AUTHENTICATION: Record<string, Handler> = {
   auth_type: one((p, v, scope, where) => {
@@ -1040,7 +1274,7 @@ const AUTHENTICATION: Record<string, Handler> = {
       auth.rejected = false;
       p.diag(
         'warning',
-        'TND_CFG_ENUM',
+        'TND_CFG_AS_KEEPALIVED',
         v.pos,
         where,
         `auth_type ${v.text} read as PASS, the author's intent and what keepalived 1.x does; keepalived 2.x logs ` +
