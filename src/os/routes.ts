@@ -56,7 +56,12 @@ export class IpRouteAdapter implements RouteAdapter {
   }
 
   async ensurePresent(r: IpRoute): Promise<boolean> {
-    return this.#run(r, 'add', EXISTS);
+    if (r.kind === 'route') return this.#run(r, 'add', EXISTS);
+    // The kernel keeps duplicate rules (`ip rule add` does not ask for an exclusive add), so a rule is converged by
+    // deleting what matches first: present before means no change.
+    const existed = await this.#run(r, 'del', ABSENT);
+    await this.#run(r, 'add', EXISTS);
+    return !existed;
   }
 
   async ensureAbsent(r: IpRoute): Promise<boolean> {
