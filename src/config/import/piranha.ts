@@ -913,7 +913,10 @@ class Reader {
         'lvs.cf',
         'no interface: name it in an address line (address = VIP eth0:1) or in nat_router',
       );
-    inst.priority = withBackup ? { primary: PRIMARY_PRIORITY, backup: BACKUP_PRIORITY } : PRIMARY_PRIORITY;
+    // Without a primary (already reported) the map names only the nodes there are: one root cause, one diagnostic.
+    inst.priority = withBackup
+      ? { ...(primary ? { primary: PRIMARY_PRIORITY } : {}), backup: BACKUP_PRIORITY }
+      : PRIMARY_PRIORITY;
     const keepalive = this.int(g.get('keepalive'), label, 1);
     const deadtime = this.int(g.get('deadtime'), label, 1);
     // The RH-era parser defaults: keepalive 2 s, deadtime 5 s.
