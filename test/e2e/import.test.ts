@@ -31,6 +31,8 @@ interface Entry {
   errors?: string[];
   reader_warnings?: string[];
   modes?: Record<string, number>;
+  /** keepalived's -i: the config id the file is read with. */
+  config_id?: string;
 }
 const entries = parse(readFileSync(join(corpus, 'index.yaml'), 'utf8')) as Entry[];
 
@@ -39,6 +41,7 @@ const fsFor = (e: Entry) => ({
   ...diskFs,
   mode: (p: string) => e.modes?.[relative(corpus, p)] ?? (p.endsWith('/authkeys') ? 0o600 : diskFs.mode(p)),
 });
+const configIdOf = (e: Entry) => (e.config_id === undefined ? {} : { configId: e.config_id });
 const rel = (d: { file: string; line: number; code: string }) => `${relative(corpus, d.file)}:${d.line} ${d.code}`;
 
 // An imported heartbeat cluster names its authkeys as cluster.key_file, which `tandem check` of the YAML reads from
@@ -65,18 +68,18 @@ for (const e of entries) {
   const files = e.files.map((f) => join(corpus, f));
   if (e.outcome === 'rejected') {
     test(`corpus ${e.id}: rejected with exactly ${e.errors!.join(', ')}`, () => {
-      const r = importConfig(files, fsFor(e));
+      const r = importConfig(files, fsFor(e), undefined, e.config_id);
       assert.equal(r.yaml, undefined);
       const errors = r.diagnostics.filter((d) => d.severity === 'error').map(rel);
       assert.deepEqual(errors, e.errors);
       // `tandem check` on the original file says the same.
-      const check = loadConfig(files[0]!, fsFor(e));
+      const check = loadConfig(files[0]!, fsFor(e), undefined, configIdOf(e));
       assert.deepEqual(check.diagnostics.filter((d) => d.severity === 'error').map(rel), e.errors);
     });
     continue;
   }
   test(`corpus ${e.id}: imports, the YAML passes tandem check and loads to the same config`, () => {
-    const r = importConfig(files, fsFor(e));
+    const r = importConfig(files, fsFor(e), undefined, e.config_id);
     assert.deepEqual(
       r.diagnostics.filter((d) => d.severity === 'error').map(rel),
       [],
@@ -90,7 +93,7 @@ for (const e of entries) {
     const io = bufferIo();
     assert.equal(runCheck([out], { quiet: true }, diskFs, io), 0, io.stdout.join('\n'));
     assert.doesNotMatch(io.stdout.join('\n'), / error /);
-    const original = loadConfig(files[0]!, fsFor(e));
+    const original = loadConfig(files[0]!, fsFor(e), undefined, configIdOf(e));
     const again = loadConfig(out, diskFs);
     assert.ok(original.config && again.config);
     assert.deepEqual(again.config, original.config);

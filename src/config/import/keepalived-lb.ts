@@ -870,7 +870,26 @@ export function finishLb(p: Parser): void {
     const endpoints = endpointsOf(p, vs, groups);
     if (endpoints.length === 0) continue;
     const shared = serviceSettings(p, vs, endpoints);
-    if (vs.obj.protocol === undefined) {
+    if (vs.target.kind === 'fwmark') {
+      // IPVS balances every protocol that carries the mark, and keepalived says the protocol "will be ignored";
+      // tandem's nft plane balances one protocol per service: the one written, else TCP.
+      const given = vs.obj.protocol as string | undefined;
+      if (given === undefined) {
+        vs.obj.protocol = 'tcp';
+        vs.recs.push({ sub: ['protocol'], pos: vs.kw.pos, label: vs.label });
+      }
+      const at = vs.recs.find((r) => r.sub.length === 1 && r.sub[0] === 'protocol')?.pos ?? vs.kw.pos;
+      p.diag(
+        'warning',
+        'TND_CFG_AS_KEEPALIVED',
+        at,
+        `${vs.label}: protocol`,
+        `keepalived ignores the protocol of a fwmark service ("protocol will be ignored") and IPVS balances every ` +
+          `protocol with the mark; tandem balances ${String(vs.obj.protocol).toUpperCase()} with mark ` +
+          `${vs.target.mark.value} only${given === undefined ? ' (TCP when none is written)' : ''}: write one ` +
+          'virtual_server fwmark per protocol for more',
+      );
+    } else if (vs.obj.protocol === undefined) {
       // keepalived 2 says "no protocol set - defaulting to UDP" and creates a UDP service: so does the import.
       vs.obj.protocol = 'udp';
       vs.recs.push({ sub: ['protocol'], pos: vs.kw.pos, label: vs.label });
