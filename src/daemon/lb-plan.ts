@@ -1,9 +1,3 @@
-/**
- * Turns the `lb` section of the config into what the load-balancer runtime needs: frozen virtual services for the
- * model, data-plane settings, health-check targets and the owner that decides where each service runs. Pure; lives
- * in daemon/ because it is where config meets lb/, health/ and dataplane/ (config/ imports only core/).
- */
-import { isIPv4 } from 'node:net';
 import { parseHexString } from '../config/hex.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';

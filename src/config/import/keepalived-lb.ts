@@ -16,7 +16,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ConfigPath, SourcePos } from '../diagnostics.ts';
 import type { Handler, Parser, Scope } from './keepalived.ts';
-import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED, WARNED } from './keepalived-keywords.ts';
+import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED } from './keepalived-keywords.ts';
 import type { Word } from './keepalived-lexer.ts';
 
 type Obj = Record<string, unknown>;
