@@ -74,39 +74,14 @@ export function importConfig(
   const formats = new Map<string, ConfigFormat>();
   for (const f of files) {
     const text = fs.read(f);
-    if (text === undefined)
-      return {
-        diagnostics: [
-          {
-            file: f,
-            line: 1,
-            col: 1,
-            severity: 'error',
-            code: 'TND_CFG_IO',
-            path: '(file)',
-            message: 'cannot read the file',
-          },
-        ],
-      };
+    if (text === undefined) return fileProblem(f, 'TND_CFG_IO', 'cannot read the file');
     formats.set(f, format ?? detectFormat(f, text));
   }
   const kinds = new Set(formats.values());
   if (kinds.has('yaml')) {
     const f = [...formats].find(([, k]) => k === 'yaml')![0];
     if (unrecognised(f, fs.read(f) ?? ''))
-      return {
-        diagnostics: [
-          {
-            file: f,
-            line: 1,
-            col: 1,
-            severity: 'error',
-            code: 'TND_CFG_FORMAT',
-            path: '(file)',
-            message: `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`,
-          },
-        ],
-      };
+      return fileProblem(f, 'TND_CFG_FORMAT', `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`);
     return usage(`${f} is tandem YAML already`);
   }
   const kind = [...kinds][0] as ImportFormat;
@@ -138,6 +113,11 @@ export function importConfig(
     notCarried: sortByPlace([...diagnostics, ...imported.notes]),
   });
   return { format: kind, yaml, diagnostics, imported };
+}
+
+/** One error about a whole file (it cannot be read, or it is no format tandem reads). */
+function fileProblem(file: string, code: 'TND_CFG_IO' | 'TND_CFG_FORMAT', message: string): ImportOutcome {
+  return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', code, path: '(file)', message }] };
 }
 
 /** Runs `tandem import`; returns the exit status: 0 imported (warnings allowed), 1 errors. */

@@ -15,7 +15,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ConfigPath, SourcePos } from '../diagnostics.ts';
-import type { Handler, Parser, Scope } from './keepalived.ts';
+import { type Handler, type Parser, type Scope, weightField } from './keepalived.ts';
 import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED } from './keepalived-keywords.ts';
 import type { Word } from './keepalived-lexer.ts';
 
@@ -798,29 +798,7 @@ const FILE_CHECK: Record<string, Handler> = {
   track_file: one('FILE_CHECK', (_p, v, scope) => {
     scope.lb!.check!.trackFile = v;
   }),
-  weight: (p, words, scope) => {
-    const where = whereOf(scope, words[0]);
-    const args = p.args(words, 1, 2, where, 'FILE_CHECK');
-    if (!args?.[0]) return;
-    const n = p.int(args[0], where);
-    if (n !== undefined) {
-      scope.obj.weight = n;
-      scope.rec(['weight'], args[0].pos, where);
-    }
-    const r = args[1];
-    if (r && (r.text === 'reverse' || r.text === 'noreverse')) {
-      scope.obj.reverse = r.text === 'reverse';
-      scope.rec(['reverse'], r.pos, where);
-    } else if (r) {
-      p.diag(
-        'error',
-        'TND_CFG_ENUM',
-        r.pos,
-        where,
-        `after the weight: reverse or noreverse, got ${JSON.stringify(r.text)}`,
-      );
-    }
-  },
+  weight: weightField,
   ...timingOptions('FILE_CHECK'),
 };
 

@@ -756,8 +756,8 @@ const boolField =
     scope.rec([key], (args[0] ?? words[0]).pos, where);
   };
 
-/** `weight N [reverse|noreverse]` of vrrp_script and track_file. */
-const weightField: Handler = (p, words, scope) => {
+/** `weight N [reverse|noreverse]` of vrrp_script, track_file and FILE_CHECK. */
+export const weightField: Handler = (p, words, scope) => {
   const where = `${scope.label}: weight`;
   const args = p.args(words, 1, 2, where, blockOf(scope));
   if (!args?.[0]) return;
@@ -819,6 +819,16 @@ const garpField = (key: 'master_delay' | 'master_repeat' | 'master_refresh', uni
 function keywordBlock(p: Parser, kw: Word, label: string, block: KaBlock, scope: Scope): void {
   SCOPE_BLOCK.set(scope, block);
   p.block(kw, label, 'keywords', block, (words) => p.dispatch(block, words, scope));
+}
+
+/** A global_defs <BOOL> (no value = true) that becomes an instance default. */
+function globalBool(set: (p: Parser, d: GlobalDefault<boolean>) => void): Handler {
+  return (p, words) => {
+    const where = `global_defs: ${words[0].text}`;
+    const args = p.args(words, 0, 1, where, 'global_defs');
+    const b = args && p.bool(args[0], where);
+    if (b !== undefined && args) set(p, { value: b, pos: (args[0] ?? words[0]).pos, label: where });
+  };
 }
 
 /** The global_defs setting that becomes an instance default. */
@@ -966,13 +976,9 @@ const GLOBAL_DEFS: Record<string, Handler> = {
     },
     (p, w, where) => p.int(w, where),
   ),
-  vrrp_lower_prio_no_advert: (p, words) => {
-    const where = `global_defs: ${words[0].text}`;
-    const args = p.args(words, 0, 1, where, 'global_defs');
-    const b = args && p.bool(args[0], where);
-    if (b !== undefined && args)
-      p.globals.lowerPrioNoAdvert = { value: b, pos: (args[0] ?? words[0]).pos, label: where };
-  },
+  vrrp_lower_prio_no_advert: globalBool((p, d) => {
+    p.globals.lowerPrioNoAdvert = d;
+  }),
   v3_checksum_as_v2: (p, words) => {
     const where = `global_defs: ${words[0].text}`;
     const args = p.args(words, 0, 1, where, 'global_defs');
@@ -985,13 +991,9 @@ const GLOBAL_DEFS: Record<string, Handler> = {
     p.flagArgs(words, 'global_defs: vrrp_strict', 'global_defs');
     p.globals.strict = words[0];
   },
-  vrrp_skip_check_adv_addr: (p, words) => {
-    const where = 'global_defs: vrrp_skip_check_adv_addr';
-    const args = p.args(words, 0, 1, where, 'global_defs');
-    const b = args && p.bool(args[0], where);
-    if (b !== undefined && args)
-      p.globals.skipCheckAdvAddr = { value: b, pos: (args[0] ?? words[0]).pos, label: where };
-  },
+  vrrp_skip_check_adv_addr: globalBool((p, d) => {
+    p.globals.skipCheckAdvAddr = d;
+  }),
   vrrp_garp_interval: globalDefault<number>(
     (p, d) => {
       p.globals.garpInterval = d;

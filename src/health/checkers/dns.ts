@@ -6,11 +6,8 @@
  * @see keepalived check_dns.c dns_make_query, dns_recv_thread; RFC 1035 §4.1
  */
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { connectErrorCode, describeSocketError } from '../../core/socket-error.ts';
 import { type CheckResult, DNS_TYPES, type DnsProbe, type DnsType } from '../types.ts';
+import { exchangeDatagram } from './datagram.ts';
 
 const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
 
@@ -47,57 +44,25 @@ export function judgeDnsResponse(msg: Uint8Array, id: number): 'ignore' | number
  * @example await runDnsCheck({ kind: 'dns', addr: '127.0.0.1', port: 53, type: 'SOA', name: '', timeoutMs: 3_000 }, signal)
  */
 export function runDnsCheck(spec: DnsProbe, signal: AbortSignal): Promise<CheckResult> {
-  const started = performance.now();
-  const ms = (): number => Math.round(performance.now() - started);
-  if (signal.aborted) return Promise.resolve({ code: 'L7RSP', detail: 'aborted', durationMs: 0 });
   const id = randomInt(0, 0x10000);
   const shown = `${spec.type} ${spec.name || '.'}`;
-  return new Promise<CheckResult>((resolve) => {
-    let settled = false;
-    let socket: dgram.Socket | undefined;
-    const done = (r: Omit<CheckResult, 'durationMs'>): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      try {
-        socket?.close();
-      } catch {
-        // already closed
-      }
-      resolve({ ...r, durationMs: ms() });
-    };
-    const onAbort = (): void => done({ code: 'L7RSP', detail: 'aborted' });
-    const timer = setTimeout(
-      () => done({ code: 'L7TOUT', detail: `no response to ${shown} within ${spec.timeoutMs} ms` }),
-      Math.max(0, spec.timeoutMs),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      socket = dgram.createSocket({ type: isIPv6(spec.addr) ? 'udp6' : 'udp4' });
-    } catch (e) {
-      done({ code: 'SOCKERR', detail: describeSocketError(e) });
-      return;
-    }
-    const s = socket;
-    s.on('error', (e) => done({ code: connectErrorCode(e), detail: describeSocketError(e) }));
-    s.on('message', (msg) => {
-      const v = judgeDnsResponse(msg, id);
-      if (v === 'ignore') return;
-      if (v === 0) done({ code: 'L7OK', detail: `${shown}: NOERROR` });
-      else done({ code: 'L7STS', detail: `${shown}: ${RCODE_NAMES[v] ?? `RCODE ${v}`}` });
-    });
-    const send = (): void =>
-      s.connect(spec.port, spec.addr, () => {
-        s.send(dnsQuery(id, spec.name, spec.type), (e) => {
-          if (e) done({ code: connectErrorCode(e), detail: describeSocketError(e) });
-        });
-      });
-    try {
-      if (spec.bindAddr) s.bind({ address: spec.bindAddr, port: 0 }, send);
-      else send();
-    } catch (e) {
-      done({ code: 'SOCKERR', detail: describeSocketError(e) });
-    }
-  });
+  return exchangeDatagram(
+    {
+      addr: spec.addr,
+      port: spec.port,
+      ...(spec.bindAddr ? { bindAddr: spec.bindAddr } : {}),
+      payload: dnsQuery(id, spec.name, spec.type),
+      timeoutMs: spec.timeoutMs,
+      abortCode: 'L7RSP',
+      onTimeout: () => ({ code: 'L7TOUT', detail: `no response to ${shown} within ${spec.timeoutMs} ms` }),
+      judge: (msg) => {
+        const v = judgeDnsResponse(msg, id);
+        if (v === 'ignore') return undefined;
+        return v === 0
+          ? { code: 'L7OK', detail: `${shown}: NOERROR` }
+          : { code: 'L7STS', detail: `${shown}: ${RCODE_NAMES[v] ?? `RCODE ${v}`}` };
+      },
+    },
+    signal,
+  );
 }

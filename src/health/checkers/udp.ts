@@ -9,71 +9,33 @@
  * reply bytes; tandem checks them whenever a reply is required, as keepalived.conf(5) describes them.
  * @see keepalived check_udp.c udp_check_thread, check_udp_reply; core/layer4.c udp_socket_state
  */
-import dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { connectErrorCode, describeSocketError } from '../../core/socket-error.ts';
 import type { CheckResult, UdpProbe } from '../types.ts';
+import { exchangeDatagram } from './datagram.ts';
 
 /**
  * Runs one UDP check. Never rejects; an abort ends it at once with detail "aborted".
  * @example await runUdpCheck({ kind: 'udp', addr: '127.0.0.1', port: 53, payload: new Uint8Array(), requireReply: false, minReplyLength: 0, maxReplyLength: 255, timeoutMs: 2_000 }, signal)
  */
 export function runUdpCheck(spec: UdpProbe, signal: AbortSignal): Promise<CheckResult> {
-  const started = performance.now();
-  const ms = (): number => Math.round(performance.now() - started);
-  if (signal.aborted) return Promise.resolve({ code: 'L4CON', detail: 'aborted', durationMs: 0 });
-  return new Promise<CheckResult>((resolve) => {
-    let settled = false;
-    let socket: dgram.Socket | undefined;
-    const done = (r: Omit<CheckResult, 'durationMs'>): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      try {
-        socket?.close();
-      } catch {
-        // already closed
-      }
-      resolve({ ...r, durationMs: ms() });
-    };
-    const onAbort = (): void => done({ code: 'L4CON', detail: 'aborted' });
-    const timer = setTimeout(
-      () =>
-        done(
-          spec.requireReply
-            ? { code: 'L4TOUT', detail: `no reply within ${spec.timeoutMs} ms` }
-            : { code: 'L4OK', detail: `no port unreachable within ${spec.timeoutMs} ms` },
-        ),
-      Math.max(0, spec.timeoutMs),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      socket = dgram.createSocket({ type: isIPv6(spec.addr) ? 'udp6' : 'udp4' });
-    } catch (e) {
-      done({ code: 'SOCKERR', detail: describeSocketError(e) });
-      return;
-    }
-    const s = socket;
-    s.on('error', (e) => done({ code: connectErrorCode(e), detail: describeSocketError(e) }));
-    s.on('message', (msg) => {
-      const bad = replyProblem(msg, spec);
-      done(bad ? { code: 'L7RSP', detail: bad } : { code: 'L4OK', detail: `reply of ${msg.length} bytes` });
-    });
-    const connect = (): void =>
-      s.connect(spec.port, spec.addr, () => {
-        s.send(spec.payload, (e) => {
-          if (e) done({ code: connectErrorCode(e), detail: describeSocketError(e) });
-        });
-      });
-    try {
-      if (spec.bindAddr) s.bind({ address: spec.bindAddr, port: 0 }, connect);
-      else connect();
-    } catch (e) {
-      done({ code: 'SOCKERR', detail: describeSocketError(e) });
-    }
-  });
+  return exchangeDatagram(
+    {
+      addr: spec.addr,
+      port: spec.port,
+      ...(spec.bindAddr ? { bindAddr: spec.bindAddr } : {}),
+      payload: spec.payload,
+      timeoutMs: spec.timeoutMs,
+      abortCode: 'L4CON',
+      onTimeout: () =>
+        spec.requireReply
+          ? { code: 'L4TOUT', detail: `no reply within ${spec.timeoutMs} ms` }
+          : { code: 'L4OK', detail: `no port unreachable within ${spec.timeoutMs} ms` },
+      judge: (msg) => {
+        const bad = replyProblem(msg, spec);
+        return bad ? { code: 'L7RSP', detail: bad } : { code: 'L4OK', detail: `reply of ${msg.length} bytes` };
+      },
+    },
+    signal,
+  );
 }
 
 /** What is wrong with a reply, or undefined when it passes. Pure. */
