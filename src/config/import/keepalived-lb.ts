@@ -798,7 +798,8 @@ const FILE_CHECK: Record<string, Handler> = {
   track_file: one('FILE_CHECK', (_p, v, scope) => {
     scope.lb!.check!.trackFile = v;
   }),
-  weight: weightField,
+  // Called through a wrapper: keepalived.ts imports this module first, so weightField is not defined yet here.
+  weight: (p, words, scope) => weightField(p, words, scope),
   ...timingOptions('FILE_CHECK'),
 };
 
