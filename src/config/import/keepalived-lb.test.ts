@@ -195,7 +195,9 @@ test('virtual_server fwmark N becomes a service matched by its firewall mark, na
   const r = read(
     'virtual_server fwmark 7 {\n protocol TCP\n lb_algo rr\n persistence_timeout 60\n real_server 198.18.1.11 80 {\n }\n}\n',
   );
-  assert.deepEqual(rows(r.diagnostics), []);
+  // keepalived ignores a fwmark service's protocol; tandem balances the one written, and says so at it.
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_AS_KEEPALIVED', 2]]);
+  assert.match(r.diagnostics[0]!.message, /protocol will be ignored.*tandem balances TCP with mark 7 only/);
   const svc = services(r.raw)[0] as Record<string, unknown>;
   assert.deepEqual([svc.name, svc.fwmark, svc.vip, svc.port], ['fwmark7', 7, undefined, undefined]);
   const bad = read('virtual_server fwmark 0 {\n protocol TCP\n}\n');
