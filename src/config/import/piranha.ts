@@ -686,14 +686,17 @@ class Reader {
       timing: { fall: timingAt.fall ?? pos, rise: timingAt.rise ?? pos },
     });
     if (udp) {
-      this.diag(
-        'warning',
-        'TND_CFG_NOT_CARRIED',
-        at ?? s.get('protocol')!.key.pos,
-        `${label}: protocol`,
-        "nanny's UDP probe has no tandem check yet: the real servers of this UDP service are not checked",
-      );
-      return undefined;
+      // nanny's UDP probe: the datagram `send` (empty without it), and with `expect` a reply that starts with it
+      // (`*`: any reply); without `expect`, silence passes and an ICMP port unreachable fails, as UDP_CHECK does.
+      const hex = (t: string): string =>
+        [...Buffer.from(unescapeNanny(t), 'latin1')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const value: Obj = { type: 'udp', timeout: Math.min(5000, timeoutMs) };
+      if (send && send.text !== '') value.payload = hex(send.text);
+      if (expect) {
+        value.require_reply = true;
+        if (expect.text !== '*' && expect.text !== '' && !regex?.b) value.reply = hex(expect.text);
+      }
+      return withTiming(value, `${label}: protocol`);
     }
     if (program) {
       this.diag(
