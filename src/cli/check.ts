@@ -11,13 +11,15 @@ export interface CheckOptions {
   json?: boolean;
   /** Print only problems, not the per-file summary. @default false */
   quiet?: boolean;
+  /** keepalived's config id (`-i`); the caller passes the host name by default. */
+  configId?: string;
 }
 
 /** Checks each file; returns the exit code: 0 = no errors (warnings allowed), 1 = errors. */
 export function runCheck(files: readonly string[], opts: CheckOptions, fs: ConfigFs, io: CliIo): number {
   let failed = false;
   for (const file of files) {
-    const r = loadConfig(file, fs, opts.format);
+    const r = loadConfig(file, fs, opts.format, opts.configId === undefined ? {} : { configId: opts.configId });
     for (const d of r.diagnostics) io.out(opts.json ? JSON.stringify(d) : formatDiagnostic(d));
     const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
     const warnings = r.diagnostics.length - errors;

@@ -34,12 +34,11 @@ test('tandem import prints the YAML to stdout, and the summary and warnings to s
   assert.match(yaml, /^# tandem configuration imported by `tandem import` from heartbeat: \/etc\/ha\.d\/ha\.cf, /);
   assert.match(yaml, /\n {4}# from \/etc\/ha\.d\/haresources:1 \(haresources: IPaddr2::198\.18\.0\.10\/24\/eth0\)\n/);
   assert.match(yaml, /\n# {3}\/etc\/ha\.d\/ha\.cf:7:1 TND_CFG_NOT_CARRIED ha\.cf: udpport: /);
-  assert.deepEqual(d.io.stderr.slice(0, 1), [
-    "/etc/ha.d/authkeys:1:1 warning TND_CFG_NOT_CARRIED authkeys: auth: heartbeat's sha1 authentication is not carried over: VRRPv3 adverts carry no authentication (RFC 5798 §9); keep the VRRP link on a trusted network segment",
-  ]);
+  // The sha1 key is the cluster key by reference (cluster.key_file): a note in the YAML, not a warning.
+  assert.match(yaml, /\n {2}key_file: \/etc\/ha\.d\/authkeys # \/etc\/ha\.d\/authkeys:1\n/);
   assert.match(
-    d.io.stderr[1]!,
-    /^\/etc\/ha\.d\/ha\.cf: imported \(heartbeat; 1 VRRP instance, 1 resource group, 0 virtual services; 1 warning, 1 other setting not carried over\)$/,
+    d.io.stderr[0]!,
+    /^\/etc\/ha\.d\/ha\.cf: imported \(heartbeat; 1 VRRP instance, 1 resource group, 0 virtual services; 0 warnings, 2 other settings not carried over\)$/,
   );
 });
 
@@ -54,7 +53,8 @@ test('with -o the YAML goes to the file; haresources or authkeys named on the co
   assert.deepEqual(viaRes.imported?.files, ['/etc/ha.d/ha.cf', '/etc/ha.d/haresources', '/etc/ha.d/authkeys']);
   const alt = importConfig(['/etc/ha.d/ha.cf', '/srv/alt/authkeys'], deps().fs);
   assert.deepEqual(alt.imported?.files, ['/etc/ha.d/ha.cf', '/etc/ha.d/haresources', '/srv/alt/authkeys']);
-  assert.match(alt.diagnostics[0]!.message, /heartbeat's md5 authentication/);
+  assert.match(alt.imported!.notes.find((n) => n.path === 'authkeys: auth')!.message, /heartbeat's md5 key/);
+  assert.equal((alt.imported!.raw as { cluster: { key_file?: string } }).cluster.key_file, '/srv/alt/authkeys');
 });
 
 test('keepalived.conf and lvs.cf import on their own; --format forces the reader', () => {

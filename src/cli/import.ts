@@ -10,7 +10,7 @@ import { heartbeatFiles, readHeartbeat } from '../config/import/heartbeat.ts';
 import { readKeepalived } from '../config/import/keepalived.ts';
 import { readPiranha } from '../config/import/piranha.ts';
 import { type ImportedConfig, renderImportYaml, sortByPlace } from '../config/import/to-yaml.ts';
-import { type ConfigFormat, type ConfigFs, detectFormat } from '../config/load.ts';
+import { type ConfigFormat, type ConfigFs, detectFormat, UNRECOGNISED_FORMAT, unrecognised } from '../config/load.ts';
 import { validateConfig } from '../config/validate.ts';
 import { TandemError } from '../core/errors.ts';
 import type { CliIo } from './io.ts';
@@ -24,6 +24,8 @@ export interface ImportOptions {
   output?: string;
   /** Force the format instead of detecting it. */
   format?: ImportFormat;
+  /** keepalived's config id (`-i`). */
+  configId?: string;
 }
 
 /** What the command needs from the outside world (the real one passes the disk; tests pass memory). */
@@ -50,7 +52,12 @@ export interface ImportOutcome {
  * haresources and authkeys named too). Pure: file access comes through `fs`.
  * @example importConfig(['/etc/ha.d/ha.cf'], diskFs).yaml
  */
-export function importConfig(files: readonly string[], fs: ImportDeps['fs'], format?: ImportFormat): ImportOutcome {
+export function importConfig(
+  files: readonly string[],
+  fs: ImportDeps['fs'],
+  format?: ImportFormat,
+  configId?: string,
+): ImportOutcome {
   const usage = (message: string): ImportOutcome => ({
     diagnostics: [
       {
@@ -68,25 +75,16 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
   const formats = new Map<string, ConfigFormat>();
   for (const f of files) {
     const text = fs.read(f);
-    if (text === undefined)
-      return {
-        diagnostics: [
-          {
-            file: f,
-            line: 1,
-            col: 1,
-            severity: 'error',
-            code: 'TND_CFG_IO',
-            path: '(file)',
-            message: 'cannot read the file',
-          },
-        ],
-      };
+    if (text === undefined) return fileProblem(f, 'TND_CFG_IO', 'cannot read the file');
     formats.set(f, format ?? detectFormat(f, text));
   }
   const kinds = new Set(formats.values());
-  if (kinds.has('yaml'))
-    return usage(`${[...formats].find(([, k]) => k === 'yaml')![0]} is tandem YAML already (or not a known format)`);
+  if (kinds.has('yaml')) {
+    const f = [...formats].find(([, k]) => k === 'yaml')![0];
+    if (unrecognised(f, fs.read(f) ?? ''))
+      return fileProblem(f, 'TND_CFG_FORMAT', `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`);
+    return usage(`${f} is tandem YAML already`);
+  }
   const kind = [...kinds][0] as ImportFormat;
   if (kinds.size > 1 || (kind !== 'heartbeat' && files.length > 1))
     return usage(
@@ -94,7 +92,8 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
         'several files go together only for heartbeat (ha.cf, haresources, authkeys)',
     );
   let imported: ImportedConfig;
-  if (kind === 'keepalived') imported = { ...readKeepalived(files[0]!, fs), notes: [] };
+  if (kind === 'keepalived')
+    imported = { ...readKeepalived(files[0]!, fs, configId === undefined ? {} : { configId }), notes: [] };
   else if (kind === 'piranha') imported = readPiranha(files[0]!, fs);
   else {
     const named = (base: string) => files.find((f) => posix.basename(f) === base);
@@ -117,9 +116,14 @@ export function importConfig(files: readonly string[], fs: ImportDeps['fs'], for
   return { format: kind, yaml, diagnostics, imported };
 }
 
+/** One error about a whole file (it cannot be read, or it is no format tandem reads). */
+function fileProblem(file: string, code: 'TND_CFG_IO' | 'TND_CFG_FORMAT', message: string): ImportOutcome {
+  return { diagnostics: [{ file, line: 1, col: 1, severity: 'error', code, path: '(file)', message }] };
+}
+
 /** Runs `tandem import`; returns the exit status: 0 imported (warnings allowed), 1 errors. */
 export function runImport(files: readonly string[], opts: ImportOptions, deps: ImportDeps): number {
-  const r = importConfig(files, deps.fs, opts.format);
+  const r = importConfig(files, deps.fs, opts.format, opts.configId);
   for (const d of r.diagnostics) deps.io.err(formatDiagnostic(d));
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length;
   if (errors > 0 || r.yaml === undefined) {

@@ -1,4 +1,5 @@
 /** The `tandem` command line. Each command lives in its own file; this one only wires them to commander. */
+import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { printable } from '../core/text.ts';
 import type { CliIo } from './io.ts';
@@ -26,6 +27,13 @@ const int = (v: string): number => {
   if (!/^-?\d+$/.test(v)) throw new InvalidArgumentError('must be a whole number');
   return Number(v);
 };
+
+/** keepalived's `-i, --config-id`: selects `@ID` lines of a keepalived.conf; default the host name, as keepalived. */
+const configIdOption = (): Option =>
+  new Option(
+    '-i, --config-id <id>',
+    "keepalived.conf: keep the lines starting @ID for this id and skip @^ID ones (keepalived's -i)",
+  ).default(hostname().split('.')[0] ?? hostname(), 'the host name up to its first dot');
 
 /** Builds the program; exported so tests can drive it in-process. */
 export function buildProgram(): Command {
@@ -56,11 +64,17 @@ export function buildProgram(): Command {
     )
     .option('--json', 'print diagnostics as JSON lines', false)
     .option('-q, --quiet', 'print only problems', false)
+    .addOption(configIdOption())
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.')
     .action(
       async (
         files: string[],
-        opts: { format?: 'yaml' | 'keepalived' | 'heartbeat' | 'piranha'; json: boolean; quiet: boolean },
+        opts: {
+          format?: 'yaml' | 'keepalived' | 'heartbeat' | 'piranha';
+          json: boolean;
+          quiet: boolean;
+          configId: string;
+        },
       ) => {
         const { runCheck } = await import('./check.ts');
         process.exitCode = runCheck(files, opts, await diskFs(), io);
@@ -74,6 +88,7 @@ export function buildProgram(): Command {
     .option('-s, --scenario <file>', 'scenario YAML with timed steps (default: fail the master, then restore it)')
     .option('--seed <n>', 'random seed for loss, delay and jitter', int, 1)
     .option('--json', 'print the timeline as JSON lines', false)
+    .addOption(configIdOption())
     .addHelpText(
       'after',
       `
@@ -88,7 +103,7 @@ Scenario file:
     - { at: 22s, track: { node: d1, instance: VI_1, tracker: "script:chk_web", up: false } }
     - { at: 25s, loss: 0.2 }         # packet loss on every link`,
     )
-    .action(async (files: string[], opts: { scenario?: string; seed: number; json: boolean }) => {
+    .action(async (files: string[], opts: { scenario?: string; seed: number; json: boolean; configId: string }) => {
       const { runSim } = await import('./sim.ts');
       process.exitCode = runSim(files, opts, await diskFs(), io);
     });
@@ -103,6 +118,7 @@ Scenario file:
     .option('--no-supervisor', 'run without the supervisor process (VIPs stay if the daemon is killed)')
     .addOption(new Option('--child').hideHelp())
     .option('-v, --verbose', 'log dropped packets and other debug lines', false)
+    .addOption(configIdOption())
     .addHelpText(
       'after',
       '\nSignals: SIGTERM/SIGINT stop (masters send priority 0 and remove their VIPs); SIGHUP reloads the config\n' +
@@ -121,6 +137,7 @@ Scenario file:
         supervisor: boolean;
         child?: boolean;
         verbose: boolean;
+        configId: string;
       }) => {
         const { runCommand } = await import('../daemon/run.ts');
         process.exitCode = await runCommand({
@@ -131,6 +148,7 @@ Scenario file:
           noSupervisor: !opts.supervisor,
           child: !!opts.child,
           verbose: opts.verbose,
+          configId: opts.configId,
         });
         process.exit();
       },
@@ -144,12 +162,14 @@ Scenario file:
     .requiredOption('-c, --config <file>', 'tandem YAML or keepalived.conf')
     .option('-n, --node <name>', 'which node of cluster.nodes this is')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['plain', 'json']).default('plain'))
-    .action(async (opts: { config: string; node?: string; logFormat: 'plain' | 'json' }) => {
+    .addOption(configIdOption())
+    .action(async (opts: { config: string; node?: string; logFormat: 'plain' | 'json'; configId: string }) => {
       const { releaseCommand } = await import('../daemon/release.ts');
       process.exitCode = await releaseCommand({
         config: opts.config,
         ...(opts.node ? { node: opts.node } : {}),
         logFormat: opts.logFormat,
+        configId: opts.configId,
       });
     });
 
@@ -266,6 +286,7 @@ Scenario file:
       'one keepalived.conf or lvs.cf, or heartbeat ha.cf (with haresources and authkeys beside it)',
     )
     .option('-o, --output <file>', 'write the YAML to this file instead of stdout')
+    .addOption(configIdOption())
     .addOption(
       new Option('--format <format>', 'force the format instead of detecting it').choices([
         'keepalived',
@@ -278,11 +299,16 @@ Scenario file:
       '\nEach part of the YAML names its source line; a closing comment lists what was not carried over and why.\n' +
         'Exit status: 0 imported (warnings allowed), 1 errors found (nothing written), 2 usage error.',
     )
-    .action(async (files: string[], opts: { output?: string; format?: 'keepalived' | 'heartbeat' | 'piranha' }) => {
-      const { runImport } = await import('./import.ts');
-      const { writeSecretFile } = await import('../os/secret-file.ts');
-      process.exitCode = runImport(files, opts, { fs: await diskFs(), io, writeFile: writeSecretFile });
-    });
+    .action(
+      async (
+        files: string[],
+        opts: { output?: string; format?: 'keepalived' | 'heartbeat' | 'piranha'; configId: string },
+      ) => {
+        const { runImport } = await import('./import.ts');
+        const { writeSecretFile } = await import('../os/secret-file.ts');
+        process.exitCode = runImport(files, opts, { fs: await diskFs(), io, writeFile: writeSecretFile });
+      },
+    );
 
   return program;
 }

@@ -18,6 +18,8 @@ export interface SimOptions {
   seed: number;
   /** Print the timeline as JSON lines. @default false */
   json?: boolean;
+  /** keepalived's config id (`-i`) for every file. */
+  configId?: string;
 }
 
 /** Runs the simulation; returns the exit code (0 ok, 1 bad config or scenario). */
@@ -25,7 +27,7 @@ export function runSim(files: readonly string[], opts: SimOptions, fs: ConfigFs,
   const loaded: { file: string; config: TandemConfig }[] = [];
   let bad = false;
   for (const file of files) {
-    const r = loadConfig(file, fs);
+    const r = loadConfig(file, fs, undefined, opts.configId === undefined ? {} : { configId: opts.configId });
     for (const d of r.diagnostics) if (d.severity === 'error') io.err(formatDiagnostic(d));
     if (r.config) loaded.push({ file, config: r.config });
     else bad = true;

@@ -2,6 +2,7 @@
  * Loading a config file of any supported format into a validated TandemConfig with diagnostics. Pure: file access
  * comes through ConfigFs (the real one is in load-files.ts).
  */
+import { posix } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
@@ -36,14 +37,28 @@ export function detectFormat(path: string, text: string): ConfigFormat {
   return 'yaml';
 }
 
+/** Options of loading a config. */
+export interface LoadOptions {
+  /**
+   * keepalived's config id (`-i` / `--config-id`): selects `@ID` lines and fills `${_INSTANCE}`. The CLI passes the
+   * host name's first label by default, as keepalived does; undefined skips every `@ID` line, with a warning.
+   */
+  configId?: string;
+}
+
+/** keepalived's default config id: the host name up to its first dot (keepalived takes the node name). */
+export function defaultConfigId(hostname: string): string {
+  return hostname.split('.')[0] ?? hostname;
+}
+
 /**
  * Loads and validates one config file (and its includes). Never throws: whatever a reader does with hostile or
  * broken text ends as a diagnostic, so that check, run, SIGHUP and reload all refuse the file the same way and a
  * running daemon keeps its config.
  */
-export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
+export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat, options: LoadOptions = {}): LoadResult {
   try {
-    return loadUnchecked(path, fs, format);
+    return loadUnchecked(path, fs, format, options);
   } catch (e) {
     // A reader bug, not the user's: say so, with the file, rather than crash the caller.
     const why = e instanceof Error ? `${e.name}: ${firstLine(e.message)}` : String(e);
@@ -65,7 +80,7 @@ export function loadConfig(path: string, fs: ConfigFs, format?: ConfigFormat): L
   }
 }
 
-function loadUnchecked(path: string, fs: ConfigFs, format?: ConfigFormat): LoadResult {
+function loadUnchecked(path: string, fs: ConfigFs, format: ConfigFormat | undefined, options: LoadOptions): LoadResult {
   const text = fs.read(path);
   if (text === undefined) {
     return {
@@ -86,18 +101,90 @@ function loadUnchecked(path: string, fs: ConfigFs, format?: ConfigFormat): LoadR
   }
   const fmt = format ?? detectFormat(path, text);
   if (fmt === 'keepalived') {
-    const read = readKeepalived(path, fs);
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    const read = readKeepalived(path, fs, options.configId === undefined ? {} : { configId: options.configId });
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
   // heartbeat and Piranha formats: readers in src/config/import/heartbeat.ts, piranha.ts
   if (fmt === 'heartbeat' || fmt === 'piranha') {
     const read = fmt === 'heartbeat' ? readHeartbeat(path, fs) : readPiranha(path, fs);
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
+  if (format === undefined && unrecognised(path, text)) return notAKnownFormat(path);
   const y = readYaml(path, text);
   if (y.diagnostics.some((d) => d.severity === 'error'))
     return { format: fmt, diagnostics: y.diagnostics, files: [path] };
-  return finish(fmt, y.raw, y.locator, y.diagnostics, [path]);
+  return finish(fmt, y.raw, y.locator, y.diagnostics, [path], fs);
+}
+
+/**
+ * The cluster's shared key file must be readable, 0600 (no group or other bits, as heartbeat demands of authkeys) and
+ * hold a key: heartbeat's authkeys format (`auth N`, then `N sha1|md5 KEY`) or the key alone on its first line. Only
+ * where and why is reported: never a byte of the key.
+ */
+export function checkKeyFile(
+  keyFile: string,
+  configFile: string,
+  fs: ConfigFs & { mode?(path: string): number | undefined },
+  locator: Locator,
+): Diagnostic[] {
+  const path = keyFile.startsWith('/') ? keyFile : posix.join(posix.dirname(configFile), keyFile);
+  const { pos, label } = locator.locate(['cluster', 'key_file']);
+  const problem = (code: 'TND_CFG_IO' | 'TND_CFG_PERMISSIONS' | 'TND_CFG_REQUIRED', message: string): Diagnostic[] => [
+    { ...pos, severity: 'error', code, path: label, message },
+  ];
+  let text: string | undefined;
+  try {
+    text = fs.read(path);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return problem('TND_CFG_IO', `cannot read the cluster key file ${path}`);
+  const mode = fs.mode?.(path);
+  if (mode !== undefined && (mode & 0o077) !== 0)
+    return problem(
+      'TND_CFG_PERMISSIONS',
+      `${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read the cluster key; chmod 600 ${path}`,
+    );
+  if (!hasSharedKey(text))
+    return problem('TND_CFG_REQUIRED', `${path} holds no key (authkeys: "auth N" and "N sha1 KEY")`);
+  return [];
+}
+
+/** Whether a key file's text holds a key, in authkeys form or alone. Pure; says nothing about the key itself. */
+export function hasSharedKey(text: string): boolean {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/#.*/, '').trim())
+    .filter(Boolean);
+  const auth = lines.map((l) => /^auth\s+(\d+)$/.exec(l)).find(Boolean);
+  if (!auth) return lines.length > 0 && !/\s/.test(lines[0]!);
+  return lines.some((l) => {
+    const m = /^(\d+)\s+(\S+)(?:\s+(\S.*))?$/.exec(l);
+    return m !== null && m[1] === auth[1] && m[2] !== 'crc' && m[3] !== undefined;
+  });
+}
+
+/** The message for a file that is none of the formats tandem reads. */
+export const UNRECOGNISED_FORMAT = 'not a keepalived.conf, ha.cf, lvs.cf or tandem YAML file';
+
+/**
+ * Whether a file that no reader claimed is not tandem YAML either: its name does not say YAML and its text is not a
+ * YAML mapping (prose, an ini file, a shell script). Such a file gets one TND_CFG_FORMAT diagnostic instead of the
+ * YAML parser's view of it.
+ */
+export function unrecognised(path: string, text: string): boolean {
+  if (/\.ya?ml$/i.test(path)) return false;
+  const doc = parseDocument(text, { prettyErrors: false });
+  return doc.errors.length > 0 || !isMap(doc.contents);
+}
+
+function notAKnownFormat(path: string): LoadResult {
+  const message = `${UNRECOGNISED_FORMAT}; name it with --format if it is one of them`;
+  return {
+    format: 'yaml',
+    diagnostics: [{ file: path, line: 1, col: 1, severity: 'error', code: 'TND_CFG_FORMAT', path: '(file)', message }],
+    files: [path],
+  };
 }
 
 function finish(
@@ -106,10 +193,15 @@ function finish(
   locator: Locator,
   early: Diagnostic[],
   files: string[],
+  fs?: ConfigFs & { mode?(path: string): number | undefined },
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
   const v = validateConfig(raw, locator);
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics]));
+  const keyFile = v.config?.cluster.key_file;
+  // The heartbeat reader has judged the authkeys it names already: one root cause, one diagnostic.
+  const keyProblems =
+    keyFile !== undefined && fs && format !== 'heartbeat' ? checkKeyFile(keyFile, files[0] ?? '', fs, locator) : [];
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics, ...keyProblems]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
 }

@@ -61,7 +61,7 @@ export function parsePrefixed(text: string): { addr: string; prefix: number; fam
   return prefix <= max ? { addr, prefix, family } : undefined;
 }
 
-const vipText = z.string().superRefine((v, ctx) => {
+export const vipText = z.string().superRefine((v, ctx) => {
   if (!parsePrefixed(v))
     fail(ctx, 'TND_CFG_ADDRESS', `not an address with optional prefix (ADDR[/LEN]): ${JSON.stringify(v)}`);
 });

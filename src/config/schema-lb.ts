@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { parseHexString } from './hex.ts';
 import { duration, durationOr, fail, ipAddress, name } from './schema-atoms.ts';
 
 const port = (what: string) => z.number().int().min(0).max(65_535).describe(what);
@@ -61,6 +62,96 @@ const tcpCheck = z.strictObject({
   ...timing,
 });
 
+const md5Digest = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32}$/, 'an MD5 digest: 32 hex digits, as genhash prints it')
+  .describe('MD5 of the body (keepalived digest)');
+
+/** A further url of an HTTP check (keepalived: a second, third … `url { }` block). */
+const httpUrl = z.strictObject({
+  path: z.string().startsWith('/', 'a path must start with /').describe('request path with query'),
+  host: z.string().min(1).optional().describe("Host header; default: the check's"),
+  status: z.array(statusCode).min(1).default([]).describe('accepted status codes; default 200-299'),
+  body_regex: z.string().min(1).optional().describe('the body must match this JavaScript regular expression'),
+  regex_no_match: z.boolean().default(false).describe('fail when the body matches body_regex instead'),
+  digest: md5Digest.optional(),
+});
+
+const hexText = (what: string, wildcards: boolean) =>
+  z
+    .string()
+    .refine((v) => parseHexString(v, wildcards) !== undefined, {
+      message: `hex octets like "de ad be ef"${wildcards ? ' (x for any nibble)' : ''}`,
+    })
+    .describe(what);
+
+const udpCheck = z.strictObject({
+  type: z.literal('udp').describe('one datagram; fails on ICMP port unreachable (keepalived UDP_CHECK)'),
+  ...target,
+  payload: hexText('datagram to send, in hex (keepalived payload); default empty', false).optional(),
+  require_reply: z.boolean().default(false).describe('a reply must come within the timeout'),
+  reply: hexText('expected leading bytes of the reply (keepalived require_reply HEX)', true).optional(),
+  min_reply_length: z.number().int().min(0).max(65_507).default(0).describe('shortest acceptable reply'),
+  max_reply_length: z.number().int().min(0).max(65_507).default(255).describe('longest acceptable reply'),
+  timeout: durationOr(5000, 'wait this long for a reply or a port unreachable (keepalived connect_timeout)'),
+  ...timing,
+});
+
+const pingCheck = z.strictObject({
+  type: z.literal('ping').describe('one ICMP echo request (keepalived PING_CHECK)'),
+  address: target.address,
+  bind: target.bind,
+  timeout: durationOr(5000, 'wait this long for the echo reply (keepalived connect_timeout)'),
+  ...timing,
+});
+
+const smtpHost = z.strictObject({
+  address: ipAddress.optional().describe("server to talk to; default: the check's address, else the real server's"),
+  port: port("port; default: the check's port, else the real server's").min(1).optional(),
+  bind: ipAddress.optional().describe('source address'),
+  timeout: duration('timeout').optional().describe("this host's timeout; default: the check's"),
+});
+
+const smtpCheck = z.strictObject({
+  type: z.literal('smtp').describe('greeting 220, HELO → 250, QUIT (keepalived SMTP_CHECK)'),
+  ...target,
+  helo_name: z.string().min(1).default('smtpchecker.keepalived.org').describe('name sent with HELO'),
+  hosts: z
+    .array(smtpHost)
+    .default([])
+    .describe(
+      "the servers checked in turn, all must pass (keepalived host blocks); default: one, the check's address and port",
+    ),
+  timeout: durationOr(5000, 'the whole dialogue with one host must end within this'),
+  ...timing,
+});
+
+/** The query types of keepalived's DNS_CHECK (kept equal to health's DNS_TYPES by a test). */
+export const DNS_QUERY_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA', 'RRSIG', 'DNSKEY'] as const;
+
+const dnsCheck = z.strictObject({
+  type: z.literal('dns').describe('one UDP query; RCODE 0 = up (keepalived DNS_CHECK)'),
+  ...target,
+  query_type: z.enum(DNS_QUERY_TYPES).default('SOA').describe('query type (keepalived type)'),
+  name: z.string().default('').describe("name to ask for (keepalived name); default: the root '.'"),
+  timeout: durationOr(5000, 'wait this long for the response'),
+  ...timing,
+});
+
+const fileCheck = z.strictObject({
+  type: z.literal('file').describe('the number in a file (keepalived FILE_CHECK with a track_file)'),
+  path: z.string().min(1).describe('the file to read'),
+  weight: z
+    .number()
+    .int()
+    .min(-254)
+    .max(254)
+    .default(0)
+    .describe('0: any value but 0 takes the server down; else value × weight is added to its weight'),
+  reverse: z.boolean().default(false).describe('negate value × weight'),
+  ...timing,
+});
+
 const httpCheck = z.strictObject({
   type: z.enum(['http', 'https']).describe('GET on a fresh connection (keepalived HTTP_GET / SSL_GET)'),
   ...target,
@@ -70,11 +161,11 @@ const httpCheck = z.strictObject({
   status: z.array(statusCode).min(1).default([]).describe('accepted status codes; default 200-299'),
   body_regex: z.string().min(1).optional().describe('the body must match this JavaScript regular expression'),
   regex_no_match: z.boolean().default(false).describe('fail when the body matches body_regex instead'),
-  digest: z
-    .string()
-    .regex(/^[0-9a-fA-F]{32}$/, 'an MD5 digest: 32 hex digits, as genhash prints it')
-    .optional()
-    .describe('MD5 of the body (keepalived digest)'),
+  digest: md5Digest.optional(),
+  urls: z
+    .array(httpUrl)
+    .default([])
+    .describe('further urls, each asked on its own connection; all must pass (keepalived: several url blocks)'),
   timeout: durationOr(5000, 'the whole check must end within this (keepalived connect_timeout)'),
   verify_tls: z.boolean().default(false).describe("verify the server's certificate (keepalived SSL_GET does not)"),
   ...timing,
@@ -90,7 +181,16 @@ const scriptCheck = z.strictObject({
 });
 
 /** A health check of a real server. */
-export const checkSchema = z.discriminatedUnion('type', [tcpCheck, httpCheck, scriptCheck]);
+export const checkSchema = z.discriminatedUnion('type', [
+  tcpCheck,
+  httpCheck,
+  scriptCheck,
+  udpCheck,
+  pingCheck,
+  smtpCheck,
+  dnsCheck,
+  fileCheck,
+]);
 
 /** A real server. */
 export const realServerSchema = z.strictObject({
@@ -129,8 +229,17 @@ export const proxySchema = z.strictObject({
 /** A virtual service (keepalived virtual_server). */
 export const serviceSchema = z.strictObject({
   name: name.describe('service name, used in status, logs and `tandem rs`'),
-  vip: ipAddress.describe('virtual address clients connect to'),
-  port: port('port; 0 = every port (persistent services only, like LVS)'),
+  vip: ipAddress
+    .optional()
+    .describe('virtual address clients connect to; required unless fwmark is set (then it only names the owner)'),
+  fwmark: z
+    .number()
+    .int()
+    .min(1)
+    .max(4_294_967_295)
+    .optional()
+    .describe('take the packets with this firewall mark instead of vip:port (keepalived virtual_server fwmark)'),
+  port: port('port; 0 = every port (persistent services only, like LVS); required unless fwmark is set').default(0),
   protocol: z.enum(['tcp', 'udp']).default('tcp').describe('transport protocol'),
   scheduler: z
     .enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'])

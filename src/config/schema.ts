@@ -4,7 +4,7 @@
  * node can run the very same file; values that differ per node (priority, unicast source) take a map by node name.
  */
 import { z } from 'zod';
-import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema } from './schema-atoms.ts';
+import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
 
@@ -102,8 +102,13 @@ export const instanceSchema = z.strictObject({
       master_delay: durationOr(5000, 'delay before the second gratuitous ARP burst'),
       master_repeat: z.number().int().min(1).max(255).default(5).describe('gratuitous ARPs per burst'),
       master_refresh: durationOr(0, 'refresh period while master; 0 = off'),
+      interval: durationOr(0, 'gap between the gratuitous ARPs of a burst (keepalived vrrp_garp_interval); 0 = none'),
+      na_interval: durationOr(
+        0,
+        'gap between the unsolicited neighbour advertisements of a burst (keepalived vrrp_gna_interval); 0 = none',
+      ),
     })
-    .default({ master_delay: 5000, master_repeat: 5, master_refresh: 0 })
+    .default({ master_delay: 5000, master_repeat: 5, master_refresh: 0, interval: 0, na_interval: 0 })
     .describe('gratuitous ARP / unsolicited NA'),
   track_primary: z
     .boolean()
@@ -114,7 +119,51 @@ export const instanceSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('false = answer a lower-priority advert at once (RFC 9568)'),
+  vmac: z
+    .strictObject({
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9_.:-]{1,15}$/, 'an interface name of at most 15 characters')
+        .optional()
+        .describe('the macvlan interface; default vrrp.VRID'),
+      xmit_base: z
+        .boolean()
+        .default(false)
+        .describe('send and read adverts on the base interface, not the vmac (keepalived vmac_xmit_base)'),
+    })
+    .optional()
+    .describe('the vips live on a macvlan with the virtual router MAC 00:00:5e:00:01:VRID (keepalived use_vmac)'),
+  virtual_routes: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('routes present while master, each as `ip route` arguments (keepalived virtual_routes)'),
+  virtual_rules: z
+    .array(z.string().min(1))
+    .default([])
+    .describe('policy rules present while master, each as `ip rule` arguments (keepalived virtual_rules)'),
+  skip_check_adv_addr: z
+    .boolean()
+    .default(false)
+    .describe("a backup skips checking the address list of its current master's adverts (keepalived)"),
 });
+
+/** keepalived static_ipaddress / static_routes / static_rules: present while the daemon runs, whatever the state. */
+export const staticSchema = z
+  .strictObject({
+    addresses: z
+      .array(
+        z.strictObject({
+          address: vipText.describe('ADDR[/LEN]'),
+          dev: z.string().min(1).describe('device'),
+          label: z.string().min(1).optional().describe('IPv4 address label'),
+        }),
+      )
+      .default([])
+      .describe('addresses, each with its dev (keepalived static_ipaddress)'),
+    routes: z.array(z.string().min(1)).default([]).describe('routes as `ip route` arguments (static_routes)'),
+    rules: z.array(z.string().min(1)).default([]).describe('policy rules as `ip rule` arguments (static_rules)'),
+  })
+  .describe('network state put in place at start and left in place at stop');
 
 /** keepalived vrrp_sync_group: instances that change state together. */
 export const syncGroupSchema = z.strictObject({
@@ -139,6 +188,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       name: z.string().default('tandem').describe('cluster name'),
       nodes: z.array(nodeSchema).default([]).describe('the nodes that run this file'),
+      key_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          "file with the cluster's shared key, mode 0600: heartbeat authkeys (auth N, N sha1|md5 KEY) or the key " +
+            'alone on its first line; the key itself is never written into this file nor printed',
+        ),
     })
     .default({ name: 'tandem', nodes: [] }),
   vrrp: z
@@ -147,8 +204,15 @@ export const configSchema = z.strictObject({
       track_files: z.record(name, trackFileSchema).default({}).describe('track_file objects by name'),
       instances: z.array(instanceSchema).default([]).describe('VRRP instances'),
       sync_groups: z.array(syncGroupSchema).default([]).describe('sync groups'),
+      static: staticSchema.default({ addresses: [], routes: [], rules: [] }),
     })
-    .default({ scripts: {}, track_files: {}, instances: [], sync_groups: [] }),
+    .default({
+      scripts: {},
+      track_files: {},
+      instances: [],
+      sync_groups: [],
+      static: { addresses: [], routes: [], rules: [] },
+    }),
   lb: lbSchema.default({ services: [], max_concurrent_checks: 64 }).describe('load balancing: virtual services'),
   groups: z.array(groupSchema).default([]).describe('resource groups, run by the owner of each'),
 });

@@ -74,7 +74,7 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
   };
   const parsed = configSchema.safeParse(raw ?? {});
   if (parsed.success) {
-    semanticChecks(partsOf(parsed.data), report);
+    semanticChecks(partsOf(parsed.data, raw), report);
     const hasError = diagnostics.some((d) => d.severity === 'error');
     return hasError ? { diagnostics } : { config: deepFreeze(parsed.data), diagnostics };
   }
@@ -92,7 +92,11 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
 }
 
 /** A service as the semantic checks see it: a real server that failed the schema is undefined (indices are kept). */
-type ServicePart = Omit<ServiceSpec, 'real_servers'> & { real_servers: (RealServerSpec | undefined)[] };
+type ServicePart = Omit<ServiceSpec, 'real_servers'> & {
+  real_servers: (RealServerSpec | undefined)[];
+  /** Whether the user wrote a port (the schema defaults it to 0, which only a fwmark service may leave out). */
+  portGiven: boolean;
+};
 
 /** The parts semantic checks look at; an element that failed the schema is undefined (indices are kept). */
 interface Parts {
@@ -108,14 +112,19 @@ interface Parts {
   lbRefs: { service: string; path: ConfigPath }[];
 }
 
-function partsOf(cfg: TandemConfig): Parts {
+function partsOf(cfg: TandemConfig, raw: unknown): Parts {
+  const rawServices = valueAt(raw, ['lb', 'services']);
+  const portGiven = (i: number): boolean => {
+    const item = Array.isArray(rawServices) ? (rawServices[i] as unknown) : undefined;
+    return !!item && typeof item === 'object' && Object.hasOwn(item, 'port');
+  };
   return {
     nodes: cfg.cluster.nodes,
     scriptNames: new Set(Object.keys(cfg.vrrp.scripts)),
     trackFileNames: new Set(Object.keys(cfg.vrrp.track_files)),
     instances: cfg.vrrp.instances,
     syncGroups: cfg.vrrp.sync_groups,
-    services: cfg.lb.services,
+    services: cfg.lb.services.map((svc, i) => ({ ...svc, portGiven: portGiven(i) })),
     names: {
       instances: new Set(cfg.vrrp.instances.map((i) => i.name)),
       syncGroups: new Set(cfg.vrrp.sync_groups.map((g) => g.name)),
@@ -221,9 +230,14 @@ function lenientService(item: unknown): ServicePart | undefined {
   const servers = (item as { real_servers?: unknown }).real_servers;
   const svc = parseLenient(serviceSchema, { ...item, real_servers: [] });
   if (!svc) return undefined;
+  // A vip or port the schema refused leaves the service without its endpoint: its other rules cannot be judged.
+  const given = item as { vip?: unknown; port?: unknown };
+  if ((Object.hasOwn(item, 'vip') && svc.vip !== given.vip) || (Object.hasOwn(item, 'port') && svc.port !== given.port))
+    return undefined;
   return {
     ...svc,
     real_servers: Array.isArray(servers) ? servers.map((rs) => parseLenient(realServerSchema, rs)) : [],
+    portGiven: Object.hasOwn(item, 'port'),
   };
 }
 
@@ -539,14 +553,17 @@ function checkLb(parts: Parts, report: Report): void {
   parts.services.forEach((s, i) => {
     if (!s) return;
     const base: ConfigPath = ['lb', 'services', i];
-    const endpoint = `${s.protocol} ${canonicalIp(s.vip)} ${s.port}`;
+    if (!fwmarkRules(s, base, report)) return;
+    const vip = s.vip ?? '';
+    const endpoint =
+      s.fwmark !== undefined ? `${s.protocol} fwmark ${s.fwmark}` : `${s.protocol} ${canonicalIp(vip)} ${s.port}`;
     const other = endpoints.get(endpoint);
     if (other !== undefined)
       report(
         'error',
         'TND_CFG_DUPLICATE',
-        [...base, 'vip'],
-        `${hostPort(s.vip, s.port)}/${s.protocol} is already served by service ${other}`,
+        [...base, s.fwmark !== undefined ? 'fwmark' : 'vip'],
+        `${s.fwmark !== undefined ? `fwmark ${s.fwmark}` : hostPort(vip, s.port)}/${s.protocol} is already served by service ${other}`,
       );
     else if (names.has(s.name))
       report('error', 'TND_CFG_DUPLICATE', [...base, 'name'], `service ${s.name} is already defined`);
@@ -556,13 +573,15 @@ function checkLb(parts: Parts, report: Report): void {
     if (s.owner !== undefined) {
       if (!parts.names.instances.has(s.owner) && !parts.names.syncGroups.has(s.owner))
         report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${s.owner}`);
-    } else if (!holders.has(canonicalIp(s.vip)) && !inGroups.has(s.name)) {
+    } else if (
+      s.vip === undefined ? !inGroups.has(s.name) : !holders.has(canonicalIp(s.vip)) && !inGroups.has(s.name)
+    ) {
       report(
         'warning',
         'TND_CFG_LB_NO_OWNER',
-        [...base, 'vip'],
-        `no VRRP instance holds ${s.vip} and no owner is named: every node serves this service ` +
-          '(add the address to an instance, or set owner)',
+        [...base, s.vip === undefined ? 'fwmark' : 'vip'],
+        `${s.vip === undefined ? `fwmark service ${s.name} names no vip` : `no VRRP instance holds ${s.vip}`} and no ` +
+          'owner is named: every node serves this service (add the address to an instance, or set owner)',
       );
     }
   });
@@ -571,9 +590,59 @@ function checkLb(parts: Parts, report: Report): void {
       report('error', 'TND_CFG_UNKNOWN_REF', ref.path, `no service named ${ref.service} in lb.services`);
 }
 
+/**
+ * What a firewall-mark service changes: it needs no vip and no port (its mark selects its packets), a service
+ * without a mark needs both, and only the kernel data plane reads marks. False when the service cannot be checked
+ * further.
+ */
+function fwmarkRules(s: ServicePart, base: ConfigPath, report: Report): boolean {
+  if (s.fwmark === undefined) {
+    if (s.vip === undefined) {
+      report('error', 'TND_CFG_REQUIRED', [...base, 'vip'], 'is required (an address), unless fwmark is set');
+      return false;
+    }
+    if (!s.portGiven)
+      report('error', 'TND_CFG_REQUIRED', [...base, 'port'], 'is required (0 = every port), unless fwmark is set');
+    return true;
+  }
+  if (s.portGiven && s.port !== 0)
+    report(
+      'error',
+      'TND_CFG_LB_PORT',
+      [...base, 'port'],
+      `a fwmark service takes every packet with mark ${s.fwmark}, whatever its port: leave port out ` +
+        "(each real server's port applies, or the client's when it names none, as IPVS does)",
+    );
+  if (s.dataplane === 'proxy')
+    report(
+      'error',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'fwmark'],
+      'the proxy data plane listens on an address and port and cannot see firewall marks: use dataplane nft',
+    );
+  const ports = s.real_servers.filter((rs) => rs !== undefined).map((rs) => rs.port !== undefined);
+  if (ports.includes(true) && ports.includes(false))
+    report(
+      'error',
+      'TND_CFG_LB_PORT',
+      [...base, 'real_servers'],
+      'the real servers of a fwmark service name a port each, or none (then each connection keeps its port)',
+    );
+  return true;
+}
+
+/** The family of a service: its vip's, else (a fwmark service) its first real server's, else IPv4. */
+export function serviceFamily(s: {
+  vip?: string | undefined;
+  real_servers: readonly ({ address: string } | undefined)[];
+}): 4 | 6 {
+  const addr = s.vip ?? s.real_servers.find((rs) => rs !== undefined)?.address;
+  return addr === undefined ? 4 : familyOf(addr);
+}
+
 /** The rules of one virtual service on its own. */
 function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
-  const family = familyOf(s.vip);
+  const family = serviceFamily(s);
   const nft = s.dataplane === 'nft';
   // The kernel's NAT keeps the address family; only a user-space proxy can bridge IPv4 clients to IPv6 servers.
   const sameFamily = (addr: string, path: ConfigPath, what: string): void => {
@@ -582,12 +651,12 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'error',
         'TND_CFG_MIXED_FAMILY',
         path,
-        `${what} ${addr} is IPv${familyOf(addr)} but the vip ${s.vip} is IPv${family}: kernel NAT keeps the address ` +
+        `${what} ${addr} is IPv${familyOf(addr)} but the ${s.vip ? `vip ${s.vip}` : 'service'} is IPv${family}: kernel NAT keeps the address ` +
           'family (use a server of the same family, or dataplane proxy)',
       );
   };
 
-  if (s.port === 0 && !s.persistence)
+  if (s.port === 0 && !s.persistence && s.fwmark === undefined)
     report(
       'error',
       'TND_CFG_LB_PORT',
@@ -634,16 +703,16 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'TND_CFG_LB_DATAPLANE',
         [...base, 'method'],
         'method dr (direct routing) is not supported by the nft data plane yet: this service is health-checked ' +
-          'but not programmed; use method nat (keepalived lb_kind NAT), with the real servers routing their ' +
-          'replies through the director, or snat: true',
+          'but not programmed until the data-path work adds direct routing; use method nat (keepalived lb_kind ' +
+          'NAT), with the real servers routing their replies through the director, or snat: true',
       );
     if (s.scheduler === 'lc' || s.scheduler === 'wlc')
       report(
         'warning',
         'TND_CFG_LB_SCHEDULER',
         [...base, 'scheduler'],
-        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random ` +
-          '(choose wrr, sh or mh, or dataplane proxy for least connections)',
+        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random until ` +
+          'the data-path work counts them (choose wrr, sh or mh, or dataplane proxy for least connections)',
       );
   }
 
@@ -663,7 +732,7 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         `real server ${hostPort(rs.address, rs.port ?? s.port)} is already listed (real_servers[${first}])`,
       );
     else seen.set(key, j);
-    if (s.port === 0 && rs.port !== undefined)
+    if (s.port === 0 && s.fwmark === undefined && rs.port !== undefined)
       report(
         'error',
         'TND_CFG_LB_PORT',
@@ -673,7 +742,9 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
       );
     if (rs.check === false) return;
     const check = rs.check ?? s.check;
-    if (!check || check.type === 'script') return;
+    // Checks of a command, a file or an echo need no port; an SMTP check whose host blocks all name one neither.
+    if (!check || check.type === 'script' || check.type === 'ping' || check.type === 'file') return;
+    if (check.type === 'smtp' && check.hosts.length > 0 && check.hosts.every((h) => h.port)) return;
     if ((check.port ?? rs.port ?? (s.port || undefined)) !== undefined) return;
     if (rs.check) reportNoTarget(report, [...rbase, 'check'], check, `real server ${rs.address} names no port`);
     else serviceCheckWithoutTarget = true;
@@ -717,15 +788,21 @@ function reportNoTarget(report: Report, path: ConfigPath, check: CheckSpecYaml, 
 /** A body regex must compile as a JavaScript regular expression (keepalived's PCRE syntax differs in places). */
 function checkRegex(check: CheckSpecYaml | undefined, path: ConfigPath, report: Report): void {
   if (check?.type !== 'http' && check?.type !== 'https') return;
-  if (check.body_regex === undefined) return;
-  try {
-    new RegExp(check.body_regex);
-  } catch (e) {
-    report(
-      'error',
-      'TND_CFG_TYPE',
-      [...path, 'body_regex'],
-      `not a valid JavaScript regular expression: ${e instanceof Error ? e.message : String(e)}`,
-    );
+  const each: [string | undefined, ConfigPath][] = [
+    [check.body_regex, [...path, 'body_regex']],
+    ...check.urls.map((u, k): [string | undefined, ConfigPath] => [u.body_regex, [...path, 'urls', k, 'body_regex']]),
+  ];
+  for (const [regex, at] of each) {
+    if (regex === undefined) continue;
+    try {
+      new RegExp(regex);
+    } catch (e) {
+      report(
+        'error',
+        'TND_CFG_TYPE',
+        at,
+        `not a valid JavaScript regular expression: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
   }
 }

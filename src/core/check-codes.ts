@@ -25,6 +25,9 @@ export const CHECK_RESULT_MEANING = {
   PROCOK: 'external check passed',
   PROCERR: 'external check error',
   PROCTOUT: 'external check timeout',
+  // Not HAProxy's: keepalived's FILE_CHECK judges a number in a file, which no HAProxy check does.
+  FILEOK: 'the tracked file keeps the server up (keepalived FILE_CHECK)',
+  FILEERR: 'the tracked file takes the server down (keepalived FILE_CHECK: its value is a fault)',
 } as const;
 
 /** A check result code, with HAProxy's meaning (see `CHECK_RESULT_MEANING`). @see HAProxy configuration.txt check_status */
@@ -33,9 +36,9 @@ export type CheckResultCode = keyof typeof CHECK_RESULT_MEANING;
 /** Every CheckResultCode, in a fixed order (for counters, metrics labels and tests). */
 export const CHECK_RESULT_CODES: readonly CheckResultCode[] = Object.keys(CHECK_RESULT_MEANING) as CheckResultCode[];
 
-const PASSING: ReadonlySet<CheckResultCode> = new Set(['L4OK', 'L6OK', 'L7OK', 'PROCOK']);
+const PASSING: ReadonlySet<CheckResultCode> = new Set(['L4OK', 'L6OK', 'L7OK', 'PROCOK', 'FILEOK']);
 
-/** Whether a code is a pass (L4OK, L6OK, L7OK, PROCOK). @see HAProxy configuration.txt check_status */
+/** Whether a code is a pass (L4OK, L6OK, L7OK, PROCOK, FILEOK). @see HAProxy configuration.txt check_status */
 export function passed(code: CheckResultCode): boolean {
   return PASSING.has(code);
 }

@@ -33,7 +33,9 @@ export const ERROR_CODES = {
   // configuration: warnings
   TND_CFG_UNSUPPORTED:
     'a valid keyword of a foreign format (keepalived, heartbeat, Piranha) that tandem does not implement yet; it is ignored',
-  TND_CFG_IGNORED_BLOCK: 'a keepalived block tandem does not implement (e.g. a fwmark virtual_server), skipped for now',
+  TND_CFG_IGNORED_BLOCK: 'a keepalived block tandem does not implement (e.g. bfd_instance, BFD_CHECK), skipped whole',
+  TND_CFG_AS_KEEPALIVED:
+    'a setting keepalived itself ignores, corrects or reads leniently (an argument of a flag, strict mode, auth_type pass); tandem does the same',
   TND_CFG_REJECTED: 'a valid keepalived setting that tandem cannot honour without breaking the peers; refused',
   TND_CFG_DEPRECATED: 'an old spelling that still works',
   // VRRP runtime

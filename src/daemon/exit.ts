@@ -12,6 +12,8 @@ export interface RunOptions {
   /** Internal: this process is the supervised child. */
   child?: boolean;
   verbose?: boolean;
+  /** keepalived's config id (`-i`); the CLI passes the host name by default. */
+  configId?: string;
 }
 
 /**

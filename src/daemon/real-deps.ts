@@ -10,11 +10,14 @@ import { wallClock } from '../os/clock.ts';
 import { garpEffects } from '../os/garp.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
+import { IpRouteAdapter, RoutedVipEffects } from '../os/routes.ts';
+import { ensureStatic } from '../os/static.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
 import { resolveUser } from '../os/users.ts';
+import { IpVmacAdapter, type Vmac } from '../os/vmac.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
-import type { NotifySpec } from '../plan/node-plan.ts';
+import type { NotifySpec, StaticPlan } from '../plan/node-plan.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
@@ -25,7 +28,10 @@ import type { InstanceSnapshot } from './supervisor.ts';
 export { primaryAddress };
 
 /** Builds the daemon's real dependencies; `close` stops watchers and closes sockets. */
-export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set()): NodeDeps & { close(): void } {
+export function realDeps(
+  log: Logger,
+  vipsOfNode: ReadonlySet<string> = new Set(),
+): NodeDeps & { close(): void; staticSetup(plan: StaticPlan): Promise<void> } {
   const abort = new AbortController();
   // Every watcher listens on this one signal; hundreds of tracked objects are normal, not a leak.
   setMaxListeners(0, abort.signal);
@@ -39,6 +45,10 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
     }),
   );
   const addresses = new NetlinkAddressAdapter();
+  // keepalived use_vmac: created when its instance starts (its socket binds to it), deleted when the daemon stops.
+  const vmacs = new IpVmacAdapter();
+  const created = new Map<string, Vmac>();
+  const routes = new IpRouteAdapter({ signal: abort.signal });
   const trackers: TrackerSources = {
     interfaces(names, onChange) {
       const ctl = childAbort(abort.signal);
@@ -118,11 +128,29 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
   return {
     clock: wallClock(),
     log,
-    transport: (cfg, src) => transports.forInstance(cfg, src),
+    transport: (cfg, src) => {
+      if (!cfg.vmac) return transports.forInstance(cfg, src);
+      const v: Vmac = { name: cfg.vmac.name, base: cfg.interface, mac: cfg.vmac.mac };
+      if (vmacs.ensurePresentSync(v)) created.set(v.name, v);
+      log.log('info', `(${cfg.name}) virtual MAC ${v.mac} on ${v.name} over ${v.base}`);
+      // Adverts leave from the vmac (source MAC = the virtual MAC), or from the base with vmac_xmit_base.
+      return transports.forInstance(cfg.vmac.xmitBase ? cfg : { ...cfg, interface: cfg.vmac.name }, src);
+    },
     interfaceDrops: () =>
       transports.stats().map((t) => ({ ifname: t.ifname, family: t.family, received: t.rx, drops: t.drops })),
-    vips: (dev) => new AddressVipEffects(addresses, dev),
-    garp: (dev) => garpEffects(dev),
+    vips: (dev, cfg) => {
+      const own = new AddressVipEffects(addresses, cfg?.vmac?.name ?? dev);
+      if (!cfg?.virtualRoutes?.length) return own;
+      return new RoutedVipEffects(own, routes, cfg.virtualRoutes, (op, r, e) =>
+        log.log('error', `(${cfg.name}) could not ${op} ${r.kind} ${r.args.join(' ')}: ${String(e)}`),
+      );
+    },
+    garp: (dev, cfg) =>
+      garpEffects(cfg?.vmac?.name ?? dev, {
+        ...(cfg?.garp.intervalMs ? { intervalMs: cfg.garp.intervalMs } : {}),
+        ...(cfg?.garp.naIntervalMs ? { naIntervalMs: cfg.garp.naIntervalMs } : {}),
+      }),
+    staticSetup: (plan) => ensureStatic(plan, { addresses, routes }, log),
     primaryAddress: (ifname, family) => primaryAddress(ifname, family, vipsOfNode),
     trackers,
     notify,
@@ -130,6 +158,7 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
       abort.abort();
       void scripts.close();
       transports.close();
+      for (const v of created.values()) vmacs.ensureAbsentSync(v);
     },
   };
 }

@@ -9,9 +9,14 @@ import { loadPlan } from './run.ts';
 import type { InstanceSnapshot } from './supervisor.ts';
 
 /** Runs `tandem release`; resolves with the exit status. */
-export async function releaseCommand(opts: { config: string; node?: string; logFormat: LogFormat }): Promise<number> {
+export async function releaseCommand(opts: {
+  config: string;
+  node?: string;
+  logFormat: LogFormat;
+  configId?: string;
+}): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: (l) => process.stderr.write(l) });
-  const loaded = loadPlan(opts.config, opts.node, log);
+  const loaded = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in loaded) {
     for (const e of loaded.errors) log.log('error', formatDiagnostic(e));
     return 1;

@@ -43,8 +43,9 @@ export function loadPlan(
   file: string,
   nodeFlag: string | undefined,
   log: Logger,
+  configId?: string,
 ): { plan: NodePlan } | { errors: Diagnostic[] } {
-  const r = loadConfig(file, diskFs);
+  const r = loadConfig(file, diskFs, undefined, configId === undefined ? {} : { configId });
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
   if (!r.config) return { errors: r.diagnostics.filter((d) => d.severity === 'error') };
   const node = resolveNode(r.config, nodeFlag);
@@ -60,7 +61,7 @@ export function loadPlan(
 /** Entry point of `tandem run`; resolves with the exit code. */
 export async function runCommand(opts: RunOptions): Promise<number> {
   const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
-  const first = loadPlan(opts.config, opts.node, log);
+  const first = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', formatDiagnostic(e));
     log.log('error', `${opts.config}: not starting: the config has errors (tandem check ${opts.config})`);
@@ -146,6 +147,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
       { clock: deps.clock, owner: ctx.owner, log },
     );
+  // keepalived static_ipaddress / static_routes / static_rules: in place before the instances start.
+  if (plan.static) await deps.staticSetup(plan.static);
   const node = new TandemNode(plan, deps, opts.config);
   const report = () => {
     if (!process.send) return;
@@ -157,7 +160,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   node.events.on('transition', report);
 
   const reload = (): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] } => {
-    const next = loadPlan(opts.config, opts.node ?? plan.node, log);
+    const next = loadPlan(opts.config, opts.node ?? plan.node, log, opts.configId);
     if ('errors' in next) {
       for (const e of next.errors) log.log('error', formatDiagnostic(e));
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');

@@ -28,6 +28,7 @@ export async function supervise(opts: RunOptions, log: Logger): Promise<number> 
   if (opts.node) args.push('--node', opts.node);
   if (opts.control) args.push('--control', opts.control);
   if (opts.verbose) args.push('--verbose');
+  if (opts.configId !== undefined) args.push('--config-id', opts.configId);
   let stopping = false;
   let child: ChildProcess | undefined;
   let wake: (() => void) | null = null;

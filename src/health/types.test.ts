@@ -14,7 +14,7 @@ import {
 test('HAProxy check_status: exactly the codes ending in OK pass', () => {
   assert.deepEqual(
     CHECK_RESULT_CODES.filter((c) => passed(c)),
-    ['L4OK', 'L6OK', 'L7OK', 'PROCOK'],
+    ['L4OK', 'L6OK', 'L7OK', 'PROCOK', 'FILEOK'],
   );
   for (const c of CHECK_RESULT_CODES) assert.equal(passed(c), c.endsWith('OK'));
 });

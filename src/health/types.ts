@@ -50,6 +50,22 @@ export interface TcpProbe {
   bindAddr?: string;
 }
 
+/** One further `url { … }` of an HTTP_GET / SSL_GET: checked on its own connection after the first. */
+export interface HttpUrl {
+  /** Request path with query [url { path }]. */
+  path: string;
+  /** Host header [url { virtualhost }]. @default the check's host */
+  host?: string;
+  /** Accepted status codes [status_code]; empty = the default. @default 200-299 */
+  statusCodes: readonly StatusRange[];
+  /** [regex]. @default none */
+  bodyRegex?: string;
+  /** [regex_no_match]. @default false */
+  regexNoMatch?: boolean;
+  /** [digest]. @default none */
+  digest?: string;
+}
+
 /** HTTP_GET / SSL_GET: one GET on a fresh connection; passes (L7OK) when status, regex and digest all agree. */
 export interface HttpProbe {
   kind: 'http';
@@ -83,6 +99,11 @@ export interface HttpProbe {
   bindAddr?: string;
   /** Most body bytes read for regex/digest; a longer body fails the check (L7RSP). @default 1048576 */
   maxBodyBytes?: number;
+  /**
+   * Further urls, each GET on a fresh connection after the first one passed; the check passes only when every url
+   * does (keepalived: every `url` block of one HTTP_GET must pass). @default none
+   */
+  urls?: readonly HttpUrl[];
 }
 
 /** MISC_CHECK: a command; exit 0 passes (PROCOK). @see keepalived.conf(5) MISC_CHECK */
@@ -104,8 +125,115 @@ export interface ScriptProbe {
   refuse?: string;
 }
 
+/**
+ * UDP_CHECK: sends `payload` in one datagram on a connected UDP socket. Without `requireReply` the check passes
+ * unless an ICMP port unreachable comes back within the timeout (L4CON); with it a reply must come (else L4TOUT),
+ * its length within `minReplyLength..maxReplyLength` and, when `reply` is given, its first bytes equal to it where
+ * `replyMask` has zero bits (else L7RSP).
+ * @see keepalived check_udp.c udp_check_thread, check_udp_reply; keepalived.conf(5) UDP_CHECK
+ */
+export interface UdpProbe {
+  kind: 'udp';
+  addr: string;
+  port: number;
+  /** Datagram sent [payload]; empty when none. @default empty */
+  payload: Uint8Array;
+  /** A reply is needed [require_reply]. @default false */
+  requireReply: boolean;
+  /** Expected leading bytes of the reply [require_reply HEX]. @default any */
+  reply?: Uint8Array;
+  /** Bits of `reply` that may differ (the nibbles written as x). @default none */
+  replyMask?: Uint8Array;
+  /** [min_reply_length]. @default 0 */
+  minReplyLength: number;
+  /** [max_reply_length]. @default 255 */
+  maxReplyLength: number;
+  /** Wait this long for an answer [connect_timeout]. @default 5000 */
+  timeoutMs: number;
+  /** Source address [bindto]. @default chosen by the kernel */
+  bindAddr?: string;
+}
+
+/** PING_CHECK: one ICMP (ICMPv6) echo request; an echo reply within the timeout passes (L4OK). */
+export interface PingProbe {
+  kind: 'ping';
+  addr: string;
+  /** Wait this long for the echo reply (L4TOUT) [connect_timeout]. @default 5000 */
+  timeoutMs: number;
+  /** Source address [bindto]. @default chosen by the kernel */
+  bindAddr?: string;
+}
+
+/** One SMTP server an SMTP_CHECK talks to: the check's own target, or a `host { … }` block. */
+export interface SmtpHost {
+  addr: string;
+  port: number;
+  bindAddr?: string;
+  /** Per host [host { connect_timeout }]. @default the check's */
+  timeoutMs?: number;
+}
+
+/**
+ * SMTP_CHECK: for each host in turn, connect, read a 220 greeting, send `HELO helo_name`, read a 250, send QUIT.
+ * Every host must pass (keepalived makes one checker per host block, and a real server needs all its checkers).
+ * @see keepalived check_smtp.c smtp_engine_thread
+ */
+export interface SmtpProbe {
+  kind: 'smtp';
+  hosts: readonly SmtpHost[];
+  /** [helo_name]. @default 'smtpchecker.keepalived.org' (keepalived's SMTP_DEFAULT_HELO) */
+  heloName: string;
+  /** Each host's whole dialogue must end within this (L7TOUT; connect: L4TOUT) [connect_timeout]. @default 5000 */
+  timeoutMs: number;
+}
+
+/** keepalived's default helo_name. @see keepalived check_smtp.h SMTP_DEFAULT_HELO */
+export const SMTP_DEFAULT_HELO = 'smtpchecker.keepalived.org';
+
+/** The query types keepalived's DNS_CHECK knows, with their numbers. @see keepalived check_dns.c DNS_TYPE */
+export const DNS_TYPES = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, RRSIG: 46, DNSKEY: 48 } as const;
+
+/** A DNS_CHECK query type. */
+export type DnsType = keyof typeof DNS_TYPES;
+
+/**
+ * DNS_CHECK: one query over UDP (recursion desired); a response with the query's id, QR set and RCODE 0 passes
+ * (L7OK); another RCODE fails (L7STS); no response in time fails (L7TOUT).
+ * @see keepalived check_dns.c dns_recv_thread
+ */
+export interface DnsProbe {
+  kind: 'dns';
+  addr: string;
+  /** @default 53 (set by the caller when the real server has no port) */
+  port: number;
+  /** [type]. @default 'SOA' */
+  type: DnsType;
+  /** [name]; '' or '.' is the root. @default '' */
+  name: string;
+  /** [connect_timeout]. @default 5000 */
+  timeoutMs: number;
+  bindAddr?: string;
+}
+
+/**
+ * FILE_CHECK: the number in a track file decides. With weight 0 any value but 0 is a fault; otherwise the value
+ * times the weight (negated by reverse) is added to the server's weight, and a result at or below −254 is a fault.
+ * A missing or unreadable file counts as 0, as keepalived's track files do.
+ * @see keepalived check_file.c, track_file.c; keepalived.conf(5) FILE_CHECK
+ */
+export interface FileProbe {
+  kind: 'file';
+  path: string;
+  /** [weight]. @default 0 (the track_file's own) */
+  weight: number;
+  /** [weight N reverse]. @default false */
+  reverse: boolean;
+  /** The real server's configured weight, to which the file's contribution is added. */
+  baseWeight: number;
+}
+
 /** What one check run does: the probe part of a CheckSpec. */
-export type Probe = TcpProbe | HttpProbe | ScriptProbe;
+export type Probe = TcpProbe | HttpProbe | ScriptProbe | UdpProbe | PingProbe | SmtpProbe | DnsProbe | FileProbe;
 
 /**
  * When checks run and how results count. keepalived retry semantics: a failed check of a server that is up (or not
@@ -146,11 +274,14 @@ export function checkTimingDefaults(kind: Probe['kind'], intervalMs = 60_000): C
     intervalMs,
     rise: 1,
     fall: 1,
-    retries: kind === 'script' ? 0 : 1,
+    retries: kind === 'script' ? 0 : kind === 'dns' ? 3 : 1,
     delayBeforeRetryMs: kind === 'http' ? 3_000 : 1_000,
     warmupMs: intervalMs,
   };
 }
+
+/** How long reading a FILE_CHECK file may take. @default 1000 */
+export const FILE_CHECK_TIMEOUT_MS = 1_000;
 
 /** The timeout the probe itself enforces (what a run must finish within, before the scheduler's guard). */
 export function probeTimeoutMs(p: Probe): number {
@@ -158,15 +289,36 @@ export function probeTimeoutMs(p: Probe): number {
     case 'tcp':
       return p.connectTimeoutMs;
     case 'http':
-      return p.timeoutMs;
+      // Every url is a request of its own, each bounded by the timeout.
+      return p.timeoutMs * (1 + (p.urls?.length ?? 0));
+    case 'smtp':
+      return p.hosts.reduce((sum, h) => sum + (h.timeoutMs ?? p.timeoutMs), 0);
     case 'script':
+    case 'udp':
+    case 'ping':
+    case 'dns':
       return p.timeoutMs;
+    case 'file':
+      return FILE_CHECK_TIMEOUT_MS;
   }
 }
 
-/** The code for "no result in time" for a probe kind (L4TOUT, L7TOUT, PROCTOUT). */
+/** The code for "no result in time" for a probe kind (L4TOUT, L7TOUT, PROCTOUT, FILEERR). */
 export function timeoutCode(kind: Probe['kind']): CheckResultCode {
-  return kind === 'tcp' ? 'L4TOUT' : kind === 'http' ? 'L7TOUT' : 'PROCTOUT';
+  switch (kind) {
+    case 'tcp':
+    case 'udp':
+    case 'ping':
+      return 'L4TOUT';
+    case 'http':
+    case 'smtp':
+    case 'dns':
+      return 'L7TOUT';
+    case 'script':
+      return 'PROCTOUT';
+    case 'file':
+      return 'FILEERR';
+  }
 }
 
 /** `200-299 503` for a detail line. */

@@ -399,6 +399,7 @@ export function desiredState(
       quorum: state.quorum,
       backends,
       sorry: sorry ? svc.sorry : null,
+      ...(svc.fwmark !== undefined ? { fwmark: svc.fwmark } : {}),
     });
   }
   return out;

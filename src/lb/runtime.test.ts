@@ -42,7 +42,7 @@ function setup(yamlLb: unknown, codes: Map<string, CheckResultCode> = new Map())
   const planes = { nft: fakePlane('nft'), proxy: fakePlane('proxy') };
   const commands: string[] = [];
   const check: Checker = async (spec) => {
-    const key = spec.kind === 'script' ? 'script' : `${spec.addr}:${spec.port}`;
+    const key = spec.kind === 'tcp' || spec.kind === 'http' ? `${spec.addr}:${spec.port}` : 'script';
     return { code: codes.get(key) ?? 'L4OK', detail: 'fake', durationMs: 1 };
   };
   const rt = new LbRuntime(lbPlan(cfg), {

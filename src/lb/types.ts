@@ -88,6 +88,11 @@ export interface VirtualService {
   /** @default { min: 1, hysteresis: 0 } */
   quorum: QuorumConfig;
   realServers: readonly RealServerConfig[];
+  /**
+   * keepalived `virtual_server fwmark N` (ipvsadm -f): the service takes the packets that carry this firewall mark,
+   * whatever their destination, instead of those to vip:port. The operator's own rules set the mark. @default none
+   */
+  fwmark?: number;
 }
 
 /** keepalived's `persistence_timeout` with no value: IPVS_SVC_PERSISTENT_TIMEOUT = 6*60 s. @see anchors §5.4 */
@@ -228,6 +233,8 @@ export interface DesiredService {
   backends: readonly DesiredBackend[];
   /** Non-null when the sorry server takes the new connections. */
   sorry: Endpoint | null;
+  /** A firewall-mark service: matched by `meta mark` instead of vip and port (see VirtualService.fwmark). */
+  fwmark?: number;
 }
 
 /** The key of a real server: `10.0.0.1:80`, `[2001:db8::1]:80`. */

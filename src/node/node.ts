@@ -349,8 +349,8 @@ export class TandemNode {
       config: cfg,
       clock: deps.clock,
       transport,
-      vips: deps.vips(cfg.interface),
-      garp: deps.garp(cfg.interface),
+      vips: deps.vips(cfg.interface, cfg),
+      garp: deps.garp(cfg.interface, cfg),
       events: this.events,
       node: this.#plan.node,
     });

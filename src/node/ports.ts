@@ -74,9 +74,9 @@ export interface NodeDeps {
   transport(cfg: InstanceConfig, src: string): InstanceTransportPort;
   /** Interface-level drop counters. @default none */
   interfaceDrops?(): InterfaceDrops[];
-  /** VIP add/remove; `defaultDev` is the instance's interface. */
-  vips(defaultDev: string): VipEffects;
-  garp(defaultDev: string): GarpEffects;
+  /** VIP add/remove; `defaultDev` is the instance's interface; `cfg` brings its vmac and virtual routes. */
+  vips(defaultDev: string, cfg?: InstanceConfig): VipEffects;
+  garp(defaultDev: string, cfg?: InstanceConfig): GarpEffects;
   /** The address adverts go out from when the config names none: the interface's primary address of the family. */
   primaryAddress(ifname: string, family: 4 | 6): string | undefined;
   trackers: TrackerSources;

@@ -41,6 +41,17 @@ export async function announce(ifname: string, vips: readonly VipConfig[], repea
 }
 
 /** The real GarpEffects for one instance's interface. */
-export function garpEffects(ifname: string): GarpEffects {
-  return { announce: (vips, repeat) => announce(ifname, vips, repeat) };
+export function garpEffects(ifname: string, spacing: { intervalMs?: number; naIntervalMs?: number } = {}): GarpEffects {
+  const gap = Math.max(spacing.intervalMs ?? 0, spacing.naIntervalMs ?? 0);
+  if (gap <= 0) return { announce: (vips, repeat) => announce(ifname, vips, repeat) };
+  // keepalived vrrp_garp_interval / vrrp_gna_interval: the packets of a burst go out one at a time, this far apart
+  // (one gap for both families: the larger, so neither is sent faster than asked).
+  return {
+    announce: async (vips, repeat) => {
+      for (let i = 0; i < repeat; i++) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, gap));
+        await announce(ifname, vips, 1);
+      }
+    },
+  };
 }

@@ -3,10 +3,11 @@
  * services, data-plane settings, health-check targets and each service's owner. Pure; shared by the daemon, `tandem
  * check` and the simulator.
  */
-import { isIPv4 } from 'node:net';
+import { parseHexString } from '../config/hex.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import type { CheckSpecYaml, ServiceSpec } from '../config/schema-lb.ts';
-import type { CheckSpec, StatusRange } from '../health/types.ts';
+import { serviceFamily } from '../config/validate.ts';
+import type { CheckSpec, HttpUrl, StatusRange } from '../health/types.ts';
 import { checkId, type LbCheckTarget, type LbOwner, type LbPlan, type ServicePlan } from '../lb/service-plan.ts';
 import { type RealServerConfig, serverKey, type VirtualService } from '../lb/types.ts';
 
@@ -22,7 +23,7 @@ export function lbPlan(cfg: TandemConfig): LbPlan {
 }
 
 function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
-  const family = isIPv4(s.vip) ? 4 : 6;
+  const family = serviceFamily(s);
   const realServers: RealServerConfig[] = s.real_servers.map((rs) => ({
     addr: rs.address,
     port: rs.port ?? s.port,
@@ -30,8 +31,10 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
   }));
   const svc: VirtualService = {
     id: s.name,
-    vip: s.vip,
+    // A fwmark service has no address of its own; its vip, when given, only names its owner.
+    vip: s.vip ?? '',
     port: s.port,
+    ...(s.fwmark !== undefined ? { fwmark: s.fwmark } : {}),
     protocol: s.protocol,
     family,
     scheduler: s.scheduler,
@@ -72,7 +75,7 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
           : { kind: 'address', addr: s.snat },
     proxy: {
       mode: s.proxy.mode,
-      listen: s.proxy.listen ?? s.vip,
+      listen: s.proxy.listen ?? s.vip ?? '',
       retries: s.proxy.retries,
       passiveFailures: s.proxy.passive_failures,
       connectTimeoutMs: s.proxy.connect_timeout,
@@ -148,6 +151,7 @@ export function checkSpec(c: CheckSpecYaml, rs: RealServerConfig): CheckSpec {
         timeoutMs: c.timeout,
         rejectUnauthorized: c.verify_tls,
         ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...(c.urls.length > 0 ? { urls: c.urls.map(httpUrl) } : {}),
         ...timing,
       };
     case 'script':
@@ -158,7 +162,69 @@ export function checkSpec(c: CheckSpecYaml, rs: RealServerConfig): CheckSpec {
         dynamic: c.dynamic,
         ...timing,
       };
+    case 'udp': {
+      const reply = c.reply === undefined ? undefined : parseHexString(c.reply, true);
+      return {
+        kind: 'udp',
+        addr: c.address ?? rs.addr,
+        port: c.port ?? rs.port,
+        payload: (c.payload === undefined ? undefined : parseHexString(c.payload)?.data) ?? new Uint8Array(),
+        requireReply: c.require_reply || reply !== undefined,
+        ...(reply ? { reply: reply.data, ...(reply.mask ? { replyMask: reply.mask } : {}) } : {}),
+        minReplyLength: c.min_reply_length,
+        maxReplyLength: c.max_reply_length,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    }
+    case 'ping':
+      return {
+        kind: 'ping',
+        addr: c.address ?? rs.addr,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    case 'smtp': {
+      const own = { address: c.address, port: c.port, bind: c.bind };
+      const hosts = (c.hosts.length > 0 ? c.hosts : [{}]).map(
+        (h: { address?: string; port?: number; bind?: string; timeout?: number }) => {
+          const bind = h.bind ?? own.bind;
+          return {
+            addr: h.address ?? own.address ?? rs.addr,
+            port: h.port ?? own.port ?? rs.port,
+            ...(bind ? { bindAddr: bind } : {}),
+            ...(h.timeout !== undefined ? { timeoutMs: h.timeout } : {}),
+          };
+        },
+      );
+      return { kind: 'smtp', hosts, heloName: c.helo_name, timeoutMs: c.timeout, ...timing };
+    }
+    case 'dns':
+      return {
+        kind: 'dns',
+        addr: c.address ?? rs.addr,
+        port: c.port ?? (rs.port || 53),
+        type: c.query_type,
+        name: c.name,
+        timeoutMs: c.timeout,
+        ...(c.bind ? { bindAddr: c.bind } : {}),
+        ...timing,
+      };
+    case 'file':
+      return { kind: 'file', path: c.path, weight: c.weight, reverse: c.reverse, baseWeight: rs.weight, ...timing };
   }
+}
+
+function httpUrl(u: Extract<CheckSpecYaml, { type: 'http' | 'https' }>['urls'][number]): HttpUrl {
+  return {
+    path: u.path,
+    ...(u.host ? { host: u.host } : {}),
+    statusCodes: u.status.map(statusRange),
+    ...(u.body_regex ? { bodyRegex: u.body_regex, regexNoMatch: u.regex_no_match } : {}),
+    ...(u.digest ? { digest: u.digest.toLowerCase() } : {}),
+  };
 }
 
 function statusRange(v: number | string): StatusRange {

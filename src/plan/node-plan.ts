@@ -8,6 +8,7 @@ import { instanceFamily } from '../config/validate.ts';
 import type { OwnerRef } from '../election/elector.ts';
 import type { GroupDef } from '../resources/group-def.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
+import { defaultVmacName, virtualRouterMac } from '../vrrp/vmac.ts';
 import { groupDef } from './groups.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
 
@@ -33,6 +34,31 @@ export interface NodePlan {
    * heartbeat's `hb_standby local` hands over; the others are `foreign`.
    */
   preferredHere?: string[];
+  /** keepalived static_ipaddress / static_routes / static_rules, when the config has any. */
+  static?: StaticPlan;
+}
+
+/** Network state present while the daemon runs (keepalived static_*): addresses, then rules, then routes. */
+export interface StaticPlan {
+  addresses: { addr: string; prefix: number; dev: string; label?: string }[];
+  routes: { kind: 'route' | 'rule'; args: string[] }[];
+}
+
+/** The static part of a config, or undefined when it has none. */
+export function staticPlan(cfg: TandemConfig): StaticPlan | undefined {
+  const s = cfg.vrrp.static;
+  if (s.addresses.length + s.routes.length + s.rules.length === 0) return undefined;
+  const words = (text: string) => text.split(/\s+/).filter(Boolean);
+  return {
+    addresses: s.addresses.flatMap((v) => {
+      const p = parsePrefixed(v.address);
+      return p ? [{ addr: p.addr, prefix: p.prefix, dev: v.dev, ...(v.label ? { label: v.label } : {}) }] : [];
+    }),
+    routes: [
+      ...s.rules.map((r) => ({ kind: 'rule' as const, args: words(r) })),
+      ...s.routes.map((r) => ({ kind: 'route' as const, args: words(r) })),
+    ],
+  };
 }
 
 /** Notify scripts of an instance or a sync group (keepalived notify_*). */
@@ -90,9 +116,11 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     ),
   ];
   const specs = cfg.vrrp.instances.filter((i) => running.has(i.name));
+  const statics = staticPlan(cfg);
   return {
     node,
     ...(address ? { address } : {}),
+    ...(statics ? { static: statics } : {}),
     instances,
     syncGroups,
     notify: {
@@ -121,6 +149,29 @@ export function nodeNames(cfg: TandemConfig): string[] {
 
 const pick = <T>(v: T | Record<string, T> | undefined, node: string): T | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, T>)[node] : (v as T | undefined);
+
+/** keepalived's use_vmac, virtual_routes / virtual_rules and skip_check_adv_addr of an instance, when set. */
+function compatFields(spec: InstanceSpec): Pick<InstanceConfig, 'vmac' | 'virtualRoutes' | 'skipCheckAdvAddr'> {
+  const family = instanceFamily(spec);
+  const words = (text: string) => text.split(/\s+/).filter(Boolean);
+  const routes = [
+    ...spec.virtual_rules.map((r) => ({ kind: 'rule' as const, args: words(r) })),
+    ...spec.virtual_routes.map((r) => ({ kind: 'route' as const, args: words(r) })),
+  ];
+  return {
+    ...(spec.vmac
+      ? {
+          vmac: {
+            name: spec.vmac.name ?? defaultVmacName(spec.vrid),
+            mac: virtualRouterMac(spec.vrid, family),
+            xmitBase: spec.vmac.xmit_base,
+          },
+        }
+      : {}),
+    ...(routes.length > 0 ? { virtualRoutes: routes } : {}),
+    ...(spec.skip_check_adv_addr ? { skipCheckAdvAddr: true } : {}),
+  };
+}
 
 function instanceConfig(
   cfg: TandemConfig,
@@ -183,8 +234,11 @@ function instanceConfig(
       masterDelayMs: spec.garp.master_delay,
       masterRepeat: spec.garp.master_repeat,
       masterRefreshMs: spec.garp.master_refresh,
+      ...(spec.garp.interval ? { intervalMs: spec.garp.interval } : {}),
+      ...(spec.garp.na_interval ? { naIntervalMs: spec.garp.na_interval } : {}),
     },
     downTimerAdverts: spec.down_timer_adverts,
     lowerPrioNoAdvert: spec.lower_prio_no_advert,
+    ...compatFields(spec),
   };
 }

@@ -300,7 +300,11 @@ const addrSet = (list: readonly string[]): Set<string> => new Set(list.map((a) =
  * set and enforced only for non-owner senders.
  * @see RFC 3768 §7.1, RFC 5798 §7.1
  */
-export function matchAdvert(packet: VrrpPacket, inst: MatchableInstance): VrrpMatchResult {
+export function matchAdvert(
+  packet: VrrpPacket,
+  inst: MatchableInstance,
+  opts: { skipAddrList?: boolean } = {},
+): VrrpMatchResult {
   if (packet.vrid !== inst.vrid) return drop('vrid', `VRID ${packet.vrid}, this instance is ${inst.vrid}`);
   if (packet.family !== inst.family) {
     return drop('family', `an IPv${packet.family} advert for an IPv${inst.family} instance`);
@@ -325,7 +329,8 @@ export function matchAdvert(packet: VrrpPacket, inst: MatchableInstance): VrrpMa
       );
     }
   }
-  if (packet.priority !== 255) {
+  // keepalived skip_check_adv_addr: the caller skips the list of the master it already follows.
+  if (packet.priority !== 255 && !opts.skipAddrList) {
     const got = addrSet(packet.addrs);
     const want = addrSet(inst.vips.map((v) => v.addr));
     const missing = [...want].filter((a) => !got.has(a));

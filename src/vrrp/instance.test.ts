@@ -188,3 +188,25 @@ test('regression: the gratuitous ARP goes out only after the VIPs are on the int
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(log, ['add started', 'add done', 'garp']);
 });
+
+test('skip_check_adv_addr: a backup skips the address list of the master it follows, and checks everyone else', () => {
+  for (const skip of [false, true]) {
+    const cfg = instanceConfig({ ...(skip ? { skipCheckAdvAddr: true } : {}) });
+    const { clock, vi, deliver, events } = setup(cfg);
+    vi.start('10.0.0.1');
+    clock.runFor(10);
+    // A higher-priority master with the right list: followed.
+    deliver({ ok: true, packet: advert(cfg, 200), src: '10.0.0.9', ttl: 255 } as VrrpRx);
+    assert.equal(vi.state.master?.addr, '10.0.0.9');
+    events.length = 0;
+    const wrongList = advert(cfg, 200, { addrs: ['198.18.0.222'] });
+    deliver({ ok: true, packet: wrongList, src: '10.0.0.9', ttl: 255 } as VrrpRx);
+    deliver({ ok: true, packet: wrongList, src: '10.0.0.8', ttl: 255 } as VrrpRx);
+    const seen = events.map((x) => `${x.kind}:${(x.e as { src: string }).src}`);
+    assert.deepEqual(
+      seen,
+      skip ? ['advertReceived:10.0.0.9', 'drop:10.0.0.8'] : ['drop:10.0.0.9', 'drop:10.0.0.8'],
+      `skip ${skip}`,
+    );
+  }
+});

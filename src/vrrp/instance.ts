@@ -47,7 +47,22 @@ export type VrrpEvents = {
 export type AdvertMatcher = (
   packet: VrrpPacket,
   cfg: InstanceConfig,
+  opts?: { skipAddrList?: boolean },
 ) => { ok: true } | { ok: false; reason: VrrpDrop; detail: string };
+
+/**
+ * keepalived skip_check_adv_addr: a BACKUP does not check the address list of an advert from the master it already
+ * follows (the list was checked when that master was first heard); any other advert, or any advert in another
+ * state, is checked in full. Pure.
+ * @see keepalived vrrp.c vrrp_state_backup (check_addr unless the source is master_saddr)
+ */
+export function skipsAddrCheck(
+  cfg: Pick<InstanceConfig, 'skipCheckAdvAddr'>,
+  state: InstanceState,
+  src: string,
+): boolean {
+  return cfg.skipCheckAdvAddr === true && state.state === 'BACKUP' && state.master?.addr === src;
+}
 
 /** What a {@link VrrpInstance} runs with. */
 export interface VrrpInstanceOptions {
@@ -168,7 +183,8 @@ export class VrrpInstance {
       return;
     }
     const match = this.#opts.match === undefined ? matchAdvert : this.#opts.match;
-    const verdict = match ? match(rx.packet, this.config) : { ok: true as const };
+    const skip = skipsAddrCheck(this.config, this.#state, rx.src);
+    const verdict = match ? match(rx.packet, this.config, skip ? { skipAddrList: true } : {}) : { ok: true as const };
     if (!verdict.ok) {
       this.events.emit('drop', { ...this.#base(), src: rx.src, reason: verdict.reason, detail: verdict.detail });
       return;

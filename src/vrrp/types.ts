@@ -127,6 +127,20 @@ export interface GarpConfig {
   masterRepeat: number;
   /** Periodic refresh while master; 0 = off. @default 0 */
   masterRefreshMs: Ms;
+  /** Gap between the gratuitous ARPs of one burst (keepalived vrrp_garp_interval). @default 0 */
+  intervalMs?: Ms;
+  /** Gap between the unsolicited NAs of one burst (keepalived vrrp_gna_interval). @default 0 */
+  naIntervalMs?: Ms;
+}
+
+/** keepalived use_vmac: the vips live on a macvlan with the virtual router MAC. */
+export interface VmacConfig {
+  /** The macvlan interface, `vrrp.VRID` by default. */
+  name: string;
+  /** 00:00:5e:00:01:VRID (IPv4) or 00:00:5e:00:02:VRID (IPv6), RFC 5798 §7.3. */
+  mac: string;
+  /** keepalived vmac_xmit_base: adverts go out on (and are read from) the base interface. */
+  xmitBase: boolean;
 }
 
 /** What one VRRP instance needs to run: frozen config, produced from any config format by config/. */
@@ -166,4 +180,10 @@ export interface InstanceConfig {
   downTimerAdverts: number;
   /** keepalived lower_prio_no_advert; false = RFC 9568's immediate advert on a lower-priority advert. @default false */
   lowerPrioNoAdvert: boolean;
+  /** keepalived use_vmac. @default none */
+  vmac?: VmacConfig;
+  /** keepalived virtual_routes / virtual_rules: `ip route` / `ip rule` arguments, present while master. */
+  virtualRoutes?: readonly { kind: 'route' | 'rule'; args: readonly string[] }[];
+  /** keepalived skip_check_adv_addr: a backup does not check the address list of its current master's adverts. */
+  skipCheckAdvAddr?: boolean;
 }

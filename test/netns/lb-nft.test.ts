@@ -499,6 +499,51 @@ test('every shape the renderer makes loads into nft, and so do updates between t
   assert.match(listed ?? '', /chain svc_p6_be_2001_db8__21-80/);
 });
 
+test('fwmark: the operator marks with its own nft rule; tandem balances the marked packets by meta mark and leaves that rule alone', {
+  skip,
+}, async () => {
+  // The operator's marking rule, in a table of its own at priority mangle (before dstnat), as an iptables-nft
+  // `-t mangle -A PREROUTING … -j MARK --set-mark 7` or a hand-written nft chain would be.
+  const own = `opmark${process.pid.toString(36)}`;
+  await nft.apply(
+    `table inet ${own} {\n\tchain pre {\n\t\ttype filter hook prerouting priority mangle; policy accept;\n` +
+      `\t\tip daddr 198.18.0.102 tcp dport { 8080, 8081 } meta mark set 0x7\n\t}\n}\n`,
+  );
+  try {
+    const before = await nft.listTable(own);
+    const mark = svc({
+      id: 'fwm7',
+      vip: '',
+      port: 0,
+      fwmark: 7,
+      backends: [be('be1', 0), be('be2', 0)],
+    });
+    const r = await dp.apply([mark]);
+    assert.deepEqual(r.added, ['fwm7']);
+    const listed = (await nft.listTable(TABLE)) ?? '';
+    assert.match(listed, /meta nfproto ipv4 meta l4proto \. meta mark vmap @dispatchmark4/);
+    assert.match(listed, /tcp \. 0x00000007 : goto svc_fwm7/);
+    // Both marked ports reach the real servers on the port the client asked for (no port named: IPVS keeps it).
+    for (const port of [8080, 8081]) {
+      const f = await fresh('cli', '198.18.0.102', port, 10);
+      assert.deepEqual(f.errors, [], `port ${port}`);
+      assert.deepEqual(tally(f.who), { be1: 5, be2: 5 }, `port ${port}`);
+    }
+    // Real servers with a port: every marked connection goes to that port.
+    await dp.apply([{ ...mark, backends: [be('be3', 80)] }]);
+    const f80 = await fresh('cli', '198.18.0.102', 8081, 4);
+    assert.deepEqual(f80.errors, []);
+    assert.deepEqual(tally(f80.who), { be3: 4 });
+    // Unmarked traffic to the same address is not the service's: nothing answers for 198.18.0.102:8082.
+    const unmarked = await client<{ outcome: string }>('cli', ['connect', '198.18.0.102', 8082]);
+    assert.notEqual(unmarked.outcome, 'connected');
+    await dp.apply([]);
+    assert.equal(await nft.listTable(own), before, "the operator's marking table is untouched");
+  } finally {
+    await nft.deleteTable(own);
+  }
+});
+
 test('a stale table of the same name is replaced on the first apply; close() leaves no table', { skip }, async () => {
   const table = `${TABLE}x`;
   await nft.apply(`table inet ${table} {\n\tchain stale {\n\t}\n}\n`);

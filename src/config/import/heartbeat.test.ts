@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Diagnostic } from '../diagnostics.ts';
 import { loadConfig } from '../load.ts';
-import { heartbeatFiles, isHeartbeatFile, readHeartbeat } from './heartbeat.ts';
+import { heartbeatFiles, isHeartbeatFile, parseIpaddrArgument, readHeartbeat } from './heartbeat.ts';
 import { lexHeartbeat } from './heartbeat-lexer.ts';
 import { memoryFs } from './memory-fs.ts';
 
@@ -38,7 +38,7 @@ const inst = (r: ReturnType<typeof read>, i = 0) => raw(r).vrrp.instances[i]!;
 test('a two-node ha.cf with one haresources line becomes two nodes, one VRRP instance and one resource group', () => {
   const r = read();
   assert.deepEqual(r.raw, {
-    cluster: { nodes: [{ name: 'n1' }, { name: 'n2' }] },
+    cluster: { nodes: [{ name: 'n1' }, { name: 'n2' }], key_file: '/etc/ha.d/authkeys' },
     vrrp: {
       instances: [
         {
@@ -56,8 +56,8 @@ test('a two-node ha.cf with one haresources line becomes two nodes, one VRRP ins
     },
     groups: [{ name: 'group_1', owner: 'VI_1', resources: [{ type: 'lsb', script: 'httpd' }] }],
   });
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_NOT_CARRIED', 'authkeys', 1]]);
-  assert.match(r.diagnostics[0]!.message, /sha1 authentication is not carried over: VRRPv3 adverts carry no auth/);
+  assert.deepEqual(rows(r.diagnostics), []);
+  assert.match(r.notes.find((n) => n.path === 'authkeys: auth')!.message, /VRRPv3 adverts carry no authentication/);
   assert.deepEqual(r.files, [HA, RES, KEYS]);
 });
 
@@ -297,7 +297,17 @@ test('authkeys needs "auth N" naming a key; keys are N crc | md5 KEY | sha1 KEY 
   assert.deepEqual(errors(read({ keys: '1 sha1 k\n' }).diagnostics), [['error', 'TND_CFG_REQUIRED', 'authkeys', 1]]);
   const crc = read({ keys: 'auth 2\n2 crc\n' });
   assert.deepEqual(errors(crc.diagnostics), []);
-  assert.match(crc.diagnostics[0]!.message, /heartbeat's crc authentication is not carried over/);
+  assert.match(crc.diagnostics[0]!.message, /crc authentication has no key, so there is no shared key to carry over/);
+  assert.equal((crc.raw as { cluster: { key_file?: string } }).cluster.key_file, undefined);
+});
+
+test('authkeys: the key of auth N is the cluster key, carried by reference (key_file); it appears in no diagnostic', () => {
+  const secret = 'S3cr3t-Sha1-Key-0123456789';
+  const r = read({ keys: `auth 2\n1 crc\n2 sha1 ${secret}\n` });
+  assert.deepEqual(errors(r.diagnostics), []);
+  assert.equal((r.raw as { cluster: { key_file?: string } }).cluster.key_file, '/etc/ha.d/authkeys');
+  assert.ok(!JSON.stringify([r.diagnostics, r.notes, r.raw]).includes(secret));
+  assert.match(r.notes.find((n) => n.path === 'authkeys: auth')!.message, /sha1 key is the cluster's shared key/);
 });
 
 test('a missing haresources is an error (nothing to fail over); a missing authkeys only a warning', () => {
@@ -330,6 +340,7 @@ test('ha.cf directives: unknown ones are errors with a suggestion; unused ones a
   assert.deepEqual(
     r.notes.map((n) => [n.line, n.path]),
     [
+      [1, 'authkeys: auth'],
       [6, 'ha.cf: udpport'],
       [7, 'ha.cf: logfacility'],
     ],
@@ -393,4 +404,22 @@ test('the lexer keeps positions, drops comments and joins continued lines only w
     joined.map((l) => l.words.map((w) => `${w.text}@${w.pos.line}:${w.pos.col}`)),
     [['d@1:1', 'e@2:2']],
   );
+});
+
+test('IPaddr / IPaddr2 arguments are split as the heartbeat wrappers split them: any number of slashes, a third field of digits is the broadcast', () => {
+  const cases: [string, ReturnType<typeof parseIpaddrArgument>][] = [
+    ['10.0.30.15//8/eth0:10', { ip: '10.0.30.15', netmask: '8', nic: 'eth0', label: 'eth0:10' }],
+    ['198.18.0.5', { ip: '198.18.0.5' }],
+    ['198.18.0.5/24/eth1', { ip: '198.18.0.5', netmask: '24', nic: 'eth1' }],
+    ['198.18.0.5/24/198.18.0.255', { ip: '198.18.0.5', netmask: '24', broadcast: '198.18.0.255' }],
+    [
+      '198.18.0.5/255.255.255.0/eth0/198.18.0.255',
+      { ip: '198.18.0.5', netmask: '255.255.255.0', nic: 'eth0', broadcast: '198.18.0.255' },
+    ],
+  ];
+  for (const [arg, want] of cases) assert.deepEqual(parseIpaddrArgument(arg), want, arg);
+  // The regression: 10.0.30.15//8/eth0:10 was imported as /32 on an interface named "8".
+  const r = read({ res: 'n1 IPaddr::10.0.30.15//8/eth0:10 httpd\n' });
+  const vip = (r.raw as { vrrp: { instances: { vips: unknown[] }[] } }).vrrp.instances[0]!.vips[0];
+  assert.deepEqual(vip, { address: '10.0.30.15/8', dev: 'eth0', label: 'eth0:10' });
 });

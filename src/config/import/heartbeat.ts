@@ -147,14 +147,25 @@ const NOTED: Readonly<Record<string, string>> = {
 /** Directives that change behaviour tandem does not have yet: a warning each. */
 const WARNED: Readonly<Record<string, string>> = {
   serial: 'serial heartbeat links are not supported: VRRP runs over IP',
-  ping: 'ping nodes are not carried over yet: use a vrrp track script (e.g. `ping -c1 -W1 ADDR`) with a weight',
-  ping_group: 'ping groups are not carried over yet: use a vrrp track script with a weight',
+  ping:
+    'ping nodes are not carried over yet; tandem will read them as ping targets once the split-brain work lands ' +
+    '(a reachability tracker with a weight per node, as ipfail used them); until then use a vrrp track script ' +
+    '(e.g. `ping -c1 -W1 ADDR`) with a weight',
+  ping_group:
+    'ping groups are not carried over yet; tandem will read them as one ping target that any member keeps up once ' +
+    'the split-brain work lands; until then use a vrrp track script with a weight',
   hbaping: 'HBA ping nodes are not carried over yet: use a vrrp track script with a weight',
-  respawn: 'respawned processes are not carried over yet: run them as systemd units (ipfail: use vrrp track scripts)',
+  respawn:
+    'respawned processes are not carried over: ipfail (ping-based failover) will be replaced by the ping targets of ' +
+    'the split-brain work, and dopd (DRBD outdating) by its redundant paths; until then run other clients as ' +
+    'systemd units and use vrrp track scripts for reachability',
   failfast: 'failfast children are not carried over yet: run them as systemd units',
   stonith: 'tandem has no fencing (STONITH) yet: the resources can run on two nodes during a network split',
   stonith_host: 'tandem has no fencing (STONITH) yet: the resources can run on two nodes during a network split',
-  watchdog: "tandem does not drive a watchdog device yet; systemd's WatchdogSec= can restart it",
+  watchdog:
+    "watchdog is not carried over: tandem will not drive /dev/watchdog itself; it will notify systemd's watchdog " +
+    '(sd_notify WATCHDOG=1, with WatchdogSec= in its unit) once the operator API work adds sd_notify, which is how ' +
+    'a hung daemon is restarted or the node reset (systemd RuntimeWatchdogSec= drives the hardware device)',
   quorum_server: 'tandem has no quorum server',
 };
 
@@ -659,13 +670,27 @@ class Reader {
       this.diag('error', 'TND_CFG_UNKNOWN_REF', auth.pos, 'authkeys: auth', `no key ${auth.text} in ${file}`);
       return;
     }
-    this.diag(
-      'warning',
-      'TND_CFG_NOT_CARRIED',
+    if (used.method === 'crc') {
+      this.diag(
+        'warning',
+        'TND_CFG_NOT_CARRIED',
+        authKw.pos,
+        'authkeys: auth',
+        'crc authentication has no key, so there is no shared key to carry over; VRRPv3 adverts carry no ' +
+          'authentication either (RFC 5798 §9): keep the VRRP link on a trusted network segment',
+      );
+      return;
+    }
+    // The key is carried as the cluster's shared key by reference: the import names this 0600 file, which tandem
+    // reads as heartbeat does, so the secret is never copied into the YAML, a diagnostic or the terminal. Not the
+    // VRRP auth: VRRPv3 has none, and VRRPv2's would send 8 characters of it in clear text.
+    this.raw.cluster.key_file = file;
+    this.map.record(['cluster', 'key_file'], authKw.pos, 'authkeys: auth');
+    this.note(
       authKw.pos,
       'authkeys: auth',
-      `heartbeat's ${used.method} authentication is not carried over: VRRPv3 adverts carry no authentication ` +
-        '(RFC 5798 §9); keep the VRRP link on a trusted network segment',
+      `heartbeat's ${used.method} key is the cluster's shared key (cluster.key_file names ${file}; the key is not ` +
+        'copied); VRRPv3 adverts carry no authentication (RFC 5798 §9): keep the VRRP link on a trusted segment',
     );
   }
 
@@ -809,7 +834,7 @@ class Reader {
     } else if (kind === 'IPv6addr' && parts.length >= 2) spec = w.text.slice('IPv6addr::'.length);
     else return undefined;
     const where = `haresources: ${w.text}`;
-    const [addr = '', prefix, nic, broadcast] = spec.split('/');
+    const { ip: addr, netmask: prefix, nic, label, broadcast } = parseIpaddrArgument(spec);
     let len = prefix;
     if (prefix !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(prefix)) {
       const p = netmaskPrefix(prefix);
@@ -839,6 +864,7 @@ class Reader {
     if (broadcast !== undefined)
       this.note(w.pos, where, `broadcast ${broadcast} is not carried over: the kernel derives it from the prefix`);
     const address = len ? `${addr}/${len}` : addr;
+    if (label) return { address, dev: nic, label };
     return nic && nic !== instanceDev ? { address, dev: nic } : address;
   }
 
@@ -867,6 +893,53 @@ class Reader {
     }
     return args.length > 0 ? { type: 'lsb', script: name, args } : { type: 'lsb', script: name };
   }
+}
+
+/** The parts of heartbeat's `IPaddr` / `IPaddr2` resource argument. */
+export interface IpaddrArgument {
+  ip: string;
+  /** Prefix length or dotted netmask; undefined when not given (heartbeat then asks the routing table). */
+  netmask?: string;
+  /** The base interface (`eth0` of `eth0:10`); undefined when not given. */
+  nic?: string;
+  /** The alias label (`eth0:10`) when the interface was written with one. */
+  label?: string;
+  broadcast?: string;
+}
+
+/**
+ * Splits `ADDR[/NETMASK[/NIC[:LABEL][/BROADCAST]]]` as heartbeat's resource.d/IPaddr and IPaddr2 wrappers do before
+ * they call the OCF agents: each field is cut with a sed expression that removes the field and every slash after
+ * it (`^[^/]*` then `/` repeated), so any number of slashes separates two
+ * fields (`10.0.30.15//8/eth0:10` is 10.0.30.15, 8, eth0:10), an empty field is absent, and a third field that
+ * starts with a digit is the broadcast address, not an interface (`ADDR/24/198.18.0.255`). The OCF agents then drop
+ * an alias suffix from the nic (`eth0:10` → eth0: the agent cuts at the first colon), kept here as the label. Pure.
+ * @example parseIpaddrArgument('10.0.30.15//8/eth0:10') // { ip: '10.0.30.15', netmask: '8', nic: 'eth0', label: 'eth0:10' }
+ */
+export function parseIpaddrArgument(arg: string): IpaddrArgument {
+  let rest = arg;
+  const take = (): string | undefined => {
+    const m = /^([^/]*)\/*/.exec(rest)!;
+    rest = rest.slice(m[0].length);
+    return m[1] === '' ? undefined : m[1];
+  };
+  const out: IpaddrArgument = { ip: take() ?? '' };
+  const netmask = take();
+  if (netmask !== undefined) out.netmask = netmask;
+  let nic = take();
+  if (nic !== undefined && /^\d/.test(nic)) {
+    out.broadcast = nic;
+    nic = undefined;
+  } else {
+    const broadcast = take();
+    if (broadcast !== undefined) out.broadcast = broadcast;
+  }
+  if (nic !== undefined) {
+    const base = nic.split(':')[0]!;
+    out.nic = base;
+    if (base !== nic) out.label = nic;
+  }
+  return out;
 }
 
 function resourceName(o: Obj): string {

@@ -28,6 +28,17 @@ How the file is read (as keepalived reads it):
   2, or 3 for IPv6 addresses, so it speaks what its keepalived peers speak.
 - A missing \`}\` is reported once, at the keyword that opened the block, as soon as a statement that cannot be
   inside that block appears (for example the next \`vrrp_instance\`); reading then goes on.
+- A block tandem does not implement (\`bfd_instance\`, \`BFD_CHECK\`, \`track_bfd\`, \`notification_email\` …), at any
+  depth, is skipped whole, braces balanced, with one \`TND_CFG_IGNORED_BLOCK\` warning naming it and its line: nothing
+  in it (a \`connect_timeout\`, a nested \`host { }\`) is read as a keyword of the enclosing block.
+- Flags (\`nopreempt\`, \`accept\`, \`dont_track_primary\`, \`misc_dynamic\` …) accept and ignore arguments, as
+  keepalived's handlers do: \`nopreempt 1\` (even \`nopreempt false\`) sets the flag, with a \`TND_CFG_AS_KEEPALIVED\`
+  warning. \`auth_type pass\` (any case) is read as PASS, what keepalived 1.x did and the author meant, with a warning
+  that keepalived 2.x logs "unknown authentication type" and sends no authentication for it.
+- Conditional lines: \`tandem check\`, \`run\`, \`sim\` and \`import\` take keepalived's \`-i\` / \`--config-id ID\`
+  (default: the host name up to its first dot, as keepalived): \`@ID\` lines are kept for that id, \`@^ID\` lines
+  for every other, and \`\${_INSTANCE}\` is the id.
+- A missing required setting is named as you write it: \`vrrp_script chk: script: is required\`.
 
 The LVS part (\`virtual_server\`, \`virtual_server_group\`, \`real_server\` and its checkers) becomes \`lb.services\`:
 
@@ -41,18 +52,48 @@ The LVS part (\`virtual_server\`, \`virtual_server_group\`, \`real_server\` and 
   \`retry\`, \`delay_before_retry\`, \`warmup\`, \`alpha\`, \`virtualhost\`) are resolved the same way.
 - A virtual server without \`protocol\` is UDP, as keepalived makes it (with a warning); without \`lvs_method\` it is
   NAT; without \`lvs_sched\` it is wlc.
+- Every checker keepalived has is read: TCP_CHECK, HTTP_GET / SSL_GET (every \`url\` block: all must pass, each with
+  its own status_code or digest), MISC_CHECK, UDP_CHECK, PING_CHECK (one ICMP echo through iputils ping), SMTP_CHECK
+  (with \`host\` blocks, each checked in turn), DNS_CHECK and FILE_CHECK (its track_file's path and weight).
+  \`virtual_server fwmark N\` (and \`fwmark N\` group entries) are services matched by the packet mark.
 - Where tandem's model is narrower, the reader says so at the line: one check per real server (the first checker; the
-  others are warned, where keepalived requires all to pass), one \`url\` per HTTP check, \`inhibit_on_failure\` per
+  others are warned, where keepalived requires all to pass), \`inhibit_on_failure\` per
   service (a per-server setting is kept when all servers of the service agree). \`owner\` is left unset: the service
   runs where the instance holding its address is master.
-- \`lb_kind DR\` is read, but the nft data plane does not support direct routing yet: \`tandem check\` reports
-  \`TND_CFG_LB_DATAPLANE\` (use NAT). TUN, SCTP and the schedulers tandem lacks are refused (\`TND_CFG_REJECTED\`).
+- \`lb_kind DR\` is read, but the nft data plane does not support direct routing yet: \`tandem check\` warns
+  \`TND_CFG_LB_DATAPLANE\` and the service is health-checked but not programmed until the data-path work adds it
+  (use NAT). TUN, SCTP and the schedulers tandem lacks are refused (\`TND_CFG_REJECTED\`).
 
 Diagnostics: \`TND_CFG_UNSUPPORTED\` (warning) for a valid keepalived keyword tandem ignores,
-\`TND_CFG_IGNORED_BLOCK\` (warning) for a skipped top-level block, \`TND_CFG_REJECTED\` (error) for a setting tandem
+\`TND_CFG_IGNORED_BLOCK\` (warning) for a block skipped whole, \`TND_CFG_AS_KEEPALIVED\` (warning) where keepalived
+itself ignores or corrects a setting and tandem does the same, \`TND_CFG_REJECTED\` (error) for a setting tandem
 refuses because ignoring it would break the cluster, \`TND_CFG_UNKNOWN_KEY\` (error, with a suggestion) for a word
 that is not a keepalived keyword at all. See docs/errors.md for every code.
 `;
+
+/**
+ * The counts of issue 11's "before": the tables on main at 22ffe28 (measured with keywordCounts there), kept so the
+ * page shows what changed; the "now" row is counted from the tables every time the page is generated.
+ */
+export const COUNTS_BEFORE_ISSUE_11 = { supported: 169, warned: 256, rejected: 14 } as const;
+
+/** How many entries each table has, over every block. */
+export function keywordCounts(): { supported: number; warned: number; rejected: number } {
+  const n = (t: KeywordTable): number => KA_BLOCKS.reduce((sum, b) => sum + Object.keys(t[b]).length, 0);
+  return { supported: n(SUPPORTED), warned: n(WARNED), rejected: n(REJECTED) };
+}
+
+function countsSection(): string {
+  const now = keywordCounts();
+  const b = COUNTS_BEFORE_ISSUE_11;
+  return (
+    '\n## How many keywords\n\nEntries of the tables below (keywords and value forms, over every block), counted ' +
+    'from `src/config/import/keepalived-keywords.ts` when this page is generated.\n\n' +
+    '| | supported | warned | rejected |\n|---|---|---|---|\n' +
+    `| before issue 11 (main at 22ffe28) | ${b.supported} | ${b.warned} | ${b.rejected} |\n` +
+    `| now | ${now.supported} | ${now.warned} | ${now.rejected} |\n`
+  );
+}
 
 const cell = (s: string): string => s.replaceAll('|', '\\|');
 const code = (s: string): string => `\`${s.replaceAll('`', "'")}\``;
@@ -72,6 +113,7 @@ function section(title: string, lead: string, table: KeywordTable, header: strin
 export function renderKeepalivedDoc(): string {
   return (
     INTRO +
+    countsSection() +
     section('Supported', 'These keywords fill the native configuration.', SUPPORTED, 'becomes') +
     section(
       'Ignored with a warning',

@@ -26,7 +26,13 @@ export type KaBlock =
   | 'TCP_CHECK'
   | 'HTTP_GET, SSL_GET'
   | 'url'
-  | 'MISC_CHECK';
+  | 'MISC_CHECK'
+  | 'UDP_CHECK'
+  | 'PING_CHECK'
+  | 'SMTP_CHECK'
+  | 'host'
+  | 'DNS_CHECK'
+  | 'FILE_CHECK';
 
 /** keyword → what tandem does with it (the native field, or the reason it is ignored or refused). */
 export type KeywordTable = Readonly<Record<KaBlock, Readonly<Record<string, string>>>>;
@@ -51,6 +57,12 @@ export const KA_BLOCKS: readonly KaBlock[] = [
   'HTTP_GET, SSL_GET',
   'url',
   'MISC_CHECK',
+  'UDP_CHECK',
+  'PING_CHECK',
+  'SMTP_CHECK',
+  'host',
+  'DNS_CHECK',
+  'FILE_CHECK',
 ];
 
 const each = (keywords: readonly string[], text: string): Record<string, string> =>
@@ -63,6 +75,24 @@ export const LB_SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'] as const;
 export const OTHER_SCHEDULERS = ['lblc', 'lblcr', 'dh', 'sed', 'nq', 'fo', 'ovf', 'twos'] as const;
 
 const NOTIFY_NOTE = 'command line (the first word; a quoted string keeps its arguments)';
+
+/** The timing options every checker takes. */
+const TIMING = {
+  retry: 'check.retries (DNS_CHECK default 3, as keepalived)',
+  delay_before_retry: 'check.delay_before_retry (seconds → ms)',
+  warmup: 'check.warmup (seconds → ms)',
+  delay_loop: 'check.interval (seconds → ms)',
+  alpha: 'check.start_down (<BOOL>, no value = true)',
+};
+
+/** keepalived's generic connection options of a checker, with the timing ones. */
+const CONNECTION = (timeout: string): Record<string, string> => ({
+  connect_ip: 'check.address',
+  connect_port: 'check.port',
+  bindto: 'check.bind',
+  connect_timeout: `${timeout} (seconds → ms)`,
+  ...TIMING,
+});
 
 /** Keywords that fill a native config field, by block: keyword → native field. */
 export const SUPPORTED: KeywordTable = {
@@ -89,6 +119,9 @@ export const SUPPORTED: KeywordTable = {
     vrrp_sync_group: 'vrrp.sync_groups[]',
     virtual_server: 'lb.services[] (see virtual_server)',
     virtual_server_group: 'the addresses of virtual_server group NAME (see virtual_server_group entry)',
+    static_ipaddress: 'vrrp.static.addresses (ADDR[/LEN] dev IF [label L]; in place while tandem runs)',
+    static_routes: 'vrrp.static.routes (ip route arguments; gw is via)',
+    static_rules: 'vrrp.static.rules (ip rule arguments)',
   },
   global_defs: {
     router_id: 'cluster.nodes[0].name (default: local)',
@@ -99,6 +132,12 @@ export const SUPPORTED: KeywordTable = {
     vrrp_lower_prio_no_advert: 'default of vrrp.instances[].lower_prio_no_advert',
     vrrp_down_timer_adverts: 'default of vrrp.instances[].down_timer_adverts',
     v3_checksum_as_v2: "default of vrrp.instances[].v3_checksum ('message')",
+    vrrp_strict:
+      'strict mode, as keepalived applies it: unicast peers refused, authentication dropped, accept and ' +
+      'lower_prio_no_advert defaults changed, state MASTER only for the owner (each with a warning)',
+    vrrp_skip_check_adv_addr: 'default of vrrp.instances[].skip_check_adv_addr',
+    vrrp_garp_interval: 'default of vrrp.instances[].garp.interval (seconds → ms)',
+    vrrp_gna_interval: 'default of vrrp.instances[].garp.na_interval (seconds → ms)',
     vrrp_mcast_group4: 'accepted when it is the standard group 224.0.0.18',
     vrrp_mcast_group6: 'accepted when it is the standard group ff02::12',
   },
@@ -149,6 +188,12 @@ export const SUPPORTED: KeywordTable = {
     garp_master_refresh: 'garp.master_refresh (seconds → ms)',
     down_timer_adverts: 'down_timer_adverts',
     lower_prio_no_advert: 'lower_prio_no_advert (no value = true)',
+    use_vmac: 'vmac (a macvlan vrrp.VRID, or the name given, with MAC 00:00:5e:00:01:VRID, holds the vips)',
+    vmac_xmit_base: 'vmac.xmit_base: true (adverts on the base interface)',
+    virtual_routes: 'virtual_routes (ip route arguments, present while master; gw is via)',
+    virtual_rules: 'virtual_rules (ip rule arguments, present while master)',
+    skip_check_adv_addr: 'skip_check_adv_addr (no value = true)',
+    strict_mode: 'strict mode for this instance (see global_defs vrrp_strict)',
   },
   authentication: {
     auth_type: "auth.type (PASS → 'pass')",
@@ -182,10 +227,14 @@ export const SUPPORTED: KeywordTable = {
     'ADDR-LAST [PORT]': 'a range, both ends included: 198.18.0.1-10 is .1 to .10 (IPv6: the last group, in hex)',
     'ADDR-ADDR [PORT]': 'a range between two addresses, both included',
     'ADDR/LEN [PORT]': 'every address of the prefix',
+    'fwmark N': 'one lb.services[] named GROUP-fwmarkN with fwmark: N (see virtual_server fwmark N)',
   },
   virtual_server: {
     'ADDR [PORT]': 'lb.services[] named ADDR-PORT (-udp for UDP): vip, port (no port = 0, every port)',
     'group NAME': 'one lb.services[] per address and port of virtual_server_group NAME',
+    'fwmark N':
+      "lb.services[] named fwmarkN with fwmark: N: nft matches the packet mark (meta mark) the operator's own " +
+      "rules set before dstnat (iptables mangle, or nft at priority mangle); tandem's table never touches them",
     lvs_sched: 'scheduler: rr, wrr, lc, wlc, sh, mh (keepalived and tandem default: wlc)',
     lb_algo: 'scheduler (old name of lvs_sched)',
     lvs_method: 'method: NAT → nat, DR → dr',
@@ -227,6 +276,11 @@ export const SUPPORTED: KeywordTable = {
     HTTP_GET: 'check: { type: http } (see HTTP_GET, SSL_GET)',
     SSL_GET: "check: { type: https }; the certificate is not verified, as keepalived's SSL_GET without a CA",
     MISC_CHECK: 'check: { type: script } (see MISC_CHECK)',
+    UDP_CHECK: 'check: { type: udp } (see UDP_CHECK)',
+    PING_CHECK: 'check: { type: ping } (see PING_CHECK)',
+    SMTP_CHECK: 'check: { type: smtp } (see SMTP_CHECK)',
+    DNS_CHECK: 'check: { type: dns } (see DNS_CHECK)',
+    FILE_CHECK: 'check: { type: file } (see FILE_CHECK)',
   },
   TCP_CHECK: {
     connect_ip: 'check.address',
@@ -250,7 +304,7 @@ export const SUPPORTED: KeywordTable = {
     warmup: 'check.warmup (seconds → ms)',
     delay_loop: 'check.interval (seconds → ms)',
     alpha: 'check.start_down (<BOOL>, no value = true)',
-    url: 'check.path, status, digest, body_regex, host (see url)',
+    url: 'the first: check.path, status, digest, body_regex, host; each further one: check.urls[] (see url)',
     enable_sni: 'accepted: tandem sends the host as TLS server name whenever it is a name',
     sni_name: 'check.sni',
   },
@@ -273,16 +327,52 @@ export const SUPPORTED: KeywordTable = {
     delay_loop: 'check.interval (seconds → ms)',
     alpha: 'check.start_down (<BOOL>, no value = true)',
   },
+  UDP_CHECK: {
+    ...CONNECTION('check.timeout'),
+    payload: 'check.payload (hex octets, as keepalived reads them)',
+    require_reply: 'check.require_reply: true; a hex value becomes check.reply (x = any nibble)',
+    min_reply_length: 'check.min_reply_length',
+    max_reply_length: 'check.max_reply_length',
+  },
+  PING_CHECK: {
+    connect_ip: 'check.address',
+    bindto: 'check.bind',
+    connect_timeout: 'check.timeout (seconds → ms)',
+    ...TIMING,
+  },
+  SMTP_CHECK: {
+    ...CONNECTION('check.timeout'),
+    helo_name: 'check.helo_name (default smtpchecker.keepalived.org, as keepalived)',
+    host: "check.hosts[] (each checked in turn; the check's own target first when it sets one, as keepalived)",
+  },
+  host: {
+    connect_ip: 'check.hosts[].address (default: the real server)',
+    connect_port: 'check.hosts[].port (default: the real server)',
+    bindto: 'check.hosts[].bind',
+    connect_timeout: 'check.hosts[].timeout (seconds → ms)',
+  },
+  DNS_CHECK: {
+    ...CONNECTION('check.timeout'),
+    type: 'check.query_type (A, NS, CNAME, SOA, MX, TXT, AAAA, RRSIG, DNSKEY; any case; default SOA)',
+    name: "check.name (default: the root '.')",
+  },
+  FILE_CHECK: {
+    track_file: 'check.path: the file of that track_file',
+    weight: "check.weight and reverse (default: the track_file's)",
+    ...TIMING,
+  },
 };
 
 const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
-const EMAIL = 'e-mail and SNMP notification are not implemented';
-const SYNC = 'IPVS connection sync is not implemented: after a failover, clients reconnect';
+const EMAIL =
+  'e-mail and SNMP notification are not implemented yet: tandem will send e-mail alerts (smtp_server, ' +
+  'notification_email, notification_email_from, smtp_alert) once the operator API work adds its alerts; until then ' +
+  'use notify scripts';
+const SYNC =
+  'IPVS connection sync is not implemented yet: after a failover, clients reconnect; tandem will sync connections ' +
+  'with conntrackd once the data-path work adds it';
 const IPVS = 'a setting of IPVS; the nft data plane does not use IPVS';
-const FWMARK =
-  'firewall-mark services are not implemented: the nft data plane matches an address and port; ' +
-  'write one virtual_server (or group entry) per address and port';
-const RS_CHECKER = 'this checker is not implemented; the real server is not checked by it';
+const LOGGED = 'check results are logged when a server changes state';
 const CHECKER_OPT = 'this checker option is not implemented';
 const FIREWALL = 'tandem does not manage firewall rules for no_accept';
 const FIFO = 'notify FIFOs are not implemented; use notify scripts';
@@ -296,9 +386,6 @@ export const WARNED: KeywordTable = {
   },
   'top level': {
     SSL: 'client certificates for SSL_GET are not implemented; SSL_GET connects without one',
-    static_ipaddress: 'static addresses are not managed by tandem',
-    static_routes: 'static routes are not managed by tandem',
-    static_rules: 'static rules are not managed by tandem',
     linkbeat_interfaces: 'tandem follows link state through netlink',
     bfd_instance: 'BFD is not implemented',
     vrrp_track_process: 'process tracking is not implemented; use a vrrp_script',
@@ -394,23 +481,19 @@ export const WARNED: KeywordTable = {
         'vrrp_garp_lower_prio_repeat',
         'vrrp_garp_lower_prio_delay',
         'vrrp_garp_master_refresh_repeat',
-        'vrrp_garp_interval',
-        'vrrp_gna_interval',
         'vrrp_min_garp',
         'vrrp_garp_extra_if',
       ],
       GARP,
     ),
     ...each(['script_user', 'enable_script_security', 'set_supplementary_groups', 'use_symlink_paths'], SCRIPTS),
-    vrrp_strict: 'strict mode is not implemented; its checks and its no_accept default do not apply',
     vrrp_check_unicast_src: 'not implemented yet',
-    vrrp_skip_check_adv_addr: 'not implemented yet',
     vrrp_higher_prio_send_advert: 'not implemented yet',
     vrrp_startup_delay: 'not implemented yet',
     vrrp_delay_after_boot: 'not implemented yet',
     log_unknown_vrids: 'not implemented yet',
-    vmac_prefix: 'virtual MAC interfaces are not implemented',
-    vmac_addr_prefix: 'virtual MAC interfaces are not implemented',
+    vmac_prefix: 'vmac interfaces are named vrrp.VRID, or as use_vmac names them',
+    vmac_addr_prefix: 'vmac interfaces are named vrrp.VRID, or as use_vmac names them',
     default_interface: 'static addresses are not managed by tandem',
     dynamic_interfaces: 'not needed: tandem follows interfaces through netlink',
     include_check: 'the include variants (includer, includem, …) apply their own checks',
@@ -481,9 +564,7 @@ export const WARNED: KeywordTable = {
   track_file: {},
   vrrp_instance: {
     vrf: 'VRF binding is not implemented',
-    use_vmac: 'virtual MAC (macvlan) interfaces are not implemented; adverts use the interface MAC',
-    use_vmac_addr: 'virtual MAC (macvlan) interfaces are not implemented',
-    vmac_xmit_base: 'virtual MAC (macvlan) interfaces are not implemented',
+    use_vmac_addr: 'a virtual MAC kept on the base interface too is not implemented yet',
     use_ipvlan: 'ipvlan interfaces are not implemented',
     native_ipv6: 'deprecated in keepalived; the virtual addresses decide the address family',
     track_process: 'process tracking is not implemented; use a vrrp_script',
@@ -502,10 +583,6 @@ export const WARNED: KeywordTable = {
     virtual_ipaddress_excluded: 'excluded addresses are not implemented; list them in virtual_ipaddress',
     no_virtual_ipaddress: 'an instance without addresses is judged by the semantic checks',
     promote_secondaries: 'not implemented yet',
-    virtual_routes: 'routes are not moved with the instance yet',
-    virtual_rules: 'rules are not moved with the instance yet',
-    skip_check_adv_addr: 'not implemented yet',
-    strict_mode: 'strict mode is not implemented; its checks and its no_accept default do not apply',
     debug: 'use the tandem log level',
     notify_master_rx_lower_pri: 'not implemented yet',
     notify_priority_changes: FIFO,
@@ -538,16 +615,13 @@ export const WARNED: KeywordTable = {
     smtp_alert: EMAIL,
     global_tracking: 'deprecated in keepalived; not implemented',
   },
-  'virtual_server_group entry': {
-    'fwmark N': FWMARK,
-  },
+  'virtual_server_group entry': {},
   virtual_server: {
-    'fwmark N': FWMARK,
     omega: 'quorum_down and real-server notifiers are not run at shutdown',
     ha_suspend: 'checks run whether or not this node holds the vip',
     smtp_alert: EMAIL,
     snmp_name: EMAIL,
-    ip_family: 'only needed for firewall-mark services, which are not implemented',
+    ip_family: "a fwmark service takes its real servers' family",
     ...each(
       ['flag-1', 'flag-2', 'flag-3', 'sh-port', 'sh-fallback', 'mh-port', 'mh-fallback', 'ops', 'hashed'],
       'IPVS scheduler flags do not apply to the nft data plane',
@@ -563,7 +637,7 @@ export const WARNED: KeywordTable = {
     lthreshold: 'connection thresholds are not implemented',
     smtp_alert: EMAIL,
     snmp_name: EMAIL,
-    ...each(['SMTP_CHECK', 'DNS_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK'], RS_CHECKER),
+    BFD_CHECK: 'BFD is not implemented; the real server is not checked by it',
     'a second checker':
       'tandem runs one check per real server: the first TCP_CHECK, HTTP_GET, SSL_GET or MISC_CHECK; ' +
       'the others are ignored with a warning (keepalived requires all of them to pass)',
@@ -577,10 +651,8 @@ export const WARNED: KeywordTable = {
     ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT),
     log_all_failures: 'check results are logged when a server changes state',
     http_protocol: 'tandem sends HTTP/1.1 with Connection: close',
-    fast_recovery: 'not needed: tandem checks one url',
+    fast_recovery: 'every url is checked at each run; a failing server is retried as retry says',
     tls_compliant: 'not implemented yet',
-    'a second url':
-      'tandem checks one url per check: the first; the others are ignored with a warning (keepalived checks all)',
   },
   url: {
     ...each(
@@ -592,6 +664,16 @@ export const WARNED: KeywordTable = {
     connect_timeout: 'MISC_CHECK is timed by misc_timeout',
     log_all_failures: 'check results are logged when a server changes state',
   },
+  UDP_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  PING_CHECK: {
+    ...each(['bind_if', 'fwmark'], CHECKER_OPT),
+    connect_port: 'an echo request has no port',
+    log_all_failures: LOGGED,
+  },
+  SMTP_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  host: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT) },
+  DNS_CHECK: { ...each(['bind_if', 'bind_port', 'fwmark'], CHECKER_OPT), log_all_failures: LOGGED },
+  FILE_CHECK: {},
 };
 
 /** Valid keepalived keywords or values that tandem refuses with an error, by block: keyword → why. */
@@ -636,6 +718,12 @@ export const REJECTED: KeywordTable = {
   'HTTP_GET, SSL_GET': {},
   url: {},
   MISC_CHECK: {},
+  UDP_CHECK: {},
+  PING_CHECK: {},
+  SMTP_CHECK: {},
+  host: {},
+  DNS_CHECK: {},
+  FILE_CHECK: {},
 };
 
 /** Whether `keyword` is a keepalived keyword of `block` (whatever tandem does with it). */

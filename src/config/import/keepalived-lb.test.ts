@@ -191,12 +191,17 @@ test('one missing "}" is reported once, at the virtual_server it leaves open, wh
   assert.equal(services(r.raw).length, 2);
 });
 
-test('virtual_server fwmark is warned with its line and skipped', () => {
-  const r = read('virtual_server fwmark 7 {\n lb_algo rr\n real_server 198.18.1.11 80 {\n }\n}\n');
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 1]]);
-  assert.match(r.diagnostics[0]!.message, /firewall-mark services are not implemented/);
-  assert.equal(services(r.raw).length, 0);
-  assert.equal((r.raw as { lb?: unknown }).lb, undefined, 'no lb section without a service');
+test('virtual_server fwmark N becomes a service matched by its firewall mark, named fwmarkN, without vip or port', () => {
+  const r = read(
+    'virtual_server fwmark 7 {\n protocol TCP\n lb_algo rr\n persistence_timeout 60\n real_server 198.18.1.11 80 {\n }\n}\n',
+  );
+  // keepalived ignores a fwmark service's protocol; tandem balances the one written, and says so at it.
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_AS_KEEPALIVED', 2]]);
+  assert.match(r.diagnostics[0]!.message, /protocol will be ignored.*tandem balances TCP with mark 7 only/);
+  const svc = services(r.raw)[0] as Record<string, unknown>;
+  assert.deepEqual([svc.name, svc.fwmark, svc.vip, svc.port], ['fwmark7', 7, undefined, undefined]);
+  const bad = read('virtual_server fwmark 0 {\n protocol TCP\n}\n');
+  assert.deepEqual(rows(bad.diagnostics), [['error', 'TND_CFG_RANGE', 1]]);
 });
 
 test('a virtual server header that cannot be read keeps its block for diagnostics but adds no service', () => {
@@ -431,10 +436,21 @@ test('virtualhost passes down: url, else real server, else virtual server', () =
   );
 });
 
-test('one url per check: a second url is warned and not read', () => {
-  const r = read(vs(rs('HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n}')));
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 8]]);
-  assert.equal(services(r.raw)[0]?.real_servers[0]?.check?.path, '/a');
+test('several url blocks: the first fills the check, each further one is an entry of check.urls (all must pass)', () => {
+  const r = read(
+    vs(rs('HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n status_code 204\n }\n url {\n digest 0123\n }\n}')),
+  );
+  const check = services(r.raw)[0]?.real_servers[0]?.check as Record<string, unknown> | undefined;
+  assert.equal(check?.path, '/a');
+  assert.deepEqual(check?.urls, [{ path: '/b', status: [204] }, { digest: '0123' }]);
+  // A url without a path is reported at its own url block, naming path.
+  const v = loadConfig(
+    '/k.conf',
+    memoryFs({ '/k.conf': vs(rs('HTTP_GET {\n url {\n path /a\n }\n url {\n status_code 200\n }\n}')) }),
+  );
+  const missing = v.diagnostics.find((d) => d.code === 'TND_CFG_REQUIRED');
+  assert.equal(missing?.line, 8);
+  assert.match(missing?.path ?? '', /url: path$/);
 });
 
 test('one check per real server: the first checker is used and each further one is warned, naming the first', () => {
@@ -445,14 +461,38 @@ test('one check per real server: the first checker is used and each further one 
   assert.deepEqual([c?.type, c?.port], ['http', undefined]);
 });
 
-test('checkers tandem lacks (SMTP_CHECK, DNS_CHECK, …) are warned and skipped; the server is then not checked by them', () => {
-  const r = read(vs(rs('SMTP_CHECK {\n helo_name x\n}', 'PING_CHECK {\n}')));
-  assert.deepEqual(rows(r.diagnostics), [
-    ['warning', 'TND_CFG_UNSUPPORTED', 4],
-    ['warning', 'TND_CFG_UNSUPPORTED', 7],
-  ]);
-  assert.match(r.diagnostics[0]!.message, /the real server is not checked by it/);
-  assert.equal(services(r.raw)[0]?.real_servers[0]?.check, undefined);
+test('a checker tandem lacks (BFD_CHECK) is skipped whole with one warning, whatever it holds', () => {
+  const r = read(
+    vs(rs('BFD_CHECK {\n name bfd1\n connect_timeout 3\n weight 2\n}', 'TCP_CHECK {\n connect_port 81\n}')),
+  );
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_IGNORED_BLOCK', 4]]);
+  assert.match(r.diagnostics[0]!.message, /the BFD_CHECK block at line 4 is skipped whole: BFD is not implemented/);
+  const rs0 = services(r.raw)[0]?.real_servers[0];
+  assert.equal(rs0?.check?.type, 'tcp');
+  assert.equal(rs0?.weight, undefined, 'the weight inside the skipped block is not the real server weight');
+});
+
+test('SMTP_CHECK, UDP_CHECK, DNS_CHECK, PING_CHECK and FILE_CHECK become checks with keepalived defaults', () => {
+  const text =
+    'track_file maint {\n file /run/maint\n weight 3 reverse\n}\n' +
+    vs(
+      rs('SMTP_CHECK {\n helo_name lb1\n connect_ip 198.18.1.99\n host {\n connect_port 2525\n }\n}') +
+        '\n real_server 198.18.1.12 80 {\n UDP_CHECK {\n payload 01 02\n require_reply ff xx\n }\n }' +
+        '\n real_server 198.18.1.13 80 {\n DNS_CHECK {\n type mx\n name example.org\n }\n }' +
+        '\n real_server 198.18.1.14 80 {\n PING_CHECK {\n connect_timeout 2\n }\n }' +
+        '\n real_server 198.18.1.15 80 {\n FILE_CHECK {\n track_file maint\n }\n }',
+    );
+  const r = read(text);
+  assert.deepEqual(r.diagnostics, []);
+  const checks = services(r.raw)[0]!.real_servers.map((x) => x.check as Record<string, unknown>);
+  assert.deepEqual(
+    [checks[0]!.type, checks[0]!.helo_name, checks[0]!.address, checks[0]!.hosts],
+    ['smtp', 'lb1', '198.18.1.99', [{}, { address: '198.18.1.11', port: 2525 }]],
+  );
+  assert.deepEqual([checks[1]!.payload, checks[1]!.require_reply, checks[1]!.reply], ['01 02', true, 'ff xx']);
+  assert.deepEqual([checks[2]!.query_type, checks[2]!.name, checks[2]!.retries], ['MX', 'example.org', 3]);
+  assert.deepEqual([checks[3]!.type, checks[3]!.timeout], ['ping', 2000]);
+  assert.deepEqual([checks[4]!.path, checks[4]!.weight, checks[4]!.reverse], ['/run/maint', 3, true]);
 });
 
 test('MISC_CHECK takes no connection options: connect_ip there is not a keepalived keyword', () => {
@@ -480,17 +520,18 @@ test('virtual_server group NAME: one service per address and port of the group, 
       '',
     ].join('\n'),
   );
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 5]]);
+  assert.deepEqual(rows(r.diagnostics), []);
   const list = services(r.raw);
   assert.deepEqual(
-    list.map((s) => [s.name, s.vip, s.port]),
+    list.map((s) => [s.name, s.vip, s.port, (s as { fwmark?: number }).fwmark]),
     [
-      ['VSG_1-198.18.0.100-80', '198.18.0.100', 80],
-      ['VSG_1-198.18.0.1-8080', '198.18.0.1', 8080],
-      ['VSG_1-198.18.0.2-8080', '198.18.0.2', 8080],
-      ['VSG_1-198.18.0.3-8080', '198.18.0.3', 8080],
-      ['VSG_1-198.18.0.8-0', '198.18.0.8', 0],
-      ['VSG_1-198.18.0.9-0', '198.18.0.9', 0],
+      ['VSG_1-198.18.0.100-80', '198.18.0.100', 80, undefined],
+      ['VSG_1-198.18.0.1-8080', '198.18.0.1', 8080, undefined],
+      ['VSG_1-198.18.0.2-8080', '198.18.0.2', 8080, undefined],
+      ['VSG_1-198.18.0.3-8080', '198.18.0.3', 8080, undefined],
+      ['VSG_1-198.18.0.8-0', '198.18.0.8', 0, undefined],
+      ['VSG_1-198.18.0.9-0', '198.18.0.9', 0, undefined],
+      ['VSG_1-fwmark5', undefined, undefined, 5],
     ],
   );
   for (const s of list) assert.deepEqual(s.persistence, { timeout: 60_000 });
@@ -586,7 +627,7 @@ test('the two-director fixture loads with only the expected warnings, and equals
   assert.deepEqual(
     k.diagnostics.map((d) => [d.severity, d.code, d.line]),
     [
-      ['warning', 'TND_CFG_UNSUPPORTED', 7], // notification_email
+      ['warning', 'TND_CFG_IGNORED_BLOCK', 7], // notification_email
       ['warning', 'TND_CFG_UNSUPPORTED', 10], // smtp_server
       ['warning', 'TND_CFG_DEPRECATED', 69], // nb_get_retry
     ],

@@ -15,8 +15,8 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ConfigPath, SourcePos } from '../diagnostics.ts';
-import type { Handler, Parser, Scope } from './keepalived.ts';
-import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED, WARNED } from './keepalived-keywords.ts';
+import { type Handler, type Parser, type Scope, weightField } from './keepalived.ts';
+import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED } from './keepalived-keywords.ts';
 import type { Word } from './keepalived-lexer.ts';
 
 type Obj = Record<string, unknown>;
@@ -40,7 +40,7 @@ interface Inherited {
   weight?: Loc<number>;
 }
 
-type CheckType = 'tcp' | 'http' | 'https' | 'script';
+type CheckType = 'tcp' | 'http' | 'https' | 'script' | 'udp' | 'ping' | 'smtp' | 'dns' | 'file';
 
 interface CheckDraft {
   kw: Word;
@@ -50,6 +50,10 @@ interface CheckDraft {
   recs: Rec[];
   inh: Inherited;
   urls: number;
+  /** SMTP_CHECK host blocks, each with its own object and records. */
+  hosts: { kw: Word; obj: Obj; recs: Rec[] }[];
+  /** FILE_CHECK: the track_file named, resolved once the whole file is read. */
+  trackFile?: Word;
 }
 
 interface RsDraft {
@@ -67,7 +71,10 @@ interface RsDraft {
 interface VsDraft {
   kw: Word;
   label: string;
-  target: { kind: 'addr'; vip: Word; port?: { value: number; word: Word } } | { kind: 'group'; name: Word };
+  target:
+    | { kind: 'addr'; vip: Word; port?: { value: number; word: Word } }
+    | { kind: 'group'; name: Word }
+    | { kind: 'fwmark'; mark: { value: number; word: Word } };
   obj: Obj;
   recs: Rec[];
   inh: Inherited;
@@ -81,6 +88,8 @@ interface GroupEntry {
   addrs: string[];
   at: Word;
   port?: { value: number; word: Word };
+  /** A `fwmark N` entry: a firewall-mark service instead of addresses. */
+  fwmark?: { value: number; word: Word };
 }
 
 interface GroupDraft {
@@ -165,11 +174,11 @@ function field(block: KaBlock, key: string, read: 'int' | 'ms' | 'text'): Handle
   });
 }
 
-/** A flag (no value) that sets `key` to `value`. */
+/** A flag (no value) that sets `key` to `value`; arguments are ignored as keepalived does. */
 function flag(block: KaBlock, key: string, value: unknown): Handler {
   return (p, words, scope) => {
     const where = whereOf(scope, words[0]);
-    p.args(words, 0, 0, where, block);
+    p.flagArgs(words, where, block);
     scope.obj[key] = value;
     scope.rec([key], words[0].pos, where);
   };
@@ -246,21 +255,14 @@ const virtualServer: Handler = (p, words) => {
   const kw = words[0];
   const label = words.map((w) => w.text).join(' ');
   const args = words.slice(1);
-  if (args[0]?.text === 'fwmark') {
-    p.args(words, 2, 2, label, 'top level');
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      kw.pos,
-      label,
-      `virtual_server fwmark is not supported yet; ignored (${WARNED.virtual_server['fwmark N']})`,
-    );
-    p.skipBlockIfAny(label, kw.pos);
-    return;
-  }
   let target: VsDraft['target'] | undefined;
   let keep = true;
-  if (args[0]?.text === 'group') {
+  if (args[0]?.text === 'fwmark') {
+    const a = p.args(words, 2, 2, label, 'top level');
+    const mark = a?.[1] ? fwmarkOf(p, a[1], label) : undefined;
+    if (mark) target = { kind: 'fwmark', mark };
+    else keep = false;
+  } else if (args[0]?.text === 'group') {
     const a = p.args(words, 2, 2, label, 'top level');
     if (a?.[1]) target = { kind: 'group', name: a[1] };
   } else {
@@ -304,16 +306,25 @@ const virtualServerGroup: Handler = (p, words) => {
   p.block(kw, label, 'values', undefined, (entry) => groupEntry(p, entry, group, label));
 };
 
+/** A firewall mark: a whole number 1..2^32-1 (keepalived reads it with strtoul, so 0x… hex is allowed too). */
+function fwmarkOf(p: Parser, w: Word, where: string): { value: number; word: Word } | undefined {
+  const n = /^0[xX][0-9a-fA-F]+$/.test(w.text) ? Number.parseInt(w.text.slice(2), 16) : p.int(w, where);
+  if (n === undefined) return undefined;
+  if (n < 1 || n > 0xffff_ffff) {
+    p.diag('error', 'TND_CFG_RANGE', w.pos, where, `a firewall mark is 1..4294967295, got ${w.text}`);
+    return undefined;
+  }
+  return { value: n, word: w };
+}
+
 function groupEntry(p: Parser, words: [Word, ...Word[]], group: GroupDraft, where: string): void {
   const first = words[0];
   if (first.text === 'fwmark') {
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      first.pos,
-      where,
-      `fwmark entries are not supported yet; ignored (${WARNED['virtual_server_group entry']['fwmark N']})`,
-    );
+    const mark = words[1] ? fwmarkOf(p, words[1], where) : undefined;
+    if (!words[1]) p.diag('error', 'TND_CFG_ARGS', first.pos, where, 'fwmark needs a mark: fwmark N');
+    else if (words.length > 2)
+      p.diag('error', 'TND_CFG_ARGS', words[2]!.pos, where, 'an entry is fwmark N: one entry per line');
+    else if (mark) group.entries.push({ addrs: [], at: first, fwmark: mark });
     return;
   }
   if (words.length > 2) {
@@ -542,7 +553,7 @@ function checker(type: CheckType, block: KaBlock): Handler {
     const { vs, rs } = scope.lb!;
     const label = whereOf(scope, kw);
     p.args(words, 0, 0, label, 'real_server');
-    const check: CheckDraft = { kw, label, type, obj: { type }, recs: [], inh: {}, urls: 0 };
+    const check: CheckDraft = { kw, label, type, obj: { type }, recs: [], inh: {}, urls: 0, hosts: [] };
     const earlier = rs!.checks[0];
     if (earlier) {
       p.diag(
@@ -588,6 +599,11 @@ const REAL_SERVER: Record<string, Handler> = {
   HTTP_GET: checker('http', 'HTTP_GET, SSL_GET'),
   SSL_GET: checker('https', 'HTTP_GET, SSL_GET'),
   MISC_CHECK: checker('script', 'MISC_CHECK'),
+  UDP_CHECK: checker('udp', 'UDP_CHECK'),
+  PING_CHECK: checker('ping', 'PING_CHECK'),
+  SMTP_CHECK: checker('smtp', 'SMTP_CHECK'),
+  DNS_CHECK: checker('dns', 'DNS_CHECK'),
+  FILE_CHECK: checker('file', 'FILE_CHECK'),
 };
 
 // ---- checkers
@@ -626,24 +642,30 @@ function timingOptions(block: KaBlock): Record<string, Handler> {
   };
 }
 
-/** `url { … }`: the first one fills the check; later ones are warned and read for their diagnostics only. */
+/**
+ * `url { … }`: the first one fills the check (path, status, digest …); each further one becomes an entry of
+ * `check.urls`, asked in turn — every url must pass, as keepalived requires.
+ */
 const url: Handler = (p, words, scope) => {
   const kw = words[0];
   const check = scope.lb!.check!;
   const label = whereOf(scope, kw);
   p.args(words, 0, 0, label, 'HTTP_GET, SSL_GET');
   check.urls++;
-  const first = check.urls === 1;
-  if (!first) {
-    p.diag(
-      'warning',
-      'TND_CFG_UNSUPPORTED',
-      kw.pos,
-      label,
-      `a second url is not supported yet; ignored (${WARNED['HTTP_GET, SSL_GET']['a second url']})`,
-    );
+  if (check.urls === 1) {
+    p.block(kw, label, 'keywords', 'url', (w) => p.dispatch('url', w, { ...scope, label }));
+    return;
   }
-  const us: Scope = first ? { ...scope, label } : { ...scope, obj: {}, label, rec: () => {} };
+  const urls = (scope.obj.urls as Obj[] | undefined) ?? [];
+  scope.obj.urls = urls;
+  const j = urls.length;
+  const obj: Obj = {};
+  urls.push(obj);
+  scope.rec(['urls'], kw.pos, label);
+  scope.rec(['urls', j], kw.pos, label);
+  // Without a path keepalived has no url to ask; the schema then names `path` at this url block.
+  scope.rec(['urls', j, 'path'], kw.pos, `${label}: path`);
+  const us: Scope = { ...scope, obj, label, rec: (sub, pos, l) => scope.rec(['urls', j, ...sub], pos, l) };
   p.block(kw, label, 'keywords', 'url', (w) => p.dispatch('url', w, us));
 };
 
@@ -705,6 +727,82 @@ const MISC_CHECK: Record<string, Handler> = {
   ...timingOptions('MISC_CHECK'),
 };
 
+/** `payload HEX…` / `require_reply [HEX…]`: keepalived joins the words; the schema checks the hex. */
+const hexField =
+  (key: 'payload' | 'reply', block: KaBlock): Handler =>
+  (p, words, scope) => {
+    const where = whereOf(scope, words[0]);
+    const min = key === 'payload' ? 1 : 0;
+    const args = p.args(words, min, Number.POSITIVE_INFINITY, where, block);
+    if (!args) return;
+    if (key === 'reply') {
+      scope.obj.require_reply = true;
+      scope.rec(['require_reply'], words[0].pos, where);
+    }
+    if (args.length === 0) return;
+    scope.obj[key] = args.map((w) => w.text).join(' ');
+    scope.rec([key], args[0]!.pos, where);
+  };
+
+const UDP_CHECK: Record<string, Handler> = {
+  ...connectionOptions('UDP_CHECK'),
+  payload: hexField('payload', 'UDP_CHECK'),
+  require_reply: hexField('reply', 'UDP_CHECK'),
+  min_reply_length: field('UDP_CHECK', 'min_reply_length', 'int'),
+  max_reply_length: field('UDP_CHECK', 'max_reply_length', 'int'),
+};
+
+const PING_CHECK: Record<string, Handler> = {
+  connect_ip: field('PING_CHECK', 'address', 'text'),
+  bindto: field('PING_CHECK', 'bind', 'text'),
+  connect_timeout: inherited('PING_CHECK', 'connect_timeout'),
+  ...timingOptions('PING_CHECK'),
+};
+
+/** `host { connect_ip … }` of SMTP_CHECK: one more server to talk to. */
+const smtpHost: Handler = (p, words, scope) => {
+  const kw = words[0];
+  const check = scope.lb!.check!;
+  const label = whereOf(scope, kw);
+  p.args(words, 0, 0, label, 'SMTP_CHECK');
+  const host = { kw, obj: {} as Obj, recs: [] as Rec[] };
+  check.hosts.push(host);
+  const hs: Scope = { ...scope, obj: host.obj, label, rec: (sub, pos, l) => host.recs.push({ sub, pos, label: l }) };
+  p.block(kw, label, 'keywords', 'host', (w) => p.dispatch('host', w, hs));
+};
+
+const SMTP_CHECK: Record<string, Handler> = {
+  ...connectionOptions('SMTP_CHECK'),
+  helo_name: field('SMTP_CHECK', 'helo_name', 'text'),
+  host: smtpHost,
+};
+
+const HOST: Record<string, Handler> = {
+  connect_ip: field('host', 'address', 'text'),
+  connect_port: field('host', 'port', 'int'),
+  bindto: field('host', 'bind', 'text'),
+  connect_timeout: field('host', 'timeout', 'ms'),
+};
+
+const DNS_CHECK: Record<string, Handler> = {
+  ...connectionOptions('DNS_CHECK'),
+  // keepalived compares the type without case (strcasecmp): the schema judges the upper-cased word.
+  type: one('DNS_CHECK', (_p, v, scope, where) => {
+    scope.obj.query_type = v.text.toUpperCase();
+    scope.rec(['query_type'], v.pos, where);
+  }),
+  name: field('DNS_CHECK', 'name', 'text'),
+};
+
+const FILE_CHECK: Record<string, Handler> = {
+  track_file: one('FILE_CHECK', (_p, v, scope) => {
+    scope.lb!.check!.trackFile = v;
+  }),
+  // Called through a wrapper: keepalived.ts imports this module first, so weightField is not defined yet here.
+  weight: (p, words, scope) => weightField(p, words, scope),
+  ...timingOptions('FILE_CHECK'),
+};
+
 /** Handlers of the LVS blocks, by block; every SUPPORTED keyword of these blocks has one (a test checks). */
 export const LB_HANDLERS: Partial<Record<KaBlock, Record<string, Handler>>> = {
   virtual_server: VIRTUAL_SERVER,
@@ -713,6 +811,12 @@ export const LB_HANDLERS: Partial<Record<KaBlock, Record<string, Handler>>> = {
   'HTTP_GET, SSL_GET': HTTP_GET,
   url: URL,
   MISC_CHECK,
+  UDP_CHECK,
+  PING_CHECK,
+  SMTP_CHECK,
+  host: HOST,
+  DNS_CHECK,
+  FILE_CHECK,
 };
 
 /** Handlers of the top-level LVS keywords. */
@@ -725,6 +829,8 @@ export const LB_TOP: Record<string, Handler> = {
 
 /** One address and port a virtual server serves, and where the user wrote them. */
 interface Endpoint {
+  /** A firewall-mark service: the mark, and no vip. */
+  fwmark?: number;
   vip: string;
   port: number;
   vipAt: SourcePos;
@@ -743,7 +849,26 @@ export function finishLb(p: Parser): void {
     const endpoints = endpointsOf(p, vs, groups);
     if (endpoints.length === 0) continue;
     const shared = serviceSettings(p, vs, endpoints);
-    if (vs.obj.protocol === undefined) {
+    if (vs.target.kind === 'fwmark') {
+      // IPVS balances every protocol that carries the mark, and keepalived says the protocol "will be ignored";
+      // tandem's nft plane balances one protocol per service: the one written, else TCP.
+      const given = vs.obj.protocol as string | undefined;
+      if (given === undefined) {
+        vs.obj.protocol = 'tcp';
+        vs.recs.push({ sub: ['protocol'], pos: vs.kw.pos, label: vs.label });
+      }
+      const at = vs.recs.find((r) => r.sub.length === 1 && r.sub[0] === 'protocol')?.pos ?? vs.kw.pos;
+      p.diag(
+        'warning',
+        'TND_CFG_AS_KEEPALIVED',
+        at,
+        `${vs.label}: protocol`,
+        `keepalived ignores the protocol of a fwmark service ("protocol will be ignored") and IPVS balances every ` +
+          `protocol with the mark; tandem balances ${String(vs.obj.protocol).toUpperCase()} with mark ` +
+          `${vs.target.mark.value} only${given === undefined ? ' (TCP when none is written)' : ''}: write one ` +
+          'virtual_server fwmark per protocol for more',
+      );
+    } else if (vs.obj.protocol === undefined) {
       // keepalived 2 says "no protocol set - defaulting to UDP" and creates a UDP service: so does the import.
       vs.obj.protocol = 'udp';
       vs.recs.push({ sub: ['protocol'], pos: vs.kw.pos, label: vs.label });
@@ -762,14 +887,15 @@ export function finishLb(p: Parser): void {
       const rec = (sub: ConfigPath, pos: SourcePos, label: string) => p.record([...base, ...sub], pos, label);
       rec([], vs.kw.pos, vs.label);
       const protocol = vs.obj.protocol as string | undefined;
-      const name = `${ep.prefix}${ep.vip}-${ep.port}${protocol === 'udp' ? '-udp' : ''}`.replace(
-        /[^A-Za-z0-9_.:-]/g,
-        '_',
-      );
-      const svc: Obj = { name, vip: ep.vip, port: ep.port };
+      const what = ep.fwmark !== undefined ? `fwmark${ep.fwmark}` : `${ep.vip}-${ep.port}`;
+      const name = `${ep.prefix}${what}${protocol === 'udp' ? '-udp' : ''}`.replace(/[^A-Za-z0-9_.:-]/g, '_');
+      const svc: Obj = ep.fwmark !== undefined ? { name, fwmark: ep.fwmark } : { name, vip: ep.vip, port: ep.port };
       rec(['name'], ep.vipAt, ep.label);
-      rec(['vip'], ep.vipAt, ep.label);
-      rec(['port'], ep.portAt, `${ep.label}: port`);
+      if (ep.fwmark !== undefined) rec(['fwmark'], ep.vipAt, `${ep.label}: fwmark`);
+      else {
+        rec(['vip'], ep.vipAt, ep.label);
+        rec(['port'], ep.portAt, `${ep.label}: port`);
+      }
       for (const key of ['protocol', 'scheduler', 'method', 'persistence'] as const)
         if (vs.obj[key] !== undefined) svc[key] = structuredClone(vs.obj[key]);
       if (svc.persistence && (svc.persistence as Obj).timeout === undefined && vs.granularityAt) {
@@ -792,7 +918,7 @@ export function finishLb(p: Parser): void {
       }
       for (const r of vs.recs) rec(r.sub, r.pos, r.label);
       svc.real_servers = vs.rs.map((rs, j) =>
-        realServerObject(vs, rs, (sub, pos, label) => rec(['real_servers', j, ...sub], pos, label)),
+        realServerObject(p, vs, rs, (sub, pos, label) => rec(['real_servers', j, ...sub], pos, label)),
       );
       services.push(svc);
     }
@@ -800,6 +926,20 @@ export function finishLb(p: Parser): void {
 }
 
 function endpointsOf(p: Parser, vs: VsDraft, groups: ReadonlyMap<string, GroupDraft>): Endpoint[] {
+  if (vs.target.kind === 'fwmark') {
+    const { mark } = vs.target;
+    return [
+      {
+        fwmark: mark.value,
+        vip: '',
+        port: 0,
+        vipAt: mark.word.pos,
+        portAt: mark.word.pos,
+        label: vs.label,
+        prefix: '',
+      },
+    ];
+  }
   if (vs.target.kind === 'addr') {
     const { vip, port } = vs.target;
     return [
@@ -820,14 +960,26 @@ function endpointsOf(p: Parser, vs: VsDraft, groups: ReadonlyMap<string, GroupDr
     return [];
   }
   return group.entries.flatMap((e) =>
-    e.addrs.map((vip) => ({
-      vip,
-      port: e.port?.value ?? 0,
-      vipAt: e.at.pos,
-      portAt: (e.port?.word ?? e.at).pos,
-      label: group.label,
-      prefix: `${name.text}-`,
-    })),
+    e.fwmark
+      ? [
+          {
+            fwmark: e.fwmark.value,
+            vip: '',
+            port: 0,
+            vipAt: e.fwmark.word.pos,
+            portAt: e.fwmark.word.pos,
+            label: group.label,
+            prefix: `${name.text}-`,
+          },
+        ]
+      : e.addrs.map((vip) => ({
+          vip,
+          port: e.port?.value ?? 0,
+          vipAt: e.at.pos,
+          portAt: (e.port?.word ?? e.at).pos,
+          label: group.label,
+          prefix: `${name.text}-`,
+        })),
   );
 }
 
@@ -881,7 +1033,7 @@ function serviceSettings(p: Parser, vs: VsDraft, endpoints: readonly Endpoint[])
 
 type RecordFn = (sub: ConfigPath, pos: SourcePos, label: string) => void;
 
-function realServerObject(vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
+function realServerObject(p: Parser, vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
   const out: Obj = { address: rs.addr.text };
   rec([], rs.kw.pos, rs.label);
   rec(['address'], rs.addr.pos, rs.label);
@@ -896,12 +1048,12 @@ function realServerObject(vs: VsDraft, rs: RsDraft, rec: RecordFn): Obj {
   }
   for (const r of rs.recs) rec(r.sub, r.pos, r.label);
   const check = rs.checks[0];
-  if (check) out.check = checkObject(vs, rs, check, (sub, pos, label) => rec(['check', ...sub], pos, label));
+  if (check) out.check = checkObject(p, vs, rs, check, (sub, pos, label) => rec(['check', ...sub], pos, label));
   return out;
 }
 
 /** The check of a real server with keepalived's inheritance and defaults resolved and written out. */
-function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Obj {
+function checkObject(p: Parser, vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Obj {
   rec([], c.kw.pos, c.label);
   for (const r of c.recs) rec(r.sub, r.pos, r.label);
   const pick = <K extends keyof Inherited>(key: K): Inherited[K] => c.inh[key] ?? rs.inh[key] ?? vs.inh[key];
@@ -919,6 +1071,41 @@ function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Ob
     // Without misc_path the schema reports the missing command: at the checker, named as keepalived names it.
     if (c.obj.command === undefined) rec(['command'], c.kw.pos, `${c.label}: misc_path`);
     copy(['command', 'timeout', 'dynamic', 'user']);
+  } else if (c.type === 'file') {
+    copy(['weight', 'reverse']);
+    const file = c.trackFile ? p.trackFilePath(c.trackFile) : undefined;
+    if (file) {
+      out.path = file.path;
+      rec(['path'], c.trackFile!.pos, `${c.label}: track_file`);
+      if (out.weight === undefined && file.weight !== undefined) out.weight = file.weight;
+      if (out.reverse === undefined && file.reverse !== undefined) out.reverse = file.reverse;
+    } else rec(['path'], (c.trackFile ?? c.kw).pos, `${c.label}: track_file`);
+  } else if (c.type === 'ping') {
+    copy(['address', 'bind']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+  } else if (c.type === 'udp' || c.type === 'dns') {
+    copy(['address', 'port', 'bind', 'payload', 'require_reply', 'reply', 'min_reply_length', 'max_reply_length']);
+    copy(['query_type', 'name']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+  } else if (c.type === 'smtp') {
+    copy(['address', 'port', 'bind', 'helo_name']);
+    set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
+    if (c.hosts.length > 0) {
+      // keepalived checks the SMTP_CHECK's own target too when it names one; each host block defaults to the
+      // real server, not to the check's connect_ip, so its address is written out.
+      const own = ['address', 'port', 'bind'].some((k) => c.obj[k] !== undefined);
+      const hosts: Obj[] = own ? [{}] : [];
+      for (const h of c.hosts) {
+        const j = hosts.length;
+        const obj: Obj = { ...h.obj };
+        if (own && obj.address === undefined) obj.address = rs.addr.text;
+        if (own && obj.port === undefined && rs.port) obj.port = rs.port.value;
+        rec(['hosts', j], h.kw.pos, `${c.label}: host`);
+        for (const r of h.recs) rec(['hosts', j, ...r.sub], r.pos, r.label);
+        hosts.push(obj);
+      }
+      out.hosts = hosts;
+    }
   } else {
     copy(['address', 'port', 'bind']);
     if (c.type === 'tcp') set('connect_timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
@@ -926,14 +1113,14 @@ function checkObject(vs: VsDraft, rs: RsDraft, c: CheckDraft, rec: RecordFn): Ob
       copy(['path']);
       if (c.obj.host !== undefined) out.host = c.obj.host;
       else set('host', rs.inh.virtualhost ?? vs.inh.virtualhost, undefined);
-      copy(['sni', 'status', 'digest', 'body_regex', 'regex_no_match']);
+      copy(['sni', 'status', 'digest', 'body_regex', 'regex_no_match', 'urls']);
       set('timeout', pick('connect_timeout'), KA_CONNECT_TIMEOUT_MS);
     }
   }
   set('interval', pick('delay_loop'), KA_DELAY_LOOP_MS);
   out.rise = 1;
   out.fall = 1;
-  set('retries', pick('retry'), c.type === 'script' ? 0 : 1);
+  set('retries', pick('retry'), c.type === 'script' ? 0 : c.type === 'dns' ? 3 : 1);
   set('delay_before_retry', pick('delay_before_retry'), c.type === 'http' || c.type === 'https' ? 3000 : 1000);
   set('warmup', pick('warmup'), undefined);
   set('start_down', pick('alpha'), undefined);

@@ -52,6 +52,7 @@ const masterRaw = {
           backup: '/etc/keepalived/notify.sh backup',
           fault: '/etc/keepalived/notify.sh fault',
         },
+        skip_check_adv_addr: true,
       },
       {
         name: 'VI_2',
@@ -64,6 +65,7 @@ const masterRaw = {
         vips: ['192.168.7.101/24'],
         track: { interfaces: [{ name: 'eth1', weight: -10 }] },
         unicast: { peers: ['192.168.7.12'], source: '192.168.7.11' },
+        skip_check_adv_addr: true,
       },
     ],
     sync_groups: [
@@ -104,11 +106,10 @@ const masterRaw = {
 };
 
 const tutorialWarnings = [
-  ['warning', 'TND_CFG_UNSUPPORTED', 5],
+  ['warning', 'TND_CFG_IGNORED_BLOCK', 5],
   ['warning', 'TND_CFG_UNSUPPORTED', 8],
   ['warning', 'TND_CFG_UNSUPPORTED', 9],
   ['warning', 'TND_CFG_UNSUPPORTED', 10],
-  ['warning', 'TND_CFG_UNSUPPORTED', 12],
 ] as const;
 
 test('tutorial master: the whole VRRP part becomes the native object', () => {
@@ -276,21 +277,67 @@ test('an unknown top-level block is skipped whole, braces balanced', () => {
 });
 
 test('a valid keepalived keyword tandem lacks is a TND_CFG_UNSUPPORTED warning naming it; its block is skipped', () => {
-  const r = read(vi('use_vmac\nvirtual_routes {\n  10.1.0.0/16 via 10.0.0.254\n}\npriority 100'));
+  const r = read(vi('track_bfd {\n  bfd1\n}\nunicast_ttl 3\npriority 100'));
   assert.deepEqual(
     r.diagnostics.map((d) => [d.severity, d.code, d.line, d.path]),
     [
-      ['warning', 'TND_CFG_UNSUPPORTED', 2, 'vrrp_instance VI_1: use_vmac'],
-      ['warning', 'TND_CFG_UNSUPPORTED', 3, 'vrrp_instance VI_1: virtual_routes'],
+      ['warning', 'TND_CFG_IGNORED_BLOCK', 2, 'vrrp_instance VI_1: track_bfd'],
+      ['warning', 'TND_CFG_UNSUPPORTED', 5, 'vrrp_instance VI_1: unicast_ttl'],
     ],
   );
-  assert.match(r.diagnostics[0]!.message, /^use_vmac is not supported yet; ignored/);
+  assert.match(r.diagnostics[0]!.message, /the track_bfd block at line 2 is skipped whole: BFD is not implemented/);
   assert.equal(instance(r.raw, 0)!.priority, 100);
+});
+
+test('use_vmac, vmac_xmit_base, virtual_routes and virtual_rules become vmac and the routes that follow the master', () => {
+  const r = read(
+    vi(
+      'use_vmac vrrp51\nvmac_xmit_base\nvirtual_routes {\n  198.18.9.0/24 gw 198.18.0.254 dev eth0\n  ' +
+        'blackhole 198.18.10.0/24\n}\nvirtual_rules {\n  from 198.18.0.10 table 100\n}',
+    ),
+  );
+  assert.deepEqual(r.diagnostics, []);
+  const o = instance(r.raw, 0) as Record<string, unknown>;
+  assert.deepEqual(o.vmac, { name: 'vrrp51', xmit_base: true });
+  assert.deepEqual(o.virtual_routes, ['198.18.9.0/24 via 198.18.0.254 dev eth0', 'blackhole 198.18.10.0/24']);
+  assert.deepEqual(o.virtual_rules, ['from 198.18.0.10 table 100']);
+});
+
+test('vrrp_strict applies keepalived strict mode: auth dropped, accept off, MASTER only for the owner, unicast refused', () => {
+  const r = read(
+    'global_defs {\n vrrp_strict\n}\n' +
+      vi('state MASTER\nauthentication {\n auth_type PASS\n auth_pass x\n}\nunicast_peer {\n 198.18.0.2\n}'),
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.severity, d.code, d.line]),
+    [
+      ['warning', 'TND_CFG_AS_KEEPALIVED', 2],
+      ['warning', 'TND_CFG_AS_KEEPALIVED', 2],
+      ['error', 'TND_CFG_REJECTED', 10],
+    ],
+  );
+  const o = instance(r.raw, 0) as Record<string, unknown>;
+  assert.deepEqual([o.auth, o.accept, o.lower_prio_no_advert, o.initial_state], [undefined, false, true, 'backup']);
+});
+
+test('static_ipaddress, static_routes and static_rules become vrrp.static; a static address needs dev', () => {
+  const r = read(
+    'static_ipaddress {\n 198.18.3.1/24 dev eth1 label eth1:mgmt\n 198.18.3.2/24\n}\n' +
+      'static_routes {\n 198.18.8.0/24 via 198.18.3.254\n}\nstatic_rules {\n from 198.18.3.1 table 7\n}\n',
+  );
+  assert.deepEqual(
+    r.diagnostics.map((d) => [d.code, d.line]),
+    [['TND_CFG_REQUIRED', 3]],
+  );
+  assert.deepEqual((r.raw as { vrrp: { static: unknown } }).vrrp.static, {
+    addresses: [{ address: '198.18.3.1/24', dev: 'eth1', label: 'eth1:mgmt' }],
+    routes: ['198.18.8.0/24 via 198.18.3.254'],
+    rules: ['from 198.18.3.1 table 7'],
+  });
 });
 
 test('blocks outside the VRRP part are skipped with TND_CFG_IGNORED_BLOCK', () => {
   const text = [
-    'static_ipaddress {\n 10.9.0.1/24 dev eth1\n}',
     'SSL {\n ca /etc/ssl/ca.pem\n}',
     'vrrp_track_process nginx {\n process nginx\n}',
     'garp_group {\n garp_interval 0.1\n}',
@@ -301,7 +348,6 @@ test('blocks outside the VRRP part are skipped with TND_CFG_IGNORED_BLOCK', () =
   assert.deepEqual(
     r.diagnostics.map((d) => [d.code, d.path]),
     [
-      ['TND_CFG_IGNORED_BLOCK', 'static_ipaddress'],
       ['TND_CFG_IGNORED_BLOCK', 'SSL'],
       ['TND_CFG_IGNORED_BLOCK', 'vrrp_track_process nginx'],
       ['TND_CFG_IGNORED_BLOCK', 'garp_group'],
@@ -373,7 +419,7 @@ test('a block keyword without "{" is TND_CFG_SYNTAX; the lines after it are read
 
 test('every problem is reported in one run', () => {
   const r = read(
-    'vrrp_instance VI_1 {\n advert_int abc\n priority x\n virtual_router_id\n state maybe\n use_vmac\n priorty 1\n' +
+    'vrrp_instance VI_1 {\n advert_int abc\n priority x\n virtual_router_id\n state maybe\n unicast_ttl 2\n priorty 1\n' +
       ' authentication {\n  auth_type AH\n }\n}\n}\n',
   );
   assert.deepEqual(
@@ -498,7 +544,7 @@ test('virtual_ipaddress: dev and label make an object; other ip-address options 
 
 test('virtual_ipaddress_excluded is not read as virtual addresses: a warning', () => {
   const r = read(vi('virtual_ipaddress_excluded {\n 10.0.0.9\n}'));
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 2]]);
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_IGNORED_BLOCK', 2]]);
   assert.equal(instance(r.raw, 0)!.vips, undefined);
 });
 
@@ -581,7 +627,7 @@ test('vrrp_sync_group: group members (several per line too) and notify scripts; 
   assert.deepEqual((r.raw as { vrrp: { sync_groups: unknown } }).vrrp.sync_groups, [
     { name: 'G', members: ['VI_1', 'VI_2', 'VI_3'], notify: { backup: '/b.sh' } },
   ]);
-  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_UNSUPPORTED', 5]]);
+  assert.deepEqual(rows(r.diagnostics), [['warning', 'TND_CFG_IGNORED_BLOCK', 5]]);
 });
 
 // ---- global_defs and defaults

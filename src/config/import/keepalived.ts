@@ -111,6 +111,11 @@ interface InstanceExtra {
   src?: { word: Word; keyword: string };
   peers: Word[];
   peersAt?: SourcePos;
+  /** strict_mode on (or the global vrrp_strict); notStrict: strict_mode off. */
+  strict?: Word;
+  notStrict?: boolean;
+  /** vmac_xmit_base, applied to the vmac once the instance is read. */
+  xmitBase?: Word;
 }
 
 /** A block being read, kept on a stack to recognise a missing '}' at the first statement that cannot be inside. */
@@ -161,12 +166,26 @@ export class Parser {
     lowerPrioNoAdvert: GlobalDefault<boolean>;
     downTimerAdverts: GlobalDefault<number>;
     v3Checksum: GlobalDefault<string>;
+    /** vrrp_strict: where it was written. */
+    strict?: Word;
+    skipCheckAdvAddr: GlobalDefault<boolean>;
+    garpInterval: GlobalDefault<number>;
+    gnaInterval: GlobalDefault<number>;
   } = {
     version: undefined,
     garp: { master_delay: undefined, master_repeat: undefined, master_refresh: undefined },
     lowerPrioNoAdvert: undefined,
     downTimerAdverts: undefined,
     v3Checksum: undefined,
+    skipCheckAdvAddr: undefined,
+    garpInterval: undefined,
+    gnaInterval: undefined,
+  };
+  /** static_ipaddress, static_routes and static_rules, as read. */
+  readonly statics: { addresses: unknown[]; routes: string[]; rules: string[] } = {
+    addresses: [],
+    routes: [],
+    rules: [],
   };
   /** First definitions by kind and name, for TND_CFG_DUPLICATE. */
   readonly defined = new Map<string, SourcePos>();
@@ -274,7 +293,12 @@ export class Parser {
     this.diag('error', 'TND_CFG_UNCLOSED_BLOCK', open, label, `${label} opened here is never closed (${why})`);
   }
 
-  /** Skips a block whose '{' was just consumed, braces balanced; stops early at a statement that cannot be inside. */
+  /**
+   * Skips a block whose '{' was just consumed, braces balanced, whatever it holds: the keywords of an unimplemented
+   * block (a checker's `connect_timeout`, a `host { … }`) are its own, never the enclosing block's. It stops early
+   * only at a keyword that can stand at the top level alone (`vrrp_instance`, `virtual_server` …), which means the
+   * block lost its '}'.
+   */
   private skip(label: string, open: SourcePos): void {
     let depth = 1;
     for (;;) {
@@ -292,7 +316,7 @@ export class Parser {
         }
       } else {
         const kw = it.words[0];
-        if (TOP_ONLY.has(kw.text) || (depth === 1 && this.takenByEnclosing(kw.text, this.stack.length - 1))) {
+        if (TOP_ONLY.has(kw.text)) {
           this.unclosed(label, open, false, `${kw.text} at line ${kw.pos.line} cannot be inside it`);
           return;
         }
@@ -340,9 +364,17 @@ export class Parser {
     const where = block === 'top level' ? kw.text : `${scope.label}: ${kw.text}`;
     if (Object.hasOwn(WARNED[block], kw.text)) {
       const reason = WARNED[block][kw.text]!;
-      if (block === 'top level' && this.peek()?.kind === 'open') {
-        const label = words.map((w) => w.text).join(' ');
-        this.diag('warning', 'TND_CFG_IGNORED_BLOCK', kw.pos, label, `${reason}; skipped`);
+      if (this.peek()?.kind === 'open') {
+        // The parser rule for every block tandem does not implement, at any depth: one warning naming it and its
+        // line, and the whole block skipped, braces balanced, so that nothing in it disturbs the rest of the file.
+        const label = block === 'top level' ? words.map((w) => w.text).join(' ') : where;
+        this.diag(
+          'warning',
+          'TND_CFG_IGNORED_BLOCK',
+          kw.pos,
+          label,
+          `the ${kw.text} block at line ${kw.pos.line} is skipped whole: ${reason}`,
+        );
         this.skipBlockIfAny(label, kw.pos);
         return;
       }
@@ -407,6 +439,29 @@ export class Parser {
     return args.length < min ? undefined : args;
   }
 
+  /**
+   * The arguments of a flag keyword (`nopreempt`, `accept`, `misc_dynamic` …). keepalived's handlers of these never
+   * look at their arguments, so `nopreempt 1` and even `nopreempt false` set the flag: the reader does the same and
+   * says so, unless a stray word is a keyword of the block (two statements on one line), which stays an error.
+   */
+  flagArgs(words: [Word, ...Word[]], where: string, block?: KaBlock): void {
+    const extra = words.slice(1);
+    if (extra.length === 0) return;
+    if (block && extra.some((w) => isKeepalivedKeyword(block, w.text))) {
+      this.args(words, 0, 0, where, block);
+      return;
+    }
+    const kw = words[0].text;
+    const shown = extra.map((w) => w.text).join(' ');
+    this.diag(
+      'warning',
+      'TND_CFG_AS_KEEPALIVED',
+      extra[0]!.pos,
+      where,
+      `${kw} takes no value; ${shown} is ignored, as keepalived ignores it (${kw} is set whatever follows it)`,
+    );
+  }
+
   /** An integer, passed through unchecked for range (the schema judges it). */
   int(w: Word, where: string): number | undefined {
     if (/^[+-]?\d+$/.test(w.text)) {
@@ -458,6 +513,23 @@ export class Parser {
       `must be one of on, off, true, false, yes, no; got ${JSON.stringify(w.text)}`,
     );
     return undefined;
+  }
+
+  /** The file, weight and reverse of the track_file `name` (FILE_CHECK); an unknown name is TND_CFG_UNKNOWN_REF. */
+  trackFilePath(name: Word): { path: string; weight?: number; reverse?: boolean } | undefined {
+    const tf = Object.hasOwn(this.raw.vrrp.track_files, name.text)
+      ? (this.raw.vrrp.track_files[name.text] as Obj)
+      : undefined;
+    if (!tf) {
+      this.diag('error', 'TND_CFG_UNKNOWN_REF', name.pos, 'FILE_CHECK: track_file', `no track_file named ${name.text}`);
+      return undefined;
+    }
+    if (typeof tf.path !== 'string') return undefined;
+    return {
+      path: tf.path,
+      ...(typeof tf.weight === 'number' ? { weight: tf.weight } : {}),
+      ...(typeof tf.reverse === 'boolean' ? { reverse: tf.reverse } : {}),
+    };
   }
 
   /** TND_CFG_DUPLICATE for a second definition; returns true when `name` was already defined. */
@@ -527,9 +599,79 @@ export class Parser {
       fill('lower_prio_no_advert', g.lowerPrioNoAdvert);
       fill('down_timer_adverts', g.downTimerAdverts);
       fill('v3_checksum', g.v3Checksum);
+      fill('skip_check_adv_addr', g.skipCheckAdvAddr);
+      if (g.garpInterval || g.gnaInterval) {
+        const garp = (o.garp as Obj | undefined) ?? {};
+        fill('interval', g.garpInterval, garp, ['garp', 'interval']);
+        fill('na_interval', g.gnaInterval, garp, ['garp', 'na_interval']);
+        o.garp = garp;
+      }
+      if (x.xmitBase) {
+        if (o.vmac) {
+          (o.vmac as Obj).xmit_base = true;
+          s.rec(['vmac', 'xmit_base'], x.xmitBase.pos, `${s.label}: vmac_xmit_base`);
+        } else
+          this.diag(
+            'warning',
+            'TND_CFG_AS_KEEPALIVED',
+            x.xmitBase.pos,
+            `${s.label}: vmac_xmit_base`,
+            'vmac_xmit_base without use_vmac does nothing in keepalived either; ignored',
+          );
+      }
+      const strict = x.strict ?? g.strict;
+      if (strict && !x.notStrict) strictMode(this, s, strict);
+    }
+    const st = this.statics;
+    if (st.addresses.length + st.routes.length + st.rules.length > 0) {
+      (this.raw.vrrp as Obj).static = {
+        ...(st.addresses.length ? { addresses: st.addresses } : {}),
+        ...(st.routes.length ? { routes: st.routes } : {}),
+        ...(st.rules.length ? { rules: st.rules } : {}),
+      };
     }
     finishLb(this);
   }
+}
+
+/** keepalived's strict mode, as vrrp.c vrrp_complete_instance applies it, with its messages. */
+function strictMode(p: Parser, s: Scope, at: Word): void {
+  const o = s.obj;
+  const x = s.inst!;
+  const where = `${s.label}: ${at.text}`;
+  if (x.peers.length > 0)
+    p.diag(
+      'error',
+      'TND_CFG_REJECTED',
+      x.peersAt ?? at.pos,
+      `${s.label}: unicast_peer`,
+      'unicast peers are not supported in strict mode (keepalived: "Unicast peers are not supported in strict ' +
+        `mode"; ${at.text} at line ${at.pos.line})`,
+    );
+  if (o.auth !== undefined) {
+    delete o.auth;
+    p.diag(
+      'warning',
+      'TND_CFG_AS_KEEPALIVED',
+      at.pos,
+      where,
+      'strict mode does not support authentication; ignored, as keepalived ignores it (no auth is sent)',
+    );
+  }
+  if (o.initial_state === 'master' && o.priority !== 255) {
+    o.initial_state = 'backup';
+    p.diag(
+      'warning',
+      'TND_CFG_AS_KEEPALIVED',
+      at.pos,
+      where,
+      'strict mode: state MASTER must match being address owner (priority 255); started as BACKUP, as keepalived does',
+    );
+  }
+  // The defaults strict mode changes, unless the instance sets them: no_accept and lower_prio_no_advert.
+  if (o.accept === undefined) o.accept = false;
+  if (o.lower_prio_no_advert === undefined) o.lower_prio_no_advert = true;
+  if (o.version === 2 && firstVipIsV6(o.vips)) o.version = 3;
 }
 
 function firstVipIsV6(vips: unknown): boolean {
@@ -569,11 +711,11 @@ function one(apply: (p: Parser, value: Word, scope: Scope, where: string, kw: Wo
   };
 }
 
-/** The handler of a flag (no value) that sets `key` to `value`. */
+/** The handler of a flag (no value) that sets `key` to `value`; arguments are ignored as keepalived does. */
 function flag(key: string, value: unknown): Handler {
   return (p, words, scope) => {
     const where = `${scope.label}: ${words[0].text}`;
-    p.args(words, 0, 0, where, blockOf(scope));
+    p.flagArgs(words, where, blockOf(scope));
     scope.obj[key] = value;
     scope.rec([key], words[0].pos, where);
   };
@@ -614,8 +756,8 @@ const boolField =
     scope.rec([key], (args[0] ?? words[0]).pos, where);
   };
 
-/** `weight N [reverse|noreverse]` of vrrp_script and track_file. */
-const weightField: Handler = (p, words, scope) => {
+/** `weight N [reverse|noreverse]` of vrrp_script, track_file and FILE_CHECK. */
+export const weightField: Handler = (p, words, scope) => {
   const where = `${scope.label}: weight`;
   const args = p.args(words, 1, 2, where, blockOf(scope));
   if (!args?.[0]) return;
@@ -679,6 +821,16 @@ function keywordBlock(p: Parser, kw: Word, label: string, block: KaBlock, scope:
   p.block(kw, label, 'keywords', block, (words) => p.dispatch(block, words, scope));
 }
 
+/** A global_defs <BOOL> (no value = true) that becomes an instance default. */
+function globalBool(set: (p: Parser, d: GlobalDefault<boolean>) => void): Handler {
+  return (p, words) => {
+    const where = `global_defs: ${words[0].text}`;
+    const args = p.args(words, 0, 1, where, 'global_defs');
+    const b = args && p.bool(args[0], where);
+    if (b !== undefined && args) set(p, { value: b, pos: (args[0] ?? words[0]).pos, label: where });
+  };
+}
+
 /** The global_defs setting that becomes an instance default. */
 function globalDefault<T>(
   set: (p: Parser, d: GlobalDefault<T>) => void,
@@ -692,6 +844,37 @@ function globalDefault<T>(
 
 const TOP: Record<string, Handler> = {
   ...LB_TOP,
+  static_routes: routesBlock('static_routes', 'route', (p) => p.statics.routes),
+  static_rules: routesBlock('static_rules', 'rule', (p) => p.statics.rules),
+  static_ipaddress: (p, words) => {
+    const kw = words[0];
+    p.args(words, 0, 0, 'static_ipaddress', 'top level');
+    p.block(kw, 'static_ipaddress', 'values', undefined, (entry) => {
+      const [addr, ...opts] = entry;
+      const where = 'static_ipaddress';
+      const a: Obj = { address: addr.text };
+      for (let k = 0; k < opts.length; k++) {
+        const o = opts[k]!;
+        const v = opts[k + 1];
+        if ((o.text === 'dev' || o.text === 'label') && v) {
+          a[o.text] = v.text;
+          k++;
+        } else if (VIP_PAIRS.has(o.text) && v) {
+          p.diag('warning', 'TND_CFG_UNSUPPORTED', o.pos, where, `${o.text} is not supported yet; ignored`);
+          k++;
+        } else {
+          p.diag('error', 'TND_CFG_UNKNOWN_KEY', o.pos, where, `${o.text} is not an option of a static address`);
+          return;
+        }
+      }
+      if (a.dev === undefined) {
+        p.diag('error', 'TND_CFG_REQUIRED', addr.pos, where, `${addr.text}: a static address needs dev IFNAME`);
+        return;
+      }
+      p.record(['vrrp', 'static', 'addresses', p.statics.addresses.length], addr.pos, where);
+      p.statics.addresses.push(a);
+    });
+  },
   global_defs: (p, words) => {
     const kw = words[0];
     p.args(words, 0, 0, 'global_defs', 'top level');
@@ -793,13 +976,9 @@ const GLOBAL_DEFS: Record<string, Handler> = {
     },
     (p, w, where) => p.int(w, where),
   ),
-  vrrp_lower_prio_no_advert: (p, words) => {
-    const where = `global_defs: ${words[0].text}`;
-    const args = p.args(words, 0, 1, where, 'global_defs');
-    const b = args && p.bool(args[0], where);
-    if (b !== undefined && args)
-      p.globals.lowerPrioNoAdvert = { value: b, pos: (args[0] ?? words[0]).pos, label: where };
-  },
+  vrrp_lower_prio_no_advert: globalBool((p, d) => {
+    p.globals.lowerPrioNoAdvert = d;
+  }),
   v3_checksum_as_v2: (p, words) => {
     const where = `global_defs: ${words[0].text}`;
     const args = p.args(words, 0, 1, where, 'global_defs');
@@ -808,6 +987,25 @@ const GLOBAL_DEFS: Record<string, Handler> = {
       p.globals.v3Checksum = { value: b ? 'message' : 'pseudo-header', pos: (args[0] ?? words[0]).pos, label: where };
     }
   },
+  vrrp_strict: (p, words) => {
+    p.flagArgs(words, 'global_defs: vrrp_strict', 'global_defs');
+    p.globals.strict = words[0];
+  },
+  vrrp_skip_check_adv_addr: globalBool((p, d) => {
+    p.globals.skipCheckAdvAddr = d;
+  }),
+  vrrp_garp_interval: globalDefault<number>(
+    (p, d) => {
+      p.globals.garpInterval = d;
+    },
+    (p, w, where) => p.ms(w, where),
+  ),
+  vrrp_gna_interval: globalDefault<number>(
+    (p, d) => {
+      p.globals.gnaInterval = d;
+    },
+    (p, w, where) => p.ms(w, where),
+  ),
   vrrp_mcast_group4: one((p, v, _s, where) => {
     if (v.text !== '224.0.0.18') {
       p.diag(
@@ -972,7 +1170,98 @@ const INSTANCE: Record<string, Handler> = {
   track_interface: trackBlock('interfaces'),
   track_script: trackBlock('scripts'),
   track_file: trackBlock('files'),
+  use_vmac: (p, words, scope) => {
+    const where = `${scope.label}: use_vmac`;
+    const args = p.args(words, 0, 2, where, 'vrrp_instance');
+    if (!args) return;
+    const vmac = (scope.obj.vmac as Obj | undefined) ?? {};
+    scope.obj.vmac = vmac;
+    scope.rec(['vmac'], words[0].pos, where);
+    for (const a of args) {
+      // keepalived tells the two apart the same way: an interface name cannot hold a ':'.
+      if (a.text.includes(':'))
+        p.diag(
+          'warning',
+          'TND_CFG_UNSUPPORTED',
+          a.pos,
+          where,
+          `a MAC address of one's own (${a.text}) is not supported yet; ignored: the vmac gets the virtual router ` +
+            'MAC 00:00:5e:00:01:VRID (RFC 5798 §7.3)',
+        );
+      else {
+        vmac.name = a.text;
+        scope.rec(['vmac', 'name'], a.pos, where);
+      }
+    }
+  },
+  vmac_xmit_base: (p, words, scope) => {
+    p.flagArgs(words, `${scope.label}: vmac_xmit_base`, 'vrrp_instance');
+    scope.inst!.xmitBase = words[0];
+  },
+  virtual_routes: routesBlock('virtual_routes', 'route'),
+  virtual_rules: routesBlock('virtual_rules', 'rule'),
+  skip_check_adv_addr: boolField('skip_check_adv_addr'),
+  strict_mode: (p, words, scope) => {
+    const where = `${scope.label}: strict_mode`;
+    const args = p.args(words, 0, 1, where, 'vrrp_instance');
+    if (!args) return;
+    const b = p.bool(args[0], where);
+    if (b === true) scope.inst!.strict = words[0];
+    else if (b === false) scope.inst!.notStrict = true;
+  },
 };
+
+/**
+ * A virtual_routes / virtual_rules block (and static_routes / static_rules): one route or rule per line, kept as
+ * the `ip route` / `ip rule` arguments keepalived's own parser turns them into: `gw` is `via`, and the options
+ * keepalived adds on top of ip's (`no_track`, `track_group NAME`, `or ADDR`) are reported and dropped.
+ */
+function routesBlock(keyword: string, kind: 'route' | 'rule', into?: (p: Parser) => string[]): Handler {
+  return (p, words, scope) => {
+    const kw = words[0];
+    const where = scope.label ? `${scope.label}: ${keyword}` : keyword;
+    p.args(words, 0, 0, where, scope.label ? 'vrrp_instance' : 'top level');
+    const key = kind === 'route' ? 'virtual_routes' : 'virtual_rules';
+    const list = into ? into(p) : ((scope.obj[key] as string[] | undefined) ?? []);
+    if (!into) {
+      scope.obj[key] = list;
+      scope.rec([key], kw.pos, where);
+    }
+    p.block(kw, where, 'values', undefined, (entry) => {
+      const text = ipArgs(p, entry, kind, where);
+      if (text === undefined) return;
+      if (!into) scope.rec([key, list.length], entry[0].pos, where);
+      else p.record(['vrrp', 'static', kind === 'route' ? 'routes' : 'rules', list.length], entry[0].pos, where);
+      list.push(text);
+    });
+  };
+}
+
+/** One route or rule line as `ip` arguments; undefined (reported) when nothing is left of it. */
+function ipArgs(p: Parser, words: readonly Word[], kind: 'route' | 'rule', where: string): string | undefined {
+  const out: string[] = [];
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k]!;
+    if (kind === 'route' && w.text === 'gw') out.push('via');
+    else if (w.text === 'no_track') {
+      p.diag('warning', 'TND_CFG_UNSUPPORTED', w.pos, where, 'no_track is not supported yet; ignored');
+    } else if (w.text === 'track_group' || (kind === 'route' && w.text === 'or')) {
+      p.diag(
+        'warning',
+        'TND_CFG_UNSUPPORTED',
+        w.pos,
+        where,
+        `${w.text} ${words[k + 1]?.text ?? ''} is not supported yet; ignored${w.text === 'or' ? ' (the first gateway is used)' : ''}`.trim(),
+      );
+      k++;
+    } else out.push(w.text);
+  }
+  if (out.length === 0) {
+    p.diag('error', 'TND_CFG_ARGS', words[0]!.pos, where, `an empty ${kind}`);
+    return undefined;
+  }
+  return out.join(' ');
+}
 
 const AUTHENTICATION: Record<string, Handler> = {
   auth_type: one((p, v, scope, where) => {
@@ -980,6 +1269,20 @@ const AUTHENTICATION: Record<string, Handler> = {
     if (v.text === 'PASS') {
       auth.type = v;
       auth.rejected = false;
+    } else if (v.text.toUpperCase() === 'PASS') {
+      // keepalived 1.x compared with "AH" only and took every other value as PASS; 2.x compares exactly and, for
+      // anything else, logs an error and sends no authentication. The author meant PASS: tandem reads PASS.
+      auth.type = v;
+      auth.rejected = false;
+      p.diag(
+        'warning',
+        'TND_CFG_AS_KEEPALIVED',
+        v.pos,
+        where,
+        `auth_type ${v.text} read as PASS, the author's intent and what keepalived 1.x does; keepalived 2.x logs ` +
+          `"unknown authentication type '${v.text}'" and sends no authentication, so a keepalived 2.x peer ` +
+          'reading this same file would send adverts without the password: write PASS',
+      );
     } else if (v.text === 'AH') {
       auth.rejected = true;
       p.diag(
@@ -1231,12 +1534,38 @@ function editDistance(a: string, b: string, limit: number): number {
   return prev[b.length]!;
 }
 
+/**
+ * The keepalived keyword of a native field that the reader fills, for a field that is missing: a diagnostic about
+ * it ("is required") then names the keyword the user has to write, as the user spells it, not the native key.
+ */
+const KEYWORD_OF_FIELD: readonly { at: readonly (string | null)[]; keyword: string }[] = [
+  { at: ['vrrp', 'scripts', null, 'command'], keyword: 'script' },
+  { at: ['vrrp', 'track_files', null, 'path'], keyword: 'file' },
+  { at: ['vrrp', 'instances', null, 'interface'], keyword: 'interface' },
+  { at: ['vrrp', 'instances', null, 'vrid'], keyword: 'virtual_router_id' },
+  { at: ['vrrp', 'instances', null, 'priority'], keyword: 'priority' },
+  { at: ['vrrp', 'instances', null, 'vips'], keyword: 'virtual_ipaddress' },
+  { at: ['vrrp', 'instances', null, 'auth', 'password'], keyword: 'auth_pass' },
+  { at: ['vrrp', 'sync_groups', null, 'members'], keyword: 'group' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'command'], keyword: 'misc_path' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'path'], keyword: 'file' },
+  { at: ['lb', 'services', null, 'real_servers', null, 'check', 'name'], keyword: 'name' },
+];
+
+function keywordOfField(path: ConfigPath): string | undefined {
+  return KEYWORD_OF_FIELD.find(
+    (k) => k.at.length === path.length && k.at.every((seg, i) => seg === null || seg === path[i]),
+  )?.keyword;
+}
+
 function locatorFrom(records: ReadonlyMap<string, Located>, entry: string): Locator {
   return {
     locate(path: ConfigPath): Located {
       for (let n = path.length; n > 0; n--) {
         const hit = records.get(JSON.stringify(path.slice(0, n)));
-        if (hit) return hit;
+        if (!hit) continue;
+        const keyword = n === path.length - 1 ? keywordOfField(path) : undefined;
+        return keyword && !hit.label.endsWith(`: ${keyword}`) ? { ...hit, label: `${hit.label}: ${keyword}` } : hit;
       }
       return { pos: { file: entry, line: 1, col: 1 }, label: dottedPath(path) };
     },

@@ -215,7 +215,7 @@ test("nanny's probe: an HTTP request gives an http check whose accepted status c
   assert.deepEqual(errors(http('(unclosed', '\n     use_regex = 1').diagnostics), [['error', 'TND_CFG_SYNTAX', 15]]);
 });
 
-test('other probes: no expect, raw TCP send/expect, send_program and UDP give a TCP check or none, with a warning', () => {
+test('other probes: no expect, raw TCP send/expect and send_program give a TCP check with a warning; UDP a udp check', () => {
   const bare = checkOf('     send = "GET / HTTP/1.0\\r\\n\\r\\n"');
   assert.equal((bare.check as { type: string }).type, 'tcp');
   assert.ok(bare.notes.some((n) => /send without expect/.test(n.message)));
@@ -228,9 +228,15 @@ test('other probes: no expect, raw TCP send/expect, send_program and UDP give a 
   assert.deepEqual(rows(prog.diagnostics), [['warning', 'TND_CFG_NOT_CARRIED', 14]]);
   const none = checkOf('');
   assert.deepEqual(none.check, { type: 'tcp', connect_timeout: 5000, interval: 2000, fall: 5, rise: 90 });
+  // nanny's UDP probe is a udp check: the datagram `send`, and with `expect` a reply starting with it.
   const udp = checkOf('     protocol = udp\n     send = "x"');
-  assert.equal(udp.check, undefined);
-  assert.match(udp.diagnostics[0]!.message, /UDP probe has no tandem check yet/);
+  assert.deepEqual(udp.check, { type: 'udp', timeout: 5000, payload: '78', interval: 2000, fall: 5, rise: 90 });
+  assert.deepEqual(rows(udp.diagnostics), []);
+  const udpReply = checkOf('     protocol = udp\n     send = "ping\\n"\n     expect = "pong"');
+  assert.deepEqual(
+    [(udpReply.check as Record<string, unknown>).payload, (udpReply.check as Record<string, unknown>).reply],
+    ['70 69 6e 67 0a', '70 6f 6e 67'],
+  );
   const head = checkOf('     send = "HEAD http://www.example.com/ping HTTP/1.0\\r\\n\\r\\n"\n     expect = "HTTP"');
   assert.equal((head.check as { path: string }).path, '/ping');
   assert.ok(head.notes.some((n) => /HEAD is sent as GET/.test(n.message)));
@@ -314,16 +320,17 @@ test('service = fos: each active failover block is a resource group with a scrip
   assert.ok(r.notes.some((n) => n.line === 14 && /service = fos runs the failover blocks only/.test(n.message)));
 });
 
-test('keys: unknown ones are errors with a suggestion, a repeated one a warning (the last wins), fwmark is refused', () => {
+test('keys: unknown ones are errors with a suggestion, a repeated one a warning (the last wins), fwmark is read', () => {
   const r = read(`${GLOBAL}\nkeepalive = 3\nprimry = 198.18.0.1\n${virtual('     fwmark = 7\n     schedular = rr')}`);
   assert.deepEqual(rows(r.diagnostics), [
     ['warning', 'TND_CFG_DUPLICATE', 12],
     ['error', 'TND_CFG_UNKNOWN_KEY', 13],
-    ['error', 'TND_CFG_REJECTED', 16],
     ['error', 'TND_CFG_UNKNOWN_KEY', 17],
   ]);
+  const svc = raw(r).lb.services[0] as unknown as Record<string, unknown>;
+  assert.deepEqual([svc.fwmark, svc.port], [7, undefined]);
   assert.match(r.diagnostics[1]!.message, /primry is not an lvs.cf key at the top level; did you mean primary\?/);
-  assert.match(r.diagnostics[3]!.message, /in a virtual block; did you mean scheduler\?/);
+  assert.match(r.diagnostics[2]!.message, /in a virtual block; did you mean scheduler\?/);
   assert.equal(raw(r).vrrp.instances[0]!.advert_interval, 3000);
   const dup = read(`${GLOBAL}\n${virtual('')}${virtual('', 'http')}`);
   assert.deepEqual(errors(dup.diagnostics), [['error', 'TND_CFG_DUPLICATE', 19]]);

@@ -89,8 +89,12 @@ const NOTED: Readonly<Record<string, string>> = {
 
 /** Global keys with behaviour tandem does not have: a warning each. */
 const WARNED: Readonly<Record<string, string>> = {
-  primary_private: 'a second heartbeat channel is not carried over: VRRP adverts go out on one interface',
-  backup_private: 'a second heartbeat channel is not carried over: VRRP adverts go out on one interface',
+  primary_private:
+    'a second heartbeat channel is not carried over yet: VRRP adverts go out on one interface; tandem will carry ' +
+    'it as a redundant path once the split-brain work adds them',
+  backup_private:
+    'a second heartbeat channel is not carried over yet: VRRP adverts go out on one interface; tandem will carry ' +
+    'it as a redundant path once the split-brain work adds them',
   primary_shared: 'shared SCSI reservations are not carried over',
   backup_shared: 'shared SCSI reservations are not carried over',
   reservation_conflict_action: 'shared SCSI reservations are not carried over',
@@ -121,6 +125,7 @@ const KEYS: Readonly<Record<string, readonly string[]>> = {
     'vip_nmask',
     'sorry_server',
     'fwmark',
+    'vip_nic',
     'port',
     'protocol',
     'persistent',
@@ -312,7 +317,8 @@ class Reader {
         'TND_CFG_UNSUPPORTED',
         sync.w.pos,
         'lvs.cf: syncdaemon',
-        'IPVS connection sync is not carried over: connections through the old router are cut at failover',
+        'IPVS connection sync is not carried over yet: connections through the old router are cut at failover; ' +
+          "tandem will sync them with conntrackd once the data-path work adds it (Piranha's syncdaemon syncs IPVS)",
       );
 
     const service = this.one(g.get('service'), label);
@@ -428,15 +434,36 @@ class Reader {
     const addr = this.values(s.get('address'), label, 2, 'ADDRESS DEVICE:N');
     if (!s.has('address') && !s.has('fwmark'))
       this.diag('error', 'TND_CFG_REQUIRED', b.kw.pos, label, 'a virtual needs address = VIP DEVICE:N');
-    const fwmark = s.get('fwmark');
-    if (fwmark)
+    const fwmarkW = this.one(s.get('fwmark'), label);
+    let fwmark: number | undefined;
+    if (fwmarkW) {
+      const n = /^\d+$/.test(fwmarkW.text) ? Number(fwmarkW.text) : Number.NaN;
+      if (!(n >= 1 && n <= 0xffff_ffff))
+        this.diag(
+          'error',
+          'TND_CFG_RANGE',
+          fwmarkW.pos,
+          `${label}: fwmark`,
+          `a firewall mark is 1..4294967295, got ${fwmarkW.text}`,
+        );
+      else fwmark = n;
+    }
+    const nic = this.one(s.get('vip_nic'), label);
+    if (nic && addr) {
+      // piranha-gui writes vip_nic beside `address = VIP DEV:N`; pulse brings the address up on the device of
+      // `address`, so that one decides, and a different vip_nic is said to be ignored.
+      const dev = addr[1]!.text.split(':')[0]!;
+      const same = nic.text.split(':')[0] === dev;
       this.diag(
-        'error',
-        'TND_CFG_REJECTED',
-        fwmark.key.pos,
-        `${label}: fwmark`,
-        'firewall-mark virtual services cannot be used with tandem: give the virtual an address and a port',
+        'warning',
+        'TND_CFG_NOT_CARRIED',
+        nic.pos,
+        `${label}: vip_nic`,
+        same
+          ? `vip_nic ${nic.text} repeats the device of address (${addr[1]!.text}), as piranha-gui writes it; nothing more to carry`
+          : `vip_nic ${nic.text} is ignored: pulse brings the address up on ${addr[1]!.text}, the device of address, and so does tandem`,
       );
+    }
     if (active && !active.b) {
       this.diag('warning', 'TND_CFG_NOT_CARRIED', active.w.pos, `${label}: active`, 'an inactive virtual is left out');
       return;
@@ -454,6 +481,12 @@ class Reader {
     rec([], b.kw.pos);
     rec(['name'], b.name!.pos);
     rec(['vip'], addr[0]!.pos, `${label}: address`);
+    if (fwmark !== undefined) {
+      // lvsd makes an `ipvsadm -A -f MARK` service: the mark selects the packets, the address is only the VIP that
+      // pulse brings up (tandem keeps it, for the owner), and the port is not part of the service.
+      svc.fwmark = fwmark;
+      rec(['fwmark'], fwmarkW!.pos, `${label}: fwmark`);
+    }
 
     let port = 80;
     const portW = this.one(s.get('port'), label);
@@ -470,7 +503,9 @@ class Reader {
       else port = p;
       rec(['port'], portW.pos, `${label}: port`);
     }
-    svc.port = port;
+    // A fwmark service has no port of its own: the virtual's port (default 80) becomes its servers' port, where
+    // lvsd adds them and nanny probes them.
+    if (fwmark === undefined) svc.port = port;
     const proto = this.one(s.get('protocol'), label);
     let udp = false;
     if (proto) {
@@ -567,6 +602,10 @@ class Reader {
     for (const sb of b.blocks) {
       if (sb.kind !== 'server' || !this.unique(sb, seen)) continue;
       const rs = this.server(sb, [...base, 'real_servers', servers.length]);
+      if (rs && fwmark !== undefined && rs.port === undefined) {
+        rs.port = port;
+        if (portW) this.map.record([...base, 'real_servers', servers.length, 'port'], portW.pos, `${label}: port`);
+      }
       if (rs) servers.push(rs);
     }
     svc.real_servers = servers;
@@ -647,14 +686,17 @@ class Reader {
       timing: { fall: timingAt.fall ?? pos, rise: timingAt.rise ?? pos },
     });
     if (udp) {
-      this.diag(
-        'warning',
-        'TND_CFG_NOT_CARRIED',
-        at ?? s.get('protocol')!.key.pos,
-        `${label}: protocol`,
-        "nanny's UDP probe has no tandem check yet: the real servers of this UDP service are not checked",
-      );
-      return undefined;
+      // nanny's UDP probe: the datagram `send` (empty without it), and with `expect` a reply that starts with it
+      // (`*`: any reply); without `expect`, silence passes and an ICMP port unreachable fails, as UDP_CHECK does.
+      const hex = (t: string): string =>
+        [...Buffer.from(unescapeNanny(t), 'latin1')].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      const value: Obj = { type: 'udp', timeout: Math.min(5000, timeoutMs) };
+      if (send && send.text !== '') value.payload = hex(send.text);
+      if (expect) {
+        value.require_reply = true;
+        if (expect.text !== '*' && expect.text !== '' && !regex?.b) value.reply = hex(expect.text);
+      }
+      return withTiming(value, `${label}: protocol`);
     }
     if (program) {
       this.diag(
@@ -874,7 +916,10 @@ class Reader {
         'lvs.cf',
         'no interface: name it in an address line (address = VIP eth0:1) or in nat_router',
       );
-    inst.priority = withBackup ? { primary: PRIMARY_PRIORITY, backup: BACKUP_PRIORITY } : PRIMARY_PRIORITY;
+    // Without a primary (already reported) the map names only the nodes there are: one root cause, one diagnostic.
+    inst.priority = withBackup
+      ? { ...(primary ? { primary: PRIMARY_PRIORITY } : {}), backup: BACKUP_PRIORITY }
+      : PRIMARY_PRIORITY;
     const keepalive = this.int(g.get('keepalive'), label, 1);
     const deadtime = this.int(g.get('deadtime'), label, 1);
     // The RH-era parser defaults: keepalive 2 s, deadtime 5 s.

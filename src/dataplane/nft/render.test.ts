@@ -50,6 +50,14 @@ test('renderTable: a round-robin service is a dispatch element, a slot map and o
   assert.equal(
     text,
     `table inet tandem {
+\tmap dispatchmark4 {
+\t\ttype inet_proto . mark : verdict
+\t}
+
+\tmap dispatchmark6 {
+\t\ttype inet_proto . mark : verdict
+\t}
+
 \tmap dispatch4 {
 \t\ttype inet_proto . ipv4_addr . inet_service : verdict
 \t\telements = { udp . 198.18.0.101 . 53 : goto svc_dns, tcp . 198.18.0.100 . 80 : goto svc_web }
@@ -89,6 +97,8 @@ test('renderTable: a round-robin service is a dispatch element, a slot map and o
 
 \tchain prerouting {
 \t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tmeta nfproto ipv4 meta l4proto . meta mark vmap @dispatchmark4
+\t\tmeta nfproto ipv6 meta l4proto . meta mark vmap @dispatchmark6
 \t\tmeta l4proto . ip daddr . th dport vmap @dispatch4
 \t\tmeta l4proto . ip daddr vmap @dispatch4any
 \t\tmeta l4proto . ip6 daddr . th dport vmap @dispatch6
@@ -97,6 +107,8 @@ test('renderTable: a round-robin service is a dispatch element, a slot map and o
 
 \tchain output {
 \t\ttype nat hook output priority -100; policy accept;
+\t\tmeta nfproto ipv4 meta l4proto . meta mark vmap @dispatchmark4
+\t\tmeta nfproto ipv6 meta l4proto . meta mark vmap @dispatchmark6
 \t\tmeta l4proto . ip daddr . th dport vmap @dispatch4
 \t\tmeta l4proto . ip daddr vmap @dispatch4any
 \t\tmeta l4proto . ip6 daddr . th dport vmap @dispatch6
@@ -482,4 +494,32 @@ test('addresses are written in canonical form; dotted quads with leading zeros o
       bad,
     );
   }
+});
+
+test('a fwmark service is an element of dispatchmark4 keyed by protocol and mark; snat matches the mark', () => {
+  const fwm = svc({
+    id: 'fwm',
+    vip: '',
+    port: 0,
+    fwmark: 7,
+    snat: { kind: 'masquerade' },
+    backends: [
+      { key: '198.18.1.21:0', addr: '198.18.1.21', port: 0, weight: 1, op: 'up', reason: 'up' },
+      { key: '198.18.1.22:0', addr: '198.18.1.22', port: 0, weight: 1, op: 'up', reason: 'up' },
+    ],
+  });
+  const text = renderTable('tandem', [web, fwm]);
+  assert.match(
+    text,
+    /map dispatchmark4 \{\n\t\ttype inet_proto \. mark : verdict\n\t\telements = \{ tcp \. 0x00000007 : goto svc_fwm \}/,
+  );
+  assert.match(text, /typeof numgen inc mod 1 : ip daddr\n\t\telements = \{ 0 : 198\.18\.1\.21, 1 : 198\.18\.1\.22 \}/);
+  assert.match(text, /meta nfproto ipv4 meta l4proto tcp meta mark 0x00000007 masquerade/);
+  // A mark that another service already claims, or real servers that mix ports, are refused.
+  assert.throws(() => renderTable('tandem', [fwm, { ...fwm, id: 'fwm2' }]), /both claim tcp 0x00000007/);
+  assert.throws(
+    () =>
+      renderTable('tandem', [{ ...fwm, backends: [fwm.backends[0]!, { ...fwm.backends[1]!, port: 80, key: 'x' }] }]),
+    /a port each or none/,
+  );
 });

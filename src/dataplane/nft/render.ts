@@ -12,6 +12,8 @@
  * map dispatch4     { type inet_proto . ipv4_addr . inet_service : verdict }  # tcp . VIP . port : goto svc_ID
  * map dispatch4any  { type inet_proto . ipv4_addr : verdict }                 # port 0 services (every port)
  * map dispatch6 / dispatch6any                                                # the same for IPv6
+ * map dispatchmark4 { type inet_proto . mark : verdict }                      # fwmark services: tcp . MARK
+ * map dispatchmark6                                                           # (consulted first, as IPVS does)
  * chain prerouting  { type nat hook prerouting priority dstnat }   # traffic arriving for a VIP
  * chain output      { type nat hook output priority -100 }          # traffic to a VIP from this host itself
  * chain postrouting { type nat hook postrouting priority srcnat; ct status dnat jump lb_snat }
@@ -236,9 +238,23 @@ export interface ServicePlan {
 }
 
 /** The dispatch map a service's element lives in. */
-export type DispatchMap = 'dispatch4' | 'dispatch4any' | 'dispatch6' | 'dispatch6any';
+export type DispatchMap =
+  | 'dispatchmark4'
+  | 'dispatchmark6'
+  | 'dispatch4'
+  | 'dispatch4any'
+  | 'dispatch6'
+  | 'dispatch6any';
 
+/**
+ * The dispatch maps, in the order the nat chains consult them. Firewall-mark services come first, as IPVS looks a
+ * packet up by its mark before its address (ip_vs_service_find). The mark is the packet's (`meta mark`), set by the
+ * operator's own rules in a chain that runs before dstnat (iptables' mangle table, or an nft chain at priority
+ * mangle): tandem only reads it and never touches those rules, which live outside its table.
+ */
 const DISPATCH_MAPS: readonly { name: DispatchMap; type: string; match: string }[] = [
+  { name: 'dispatchmark4', type: 'inet_proto . mark', match: 'meta nfproto ipv4 meta l4proto . meta mark' },
+  { name: 'dispatchmark6', type: 'inet_proto . mark', match: 'meta nfproto ipv6 meta l4proto . meta mark' },
   { name: 'dispatch4', type: 'inet_proto . ipv4_addr . inet_service', match: 'meta l4proto . ip daddr . th dport' },
   { name: 'dispatch4any', type: 'inet_proto . ipv4_addr', match: 'meta l4proto . ip daddr' },
   { name: 'dispatch6', type: 'inet_proto . ipv6_addr . inet_service', match: 'meta l4proto . ip6 daddr . th dport' },
@@ -338,9 +354,14 @@ function selector(scheduler: SchedulerName, family: IpFamily, slots: number): st
   }
 }
 
-/** A map element value: `addr . port`, or the address alone for port-0 services. */
-function endpointValue(addr: string, port: number, servicePort: number): string {
-  return servicePort === 0 ? addr : `${addr} . ${port}`;
+/** A map element value: `addr . port`, or the address alone when the client's port is kept. */
+function endpointValue(addr: string, port: number, keepPort: boolean): string {
+  return keepPort ? addr : `${addr} . ${port}`;
+}
+
+/** A firewall mark as nft writes it (`0x00000001`). */
+function markText(mark: number): string {
+  return `0x${mark.toString(16).padStart(8, '0')}`;
 }
 
 /** Name part of a backend: its address with `:` as `_`, then `-port` (injective: addresses hold no `_`). */
@@ -372,16 +393,25 @@ function planService(svc: ServiceProgram): ServicePlan {
   const proto = svc.protocol;
   const ip = ipKw(f);
   checkPort(svc.port, `service ${id}`);
-  const vip = address(svc.vip, f, `service ${id} vip`);
+  const fwmark = svc.fwmark;
+  if (fwmark !== undefined && (!Number.isInteger(fwmark) || fwmark < 1 || fwmark > 0xffff_ffff))
+    fail(`service ${id}: fwmark must be a whole number 1..4294967295, got ${fwmark}`);
+  // A firewall-mark service has no address of its own: the mark selects its packets.
+  const vip = fwmark === undefined ? address(svc.vip, f, `service ${id} vip`) : '';
   const names = serviceNames(id);
   checkName(names.slots, id);
+  // Whether each connection keeps the port the client asked for: a port-0 service, or a firewall-mark service
+  // whose real servers name no port (IPVS forwards to the real server's port when it has one).
+  const keepPort = fwmark === undefined ? svc.port === 0 : svc.backends.every((b) => b.port === 0);
+  if (fwmark !== undefined && !keepPort && svc.backends.some((b) => b.port === 0))
+    fail(`service ${id}: the real servers of a fwmark service name a port each or none`);
 
   const seen = new Set<string>();
   const backends = svc.backends.map((b) => {
     const addr = address(b.addr, f, `service ${id} backend ${b.key}`);
     checkPort(b.port, `service ${id} backend ${b.key}`);
     // A backend port 0 means "the port the client asked for": the service's port.
-    const port = svc.port === 0 ? 0 : b.port === 0 ? svc.port : b.port;
+    const port = keepPort ? 0 : b.port === 0 ? svc.port : b.port;
     const part = backendPart(addr, port);
     if (seen.has(part)) fail(`service ${id}: backend ${addr} port ${port} is listed twice`);
     seen.add(part);
@@ -393,7 +423,7 @@ function planService(svc: ServiceProgram): ServicePlan {
   const table = kernelSlotTable({ scheduler: svc.scheduler, backends });
   const sel = selector(svc.scheduler, f, table.length);
   // The typeof of the slot map's values.
-  const valueType = svc.port === 0 ? `${ip} daddr` : `${ip} daddr . ${proto} dport`;
+  const valueType = keepPort ? `${ip} daddr` : `${ip} daddr . ${proto} dport`;
 
   const persist = new Map<string, PersistObjects>();
   let slots: NftSet;
@@ -442,14 +472,14 @@ function planService(svc: ServiceProgram): ServicePlan {
       decl: [`typeof numgen inc mod 1 : ${valueType}`],
       elements: svc.sorry
         ? []
-        : table.map((i, s) => `${s} : ${endpointValue(backends[i]!.addr, backends[i]!.port, svc.port)}`),
+        : table.map((i, s) => `${s} : ${endpointValue(backends[i]!.addr, backends[i]!.port, keepPort)}`),
     };
   }
 
   if (svc.sorry) {
     const addr = address(svc.sorry.addr, f, `service ${id} sorry server`);
     checkPort(svc.sorry.port, `service ${id} sorry server`);
-    const port = svc.port === 0 ? 0 : svc.sorry.port === 0 ? svc.port : svc.sorry.port;
+    const port = keepPort ? 0 : svc.sorry.port === 0 ? svc.port : svc.sorry.port;
     rules.push(`${l4} dnat ${ip} to ${dnatTarget(addr, port, f)}`);
   } else if (table.length === 0) {
     rules.push(proto === 'tcp' ? `${l4} reject with tcp reset` : `${l4} reject`);
@@ -468,15 +498,36 @@ function planService(svc: ServiceProgram): ServicePlan {
   let snat: string | null = null;
   const s = svc.snat ?? { kind: 'none' };
   if (s.kind !== 'none') {
-    const match = `${l4} ct original ${ip} daddr ${vip}${svc.port === 0 ? '' : ` ct original proto-dst ${svc.port}`}`;
+    // The first packet of a connection still carries its mark in postrouting (only first packets pass nat chains).
+    const match =
+      fwmark !== undefined
+        ? `meta nfproto ipv${f} ${l4} meta mark ${markText(fwmark)}`
+        : `${l4} ct original ${ip} daddr ${vip}${svc.port === 0 ? '' : ` ct original proto-dst ${svc.port}`}`;
     if (s.kind === 'masquerade') snat = `${match} masquerade`;
     else if (s.kind === 'address') snat = `${match} snat ${ip} to ${address(s.addr, f, `service ${id} snat`)}`;
     else fail(`service ${id}: unknown snat kind`);
   }
 
-  const dispatchMap: DispatchMap = `dispatch${f}${svc.port === 0 ? 'any' : ''}` as DispatchMap;
-  const key = svc.port === 0 ? `${proto} . ${vip}` : `${proto} . ${vip} . ${svc.port}`;
-  const identity = JSON.stringify([f, proto, vip, svc.port, persistence?.timeoutMs, persistence?.netmaskPrefix]);
+  const dispatchMap: DispatchMap =
+    fwmark !== undefined
+      ? (`dispatchmark${f}` as DispatchMap)
+      : (`dispatch${f}${svc.port === 0 ? 'any' : ''}` as DispatchMap);
+  const key =
+    fwmark !== undefined
+      ? `${proto} . ${markText(fwmark)}`
+      : svc.port === 0
+        ? `${proto} . ${vip}`
+        : `${proto} . ${vip} . ${svc.port}`;
+  const identity = JSON.stringify([
+    f,
+    proto,
+    vip,
+    svc.port,
+    persistence?.timeoutMs,
+    persistence?.netmaskPrefix,
+    fwmark,
+    keepPort,
+  ]);
   return {
     id,
     identity,
@@ -513,6 +564,7 @@ function samePlanInput(a: ServiceProgram, b: ServiceProgram): boolean {
     a.family !== b.family ||
     a.scheduler !== b.scheduler ||
     a.method !== b.method ||
+    a.fwmark !== b.fwmark ||
     !sameEndpoint(a.sorry, b.sorry)
   ) {
     return false;
