@@ -131,6 +131,8 @@ interface Entry {
   removed: boolean;
   runs: number;
   skipped: number;
+  /** When the last run ended: a tick due before then found the target busy, however late its timer fired. */
+  idleSince: Ms;
 }
 
 /** Timing fields: a change in these keeps the target's state. Everything else in a CheckSpec is the probe. */
@@ -299,9 +301,11 @@ export class HealthScheduler {
     if (this.#mode !== 'running' || e.removed) return;
     // Next tick on the grid; ticks missed while the event loop was busy are skipped, not caught up.
     const interval = e.target.check.intervalMs;
-    const behind = Math.max(0, this.#clock.now() - e.nextTickAt);
-    this.#armTick(e, e.nextTickAt + (Math.floor(behind / interval) + 1) * interval);
-    if (e.phase !== 'idle') {
+    const due = e.nextTickAt;
+    const behind = Math.max(0, this.#clock.now() - due);
+    this.#armTick(e, due + (Math.floor(behind / interval) + 1) * interval);
+    // Busy at the tick's due time (still running then, though the timer fired after the run ended) is busy.
+    if (e.phase !== 'idle' || e.idleSince > due) {
       e.skipped++;
       this.#skipped++;
       return;
@@ -389,12 +393,14 @@ export class HealthScheduler {
     const attempt = e.attempt;
     e.attempt = 0;
     e.phase = 'idle';
+    e.idleSince = this.#clock.now();
     e.health = applyCheck(e.health, ok, spec.rise, spec.fall);
     const next: TargetState = isHealthy(e.health, spec.rise) ? 'up' : 'down';
     const from = e.state;
     e.state = next;
     this.#emitResult(e, r, attempt, true);
-    if (ok && spec.kind === 'script' && spec.dynamic && r.weight !== e.weight) {
+    // misc_dynamic and FILE_CHECK results carry the weight the server is to have (keepalived update_svr_wgt).
+    if (ok && ((spec.kind === 'script' && spec.dynamic) || spec.kind === 'file') && r.weight !== e.weight) {
       e.weight = r.weight;
       const w = r.weight;
       safely(() => this.#opts.onWeight?.(e.target.id, w, r));
@@ -478,6 +484,7 @@ function newEntry(target: HealthTarget, probeKey: string, timingKey: string): En
     removed: false,
     runs: 0,
     skipped: 0,
+    idleSince: Number.NEGATIVE_INFINITY,
   };
 }
 
