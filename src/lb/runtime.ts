@@ -338,7 +338,11 @@ export class LbRuntime {
       this.#deps.clock.now(),
     );
     if (!r.ok) return;
-    this.#log('info', service, `real server ${server}: misc_dynamic weight ${weight ?? 'reset to configured'}`);
+    this.#log(
+      'info',
+      service,
+      `real server ${server}: dynamic weight (misc_dynamic or FILE_CHECK) ${weight ?? 'reset to configured'}`,
+    );
     this.#step(s, r);
     this.#sync();
   }
