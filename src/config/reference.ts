@@ -15,6 +15,7 @@ type JsonSchema = {
   required?: string[];
   items?: JsonSchema;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
   additionalProperties?: JsonSchema | boolean;
   enum?: unknown[];
   const?: unknown;
@@ -68,7 +69,50 @@ function walk(s: JsonSchema, path: string, rows: Row[], required = false): void 
   }
   if (obj && typeof obj.additionalProperties === 'object') walk(obj.additionalProperties, `${path}.<name>`, rows);
   const items = s.type === 'array' ? s.items : undefined;
-  if (items && (objectBranch(items)?.properties || items.anyOf)) walk(items, `${path}[]`, rows);
+  if (items && (objectBranch(items)?.properties || items.anyOf || items.oneOf)) walk(items, `${path}[]`, rows);
+  const tagged = taggedBranches(s);
+  if (tagged) walkTagged(tagged, path, rows);
+}
+
+/** The branches of a union tagged by a `type` const (a discriminated union: health checks), or undefined. */
+function taggedBranches(s: JsonSchema): { tag: string; schema: JsonSchema }[] | undefined {
+  const branches = (s.oneOf ?? s.anyOf ?? []).filter((b) => b.type === 'object' && b.properties);
+  const tagged = branches.flatMap((b) => {
+    const t = b.properties?.type;
+    const tags = typeof t?.const === 'string' ? [t.const] : (t?.enum?.filter((e) => typeof e === 'string') ?? []);
+    return tags.length ? [{ tag: tags.join('/'), schema: b }] : [];
+  });
+  return tagged.length > 1 && tagged.length === branches.length ? tagged : undefined;
+}
+
+/**
+ * One row per key of a tagged union, for every branch that has it, saying which `type`s take it: `check.port` is the
+ * same setting for tcp, http and udp checks, so it is documented once.
+ */
+function walkTagged(branches: { tag: string; schema: JsonSchema }[], path: string, rows: Row[]): void {
+  const keys: string[] = [];
+  for (const b of branches) for (const k of Object.keys(b.schema.properties ?? {})) if (!keys.includes(k)) keys.push(k);
+  for (const k of keys) {
+    const having = branches.filter((b) => b.schema.properties?.[k]);
+    const v = having[0]!.schema.properties![k]!;
+    const types = having.length === branches.length ? '' : ` (type ${having.map((b) => b.tag).join(', ')})`;
+    const required = having.every((b) => b.schema.required?.includes(k));
+    const sub: Row[] = [];
+    walk(v, `${path}.${k}`, sub, required);
+    if (k === 'type')
+      sub[0] = {
+        ...sub[0]!,
+        type: branches.flatMap((b) => b.tag.split('/').map((t) => JSON.stringify(t))).join(' \\| '),
+      };
+    // One meaning per key reads as one sentence; a key that means something else per type says so per type.
+    const descs = [...new Set(having.map((b) => b.schema.properties![k]!.description ?? ''))];
+    const description =
+      descs.length > 1
+        ? having.map((b) => `${b.tag}: ${b.schema.properties![k]!.description ?? ''}`).join('; ')
+        : `${descs[0] ?? ''}${types}`;
+    if (sub[0]) sub[0] = { ...sub[0], description };
+    rows.push(...sub);
+  }
 }
 
 /** For a union of a scalar and an object, the object part is documented in its own rows. */
@@ -78,6 +122,8 @@ function objectBranch(s: JsonSchema): JsonSchema | undefined {
 }
 
 function typeOf(s: JsonSchema): string {
+  const tagged = taggedBranches(s);
+  if (tagged) return `one of the types below (${tagged.map((b) => b.tag).join(', ')})`;
   if (s.anyOf) {
     const parts = s.anyOf.map(typeOf);
     // A union with a string-keyed map of the same type is a per-node value.
