@@ -47,6 +47,7 @@ import {
   describeError,
   errnoOf,
   type Listener,
+  lingeringClose,
   listenOn,
   type ServiceCtx,
 } from './service.ts';
@@ -155,6 +156,12 @@ export class ClientConn {
     this.client = ctx.pool.clientOf(socket.remoteAddress ?? '');
     this.fwd = { for: this.client.addr };
     this.gen = ctx.pool.generation;
+    // Every graceful close of this connection (node:http's after a `Connection: close` answer, ours after a refusal
+    // or a cut response, an upgrade's) lingers, so that what the client still sends cannot reset the answer away.
+    socket.destroySoon = () => {
+      this.closing = true;
+      lingeringClose(socket);
+    };
   }
 
   /** Refreshes the pool's view of the client after its persistence granularity changed. */
@@ -194,6 +201,17 @@ export class ClientConn {
   }
 
   /**
+   * A request is refused before any of it went upstream: the requests before it get their answers, then the refusal,
+   * then the connection closes; nothing after it is read as a request.
+   */
+  refuse(status: number, text: string): void {
+    if (this.finalText !== null) return;
+    this.closing = true;
+    this.socket.pause();
+    this.finalText = rawErrorResponse(status, text);
+  }
+
+  /**
    * node:http's parser refused what the client sent (or its head was late): the request it was parsing is answered
    * with `status` (or cut, if its response had begun), the ones before it still get their answers, and then the
    * connection closes.
@@ -213,11 +231,9 @@ export class ClientConn {
   }
 
   private finish(): void {
-    const s = this.socket;
     const text = this.finalText;
     this.finalText = '';
-    if (text && s.writable && !s.connecting) s.end(text, 'latin1');
-    s.destroySoon();
+    lingeringClose(this.socket, text ?? '');
   }
 }
 
@@ -249,8 +265,6 @@ class Exchange implements UpstreamUser, Turn {
   /** How the body goes upstream: as the client framed it, or `length` once a chunked body was read whole. */
   private framing: RequestFraming;
   private length: number;
-  /** The server's response has a Content-Length (a cut body is then visible to the client without a reset). */
-  private lengthKnown = false;
 
   constructor(
     private readonly ctx: ServiceCtx,
@@ -284,7 +298,10 @@ class Exchange implements UpstreamUser, Turn {
     if (this.started || this.finished) return;
     this.started = true;
     if (this.refusal) {
-      this.reply(REFUSAL_STATUS[this.refusal], `${REFUSAL_TEXT[this.refusal]}\n`);
+      // Answered on the raw connection, which then closes (lingering): node:http's own answer would not linger.
+      this.finished = true;
+      this.cc.refuse(REFUSAL_STATUS[this.refusal], REFUSAL_TEXT[this.refusal]);
+      this.cc.done(this);
       return;
     }
     if (this.framing === 'none') {
@@ -406,7 +423,6 @@ class Exchange implements UpstreamUser, Turn {
     const res = this.res;
     if (this.clientGone || res.destroyed) return;
     if (this.listener.draining) res.shouldKeepAlive = false;
-    this.lengthKnown = h.framing === 'length' || h.framing === 'none';
     const headers = responseHeaders(h.headers);
     try {
       if (h.reason) res.writeHead(h.status, h.reason, headers);
@@ -490,8 +506,9 @@ class Exchange implements UpstreamUser, Turn {
 
   /**
    * The server failed after the response head: the head and the body so far go to the client, then the connection
-   * closes without the end of the message (no last chunk). Where only the close would end the body (an HTTP/1.0
-   * client without a length), the close is a reset, so that the cut body cannot pass for the whole one.
+   * closes without the end of the message (fewer bytes than the Content-Length, or no last chunk), so that the cut
+   * body cannot pass for the whole one. (Only a body delimited by the close itself, to an HTTP/1.0 client, cannot
+   * show the cut: HTTP/1.0 has no way to; a reset would not help, Linux reports one after data as an end.)
    */
   private cutOff(): void {
     const res = this.res;
@@ -503,11 +520,7 @@ class Exchange implements UpstreamUser, Turn {
     this.cc.closing = true;
     const last = this.pending;
     this.pending = null;
-    const ambiguous = !this.lengthKnown && !res.chunkedEncoding;
-    const close = (): void => {
-      if (ambiguous) socket.resetAndDestroy();
-      else socket.destroySoon();
-    };
+    const close = (): void => socket.destroySoon();
     if (last) {
       res.write(last, close);
     } else {
@@ -556,8 +569,8 @@ class Exchange implements UpstreamUser, Turn {
       res.destroy();
       return;
     }
-    // A refused request, or one whose body may be unread: close the connection rather than read on.
-    if (this.refusal || (this.framing !== 'none' && !this.req.complete)) res.shouldKeepAlive = false;
+    // A request whose body may be unread: close the connection rather than read on.
+    if (this.framing !== 'none' && !this.req.complete) res.shouldKeepAlive = false;
     res.writeHead(status, ['Content-Type', TEXT, 'Content-Length', String(Buffer.byteLength(text))]);
     res.end(text);
   }
@@ -572,7 +585,7 @@ class RawRefusal implements Turn {
   ) {}
 
   start(): void {
-    this.cc.fail(this.status, this.text);
+    this.cc.refuse(this.status, this.text);
     this.cc.done(this);
   }
 
@@ -611,6 +624,8 @@ class HttpListener implements Listener {
         headersTimeout: s.clientHeaderTimeoutMs,
         // The whole request is not timed (uploads may be long); its head and the gaps in its body are.
         requestTimeout: 0,
+        // headers.ts answers a missing Host itself (node:http's answer would close without lingering).
+        requireHostHeader: false,
         connectionsCheckingInterval: TIMEOUT_CHECK_MS,
         maxHeaderSize: s.maxHeaderBytes,
         noDelay: true,
@@ -648,8 +663,15 @@ class HttpListener implements Listener {
     );
     this.server.on('connect', (_req: http.IncomingMessage, socket: net.Socket) => {
       socket.on('error', () => {});
-      socket.end(rawErrorResponse(405, 'CONNECT is not supported by this reverse proxy'));
-      socket.destroySoon();
+      const cc = this.conns.get(socket);
+      const text = 'CONNECT is not supported by this reverse proxy';
+      // After the answers to the requests before it.
+      if (cc && !cc.closing) {
+        cc.closing = true;
+        cc.push(new RawRefusal(cc, 405, text));
+      } else if (!cc) {
+        lingeringClose(socket, rawErrorResponse(405, text));
+      }
     });
   }
 
@@ -743,10 +765,12 @@ class HttpListener implements Listener {
   private onUpgrade(req: http.IncomingMessage, socket: net.Socket, early: Buffer): void {
     socket.on('error', () => {});
     const cc = this.connOf(socket);
-    if (!cc || cc.closing) {
+    if (!cc) {
       socket.destroy();
       return;
     }
+    // After a refusal nothing is read as a request: the queue is answered, then the connection closes.
+    if (cc.closing) return;
     cc.closing = true;
     const ctx = this.ctx;
     const s = ctx.settings;

@@ -175,3 +175,27 @@ export class Admission {
     this.refused = 0;
   }
 }
+
+/** How long a closing client connection is read and drained at most (nginx lingering_time is 30 s). */
+export const LINGER_MS: Ms = 2_000;
+
+/**
+ * A lingering close (nginx `lingering_close`): ends the writing side (after `text`), then reads and drops what the
+ * client still sends until it closes too, or {@link LINGER_MS} at most. Closing a socket with unread bytes makes the
+ * kernel answer with a reset, and a reset can destroy the response still on its way to the client (a 400 for a
+ * pipelined request, the end of an answer): the client would get nothing.
+ */
+export function lingeringClose(socket: NetSocket, text?: string): void {
+  const s = socket as NetSocket & { lingering?: boolean };
+  if (s.destroyed || s.lingering) return;
+  s.lingering = true;
+  const timer = setTimeout(() => s.destroy(), LINGER_MS);
+  timer.unref();
+  s.once('close', () => clearTimeout(timer));
+  s.once('end', () => s.destroy());
+  if (s.writable) {
+    if (text) s.end(text, 'latin1');
+    else s.end();
+  }
+  s.resume();
+}

@@ -420,6 +420,35 @@ export const SMUGGLING_CASES: readonly SmugglingCase[] = [
     statuses: [501],
     backend: [],
   },
+  {
+    family: 'pipelining',
+    name: 'regression: a GET then CONNECT in one write: the GET is answered first, then 405',
+    bytes: `GET /1 HTTP/1.1\r\n${H}\r\nCONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n`,
+    statuses: [200, 405],
+    backend: [{ method: 'GET', target: '/1' }],
+    closes: true,
+  },
+  {
+    family: 'pipelining',
+    name: 'a GET then an Upgrade request the server does not take: both answered in order, then close',
+    bytes: `GET /1 HTTP/1.1\r\n${H}\r\nGET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n${SMUGGLED}`,
+    statuses: [200, 200],
+    backend: [
+      { method: 'GET', target: '/1' },
+      { method: 'GET', target: '/ws' },
+    ],
+    closes: true,
+  },
+  {
+    family: 'pipelining',
+    name: 'regression: a GET, a refused request, then an Upgrade request: the GET and the refusal are answered',
+    bytes:
+      `GET /1 HTTP/1.1\r\n${H}\r\nGET http://evil/x HTTP/1.1\r\n${H}\r\n` +
+      `GET /ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n`,
+    statuses: [200, 400],
+    backend: [{ method: 'GET', target: '/1' }],
+    closes: true,
+  },
   // Other methods and shapes.
   refused('misc', 'CONNECT', 'CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\nX-Tag: attacker\r\n\r\n', 405),
   refused(

@@ -35,7 +35,6 @@ class Upgrade implements ResponseSink, Tunnel {
   private retriesLeft: number;
   private readonly parser = new ResponseParser(this);
   private chunked = false;
-  private framed = false;
   private first = true;
   private piped = false;
 
@@ -159,11 +158,9 @@ class Upgrade implements ResponseSink, Tunnel {
     }
     this.phase = 'relaying';
     const headers = responseHeaders(h.headers);
-    this.framed = h.framing !== 'close';
     // A chunked body is re-chunked (this connection ends after it anyway, but a cut body must stay visible).
     this.chunked = h.framing === 'chunked' && !this.plain;
     if (this.chunked) headers.push('Transfer-Encoding', 'chunked');
-    else if (h.framing === 'chunked') this.framed = false;
     headers.push('Connection', 'close');
     client.write(rawResponseHead(h.status, h.reason, headers), 'latin1');
   }
@@ -215,8 +212,7 @@ class Upgrade implements ResponseSink, Tunnel {
     }
     this.phase = 'done';
     this.up?.destroy();
-    if (this.framed) this.socket.destroySoon();
-    else this.socket.resetAndDestroy();
+    this.socket.destroySoon();
   }
 
   /** Answers the client with an error and closes (no response had begun). */
