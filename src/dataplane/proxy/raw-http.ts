@@ -12,6 +12,8 @@ import net from 'node:net';
 export interface SeenRequest {
   /** Which backend connection it came on (1, 2, …). */
   conn: number;
+  /** Its number among all requests this backend saw (1, 2, …), sent back as X-Seq. */
+  seq: number;
   method: string;
   target: string;
   /** Header fields in order, names as sent. */
@@ -38,7 +40,10 @@ const FIELD_VALUE = /^[\x21-\x7e\x80-\xff]?(?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\
 export class StrictRequestParser {
   private buf: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly conn: number) {}
+  constructor(
+    private readonly conn: number,
+    private readonly nextSeq: () => number = () => 0,
+  ) {}
 
   /** Whether bytes of an unfinished request are buffered. */
   get partial(): boolean {
@@ -125,6 +130,7 @@ export class StrictRequestParser {
     this.buf = b.subarray(at);
     return {
       conn: this.conn,
+      seq: this.nextSeq(),
       method: m[1] as string,
       target: m[2] as string,
       headers,
@@ -142,7 +148,7 @@ export function namingResponse(r: SeenRequest): string {
   const body = JSON.stringify({ tag: r.tag, method: r.method, target: r.target, bodyLength: r.body.length });
   return `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Tag: ${
     r.tag || '-'
-  }\r\n\r\n${body}`;
+  }\r\nX-Seq: ${r.seq}\r\n\r\n${body}`;
 }
 
 /** A backend that records what the proxy sent it. */
@@ -168,9 +174,10 @@ export async function recordingBackend(addr: string, respond?: Responder): Promi
   const sockets = new Set<net.Socket>();
   const parsers = new Map<net.Socket, StrictRequestParser>();
   let accepted = 0;
+  let seq = 0;
   const server = net.createServer((s) => {
     const conn = ++accepted;
-    const p = new StrictRequestParser(conn);
+    const p = new StrictRequestParser(conn, () => ++seq);
     sockets.add(s);
     parsers.set(s, p);
     s.on('error', () => {});
@@ -231,6 +238,8 @@ export interface SeenResponse {
   body: string;
   /** X-Tag of the request the backend answered ('' for the proxy's own answers). */
   tag: string;
+  /** X-Seq: which backend request it answers (0 for the proxy's own answers). */
+  seq: number;
 }
 
 /**
@@ -289,7 +298,13 @@ export function parseResponses(data: Buffer, headRequests = 0): { responses: See
       body = data.toString('latin1', at);
       at = data.length;
     }
-    responses.push({ status, headers, body, tag: headerOf(headers, 'x-tag') ?? '' });
+    responses.push({
+      status,
+      headers,
+      body,
+      tag: headerOf(headers, 'x-tag') ?? '',
+      seq: Number(headerOf(headers, 'x-seq') ?? 0),
+    });
   }
   return { responses, clean: true };
 }
@@ -301,8 +316,6 @@ export interface RawResult {
   clean: boolean;
   /** The proxy closed the connection (rather than the client giving up after `expect` responses). */
   closed: boolean;
-  /** The connection was reset. */
-  reset: boolean;
   raw: Buffer;
 }
 
@@ -327,7 +340,6 @@ export function rawRequest(
   return new Promise((resolve) => {
     const s = net.connect({ host: opts.host ?? '127.0.0.1', port });
     const got: Buffer[] = [];
-    let reset = false;
     let done = false;
     let settle: NodeJS.Timeout | null = null;
     const finish = (closed: boolean): void => {
@@ -338,12 +350,10 @@ export function rawRequest(
       s.destroy();
       const raw = Buffer.concat(got);
       const { responses, clean } = parseResponses(raw, opts.headRequests);
-      resolve({ responses, clean, closed, reset, raw });
+      resolve({ responses, clean, closed, raw });
     };
     const deadline = setTimeout(() => finish(false), opts.timeoutMs ?? 5_000);
-    s.on('error', (e: Error & { code?: string }) => {
-      if (e.code === 'ECONNRESET') reset = true;
-    });
+    s.on('error', () => {});
     s.on('data', (d: Buffer) => {
       got.push(d);
       if (opts.expect === undefined) return;
