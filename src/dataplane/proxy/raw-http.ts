@@ -1,8 +1,8 @@
 /**
  * Test support for the conformance and smuggling suites: raw-socket HTTP on loopback, parsed independently of the
  * proxy and strictly. A recording backend parses every byte the proxy sends it with its own strict HTTP/1.1 request
- * parser (CRLF only, one Host, at most one framing header, `chunked` exactly, no chunk extensions: the proxy must
- * send nothing else) and answers each request with a response naming it (its `X-Tag`, method, target and body
+ * parser (CRLF only, one Host, at most one framing header, `chunked` alone, no chunk extensions, no look-alike
+ * framing headers: what a proxy sends must leave a server no room to frame it differently) and answers each request with a response naming it (its `X-Tag`, method, target and body
  * length), so that a client can tell whose answer it got. A raw client writes exact bytes and reads the responses
  * with its own strict parser. Loopback only (network-safety rule).
  */
@@ -19,6 +19,8 @@ export interface SeenRequest {
   /** Header fields in order, names as sent. */
   headers: [string, string][];
   body: string;
+  /** Trailer fields of a chunked body. */
+  trailers: [string, string][];
   /** The X-Tag header, or ''. */
   tag: string;
 }
@@ -30,8 +32,23 @@ export function headerOf(headers: readonly [string, string][], name: string): st
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\s]+) HTTP\/1\.1$/;
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^\s]+) HTTP\/1\.[01]$/;
 const FIELD_VALUE = /^[\x21-\x7e\x80-\xff]?(?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?$/;
+
+/** Header (or trailer) field lines, strictly: a token name, a colon, a value of visible characters. */
+function fields(lines: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const l of lines) {
+    const c = l.indexOf(':');
+    if (c <= 0) throw new Error(`header line without a name: ${JSON.stringify(l)}`);
+    const name = l.slice(0, c);
+    const value = l.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    if (!TOKEN.test(name)) throw new Error(`bad header name ${JSON.stringify(name)}`);
+    if (!FIELD_VALUE.test(value)) throw new Error(`bad header value ${JSON.stringify(value)}`);
+    out.push([name, value]);
+  }
+  return out;
+}
 
 /**
  * A strict incremental parser of the requests the proxy forwards. `feed` returns the requests completed by the bytes,
@@ -72,16 +89,7 @@ export class StrictRequestParser {
     const lines = headText.split('\r\n');
     const m = REQUEST_LINE.exec(lines[0] ?? '');
     if (!m) throw new Error(`bad request line ${JSON.stringify(lines[0])}`);
-    const headers: [string, string][] = [];
-    for (const l of lines.slice(1)) {
-      const c = l.indexOf(':');
-      if (c <= 0) throw new Error(`header line without a name: ${JSON.stringify(l)}`);
-      const name = l.slice(0, c);
-      const value = l.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-      if (!TOKEN.test(name)) throw new Error(`bad header name ${JSON.stringify(name)}`);
-      if (!FIELD_VALUE.test(value)) throw new Error(`bad header value ${JSON.stringify(value)}`);
-      headers.push([name, value]);
-    }
+    const headers = fields(lines.slice(1));
     const all = (n: string) => headers.filter(([k]) => k.toLowerCase() === n);
     const hosts = all('host');
     if (hosts.length !== 1 || hosts[0]?.[1] === '') throw new Error(`Host must be sent once, got ${hosts.length}`);
@@ -95,8 +103,9 @@ export class StrictRequestParser {
     }
     let at = end + 4;
     let body: Buffer;
+    let trailers: [string, string][] = [];
     if (tes.length === 1) {
-      if (tes[0]?.[1] !== 'chunked') throw new Error(`Transfer-Encoding ${JSON.stringify(tes[0]?.[1])}`);
+      if (tes[0]?.[1].toLowerCase() !== 'chunked') throw new Error(`Transfer-Encoding ${JSON.stringify(tes[0]?.[1])}`);
       const parts: Buffer[] = [];
       for (;;) {
         const nl = b.indexOf('\r\n', at);
@@ -105,9 +114,14 @@ export class StrictRequestParser {
         if (!/^[0-9a-fA-F]{1,8}$/.test(size)) throw new Error(`bad chunk size ${JSON.stringify(size)}`);
         const n = Number.parseInt(size, 16);
         if (n === 0) {
-          if (b.length < nl + 4) return null;
-          if (b.toString('latin1', nl + 2, nl + 4) !== '\r\n') throw new Error('trailer fields or no end');
-          at = nl + 4;
+          if (b.toString('latin1', nl, nl + 4) === '\r\n\r\n') {
+            at = nl + 4;
+          } else {
+            const t = b.indexOf('\r\n\r\n', nl);
+            if (t < 0) return null;
+            trailers = fields(b.toString('latin1', nl + 2, t).split('\r\n'));
+            at = t + 4;
+          }
           break;
         }
         if (b.length < nl + 2 + n + 2) return null;
@@ -120,7 +134,7 @@ export class StrictRequestParser {
       const cl = cls[0]?.[1];
       let n = 0;
       if (cl !== undefined) {
-        if (!/^(0|[1-9][0-9]{0,15})$/.test(cl)) throw new Error(`Content-Length ${JSON.stringify(cl)}`);
+        if (!/^[0-9]{1,16}$/.test(cl)) throw new Error(`Content-Length ${JSON.stringify(cl)}`);
         n = Number(cl);
       }
       if (b.length < at + n) return null;
@@ -135,13 +149,18 @@ export class StrictRequestParser {
       target: m[2] as string,
       headers,
       body: body.toString('latin1'),
+      trailers,
       tag: headerOf(headers, 'x-tag') ?? '',
     };
   }
 }
 
-/** How the recording backend answers one request; `null` = the default answer naming the request. */
-export type Responder = (r: SeenRequest, socket: net.Socket) => string | null | 'handled';
+/**
+ * How the recording backend answers one request: a response text, `null` for the default answer naming the request,
+ * `handled` when the responder wrote to the socket itself, `tunnel` when it switched protocols (it wrote its 101):
+ * every later byte on that connection is echoed back after `echo:`, unparsed.
+ */
+export type Responder = (r: SeenRequest, socket: net.Socket) => string | null | 'handled' | 'tunnel';
 
 /** The default answer: a response naming the request it answers. */
 export function namingResponse(r: SeenRequest): string {
@@ -185,7 +204,12 @@ export async function recordingBackend(addr: string, respond?: Responder): Promi
       sockets.delete(s);
       parsers.delete(s);
     });
+    let tunnel = false;
     s.on('data', (d: Buffer) => {
+      if (tunnel) {
+        s.write(Buffer.concat([Buffer.from('echo:'), d]));
+        return;
+      }
       let got: SeenRequest[];
       try {
         got = p.feed(d);
@@ -197,6 +221,10 @@ export async function recordingBackend(addr: string, respond?: Responder): Promi
       for (const r of got) {
         requests.push(r);
         const answer = respond?.(r, s) ?? null;
+        if (answer === 'tunnel') {
+          tunnel = true;
+          break;
+        }
         if (answer === 'handled') continue;
         s.write(answer ?? namingResponse(r), 'latin1');
       }

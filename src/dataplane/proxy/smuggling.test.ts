@@ -47,6 +47,7 @@ async function check(c: SmugglingCase): Promise<void> {
   );
   // (a) The backend saw exactly the attacker's requests, then the victim's, and nothing it could not parse.
   assert.deepEqual(backend.violations, []);
+  for (const r of backend.requests) assert.deepEqual(r.trailers, [], 'trailer fields are not forwarded');
   const seen = backend.requests.map((r) => ({
     method: r.method,
     target: r.target,
