@@ -187,7 +187,7 @@ async function scenarios(t: Target, be: RecordingBackend): Promise<Map<string, s
   const deny = await rawRequest(
     t.port,
     [
-      'GET /ws-deny HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\nX-Tag: smuggled\r\n\r\n',
+      'GET /ws-deny HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\nX-Tag: smuggled\r\n\r\n',
     ],
     { host: t.addr, expect: 1, settleMs: 300, timeoutMs: 3_000 },
   );
