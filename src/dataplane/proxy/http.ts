@@ -142,6 +142,7 @@ export class ClientConn {
   readonly queue: Turn[] = [];
   /** No more requests are taken: the queue is answered, then the connection closes. */
   closing = false;
+  private lingers = false;
   /** A raw response to send once the queue is done (after a client error), then close. */
   private finalText: string | null = null;
   private paused = false;
@@ -156,8 +157,17 @@ export class ClientConn {
     this.client = ctx.pool.clientOf(socket.remoteAddress ?? '');
     this.fwd = { for: this.client.addr };
     this.gen = ctx.pool.generation;
-    // Every graceful close of this connection (node:http's after a `Connection: close` answer, ours after a refusal
-    // or a cut response, an upgrade's) lingers, so that what the client still sends cannot reset the answer away.
+  }
+
+  /**
+   * The client may have sent bytes that were never read (pipelined requests, an unread body): node:http's graceful
+   * close (after a `Connection: close` answer) lingers from now on (nginx's `lingering_close auto`), so that those
+   * bytes cannot make the kernel reset the answer away.
+   */
+  mustLinger(): void {
+    if (this.lingers) return;
+    this.lingers = true;
+    const socket = this.socket;
     socket.destroySoon = () => {
       this.closing = true;
       lingeringClose(socket);
@@ -178,6 +188,7 @@ export class ClientConn {
       t.start();
       return;
     }
+    this.mustLinger();
     if (this.queue.length > MAX_PIPELINED && !this.paused) {
       // A client that pipelines faster than it is answered: stop reading it until the queue shrinks.
       this.paused = true;
@@ -259,7 +270,7 @@ class Exchange implements UpstreamUser, Turn {
   private pending: Buffer | null = null;
   private paused = false;
   /** Request body bytes read but not yet written upstream. */
-  private bodyHeld: Buffer[] = [];
+  private bodyHeld: Buffer[] | null = null;
   private heldBytes = 0;
   private reqEnded = false;
   /** How the body goes upstream: as the client framed it, or `length` once a chunked body was read whole. */
@@ -336,7 +347,8 @@ class Exchange implements UpstreamUser, Turn {
       if (!bc.writeBody(d)) this.req.pause();
       return;
     }
-    this.bodyHeld.push(d);
+    if (this.bodyHeld) this.bodyHeld.push(d);
+    else this.bodyHeld = [d];
     this.heldBytes += d.length;
     if (this.heldBytes > BODY_BUFFER_BYTES) {
       if (!this.dispatched) this.dispatch();
@@ -393,8 +405,8 @@ class Exchange implements UpstreamUser, Turn {
     if (framing === 'none') return;
     this.bodyStarted = true;
     this.bodyConn = conn;
-    const held = this.bodyHeld;
-    this.bodyHeld = [];
+    const held = this.bodyHeld ?? [];
+    this.bodyHeld = null;
     this.heldBytes = 0;
     let ok = true;
     for (const d of held) ok = conn.writeBody(d);
@@ -520,7 +532,7 @@ class Exchange implements UpstreamUser, Turn {
     this.cc.closing = true;
     const last = this.pending;
     this.pending = null;
-    const close = (): void => socket.destroySoon();
+    const close = (): void => lingeringClose(socket);
     if (last) {
       res.write(last, close);
     } else {
@@ -570,7 +582,10 @@ class Exchange implements UpstreamUser, Turn {
       return;
     }
     // A request whose body may be unread: close the connection rather than read on.
-    if (this.framing !== 'none' && !this.req.complete) res.shouldKeepAlive = false;
+    if (this.framing !== 'none' && !this.req.complete) {
+      res.shouldKeepAlive = false;
+      this.cc.mustLinger();
+    }
     res.writeHead(status, ['Content-Type', TEXT, 'Content-Length', String(Buffer.byteLength(text))]);
     res.end(text);
   }

@@ -153,12 +153,15 @@ export class Admission {
       return false;
     }
     this.open++;
-    socket.once('close', () => {
-      this.open--;
-      ctx.budget.release(CLIENT_UNITS);
-    });
+    socket.on('close', this.closed);
     return true;
   }
+
+  /** An admitted socket closed ('close' comes once): one function for all of them, nothing allocated per socket. */
+  private readonly closed = (): void => {
+    this.open--;
+    this.ctx.budget.release(CLIENT_UNITS);
+  };
 
   private noteRefusal(why: Refusal): void {
     this.refused++;

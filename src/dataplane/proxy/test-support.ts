@@ -9,16 +9,26 @@ import type { DesiredBackend, Endpoint } from '../../lb/types.ts';
 import { serverKey } from '../../lb/types.ts';
 import type { ProxySettings, ServiceProgram } from '../types.ts';
 
-/** A port that was free a moment ago on `host` (the proxy refuses port 0). */
+/** Ports handed out by {@link freePort} in this process: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago on `host` (the proxy refuses port 0), never one this process was given before
+ * (two calls in a row could otherwise return the same port).
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, host, resolve);
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+  for (;;) {
+    const s = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, host, resolve);
+    });
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A real server under test. */

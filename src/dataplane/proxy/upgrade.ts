@@ -12,7 +12,7 @@ import net from 'node:net';
 import { rawErrorResponse, rawResponseHead, responseHeaders } from './headers.ts';
 import type { PoolClient, ProxyBackend } from './pool.ts';
 import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.ts';
-import { codedError, connectFailureCode, describeError, errnoOf, type ServiceCtx } from './service.ts';
+import { codedError, connectFailureCode, describeError, errnoOf, lingeringClose, type ServiceCtx } from './service.ts';
 
 /** A running upgrade, as its listener tracks it (to cut it when the service goes). */
 export interface Tunnel {
@@ -183,8 +183,7 @@ class Upgrade implements ResponseSink, Tunnel {
     const client = this.socket;
     this.phase = 'done';
     if (this.chunked) client.write('0\r\n\r\n', 'latin1');
-    client.end();
-    client.destroySoon();
+    lingeringClose(client);
     this.up?.destroy();
   }
 
@@ -212,16 +211,14 @@ class Upgrade implements ResponseSink, Tunnel {
     }
     this.phase = 'done';
     this.up?.destroy();
-    this.socket.destroySoon();
+    lingeringClose(this.socket);
   }
 
   /** Answers the client with an error and closes (no response had begun). */
   private fail(status: number, text: string): void {
     this.phase = 'done';
     this.up?.destroy();
-    const client = this.socket;
-    if (client.writable) client.end(rawErrorResponse(status, text), 'latin1');
-    client.destroySoon();
+    lingeringClose(this.socket, rawErrorResponse(status, text));
   }
 
   private release(): void {
