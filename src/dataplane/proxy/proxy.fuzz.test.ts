@@ -9,32 +9,16 @@
 //   (b) no client gets an answer to another client's request, and each client gets its answers in its own order.
 // Bounded: a fixed seed and a few dozen runs (seconds). Replay another mix with PROXY_FUZZ_SEED=n.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import fc from 'fast-check';
-import type { DataPlane } from '../types.ts';
-import { createProxyDataPlane } from './index.ts';
-import { type RecordingBackend, rawRequest, recordingBackend } from './raw-http.ts';
+import { rawRequest } from './raw-http.ts';
 import { SMUGGLING_CASES } from './smuggling-cases.ts';
-import { freePort, program } from './test-support.ts';
+import { sharedRecordingLab } from './test-support.ts';
 
 const SEED = Number(process.env.PROXY_FUZZ_SEED ?? 20_261_203);
 const RUNS = Number(process.env.PROXY_FUZZ_RUNS ?? 30);
 
-let backend: RecordingBackend;
-let dp: DataPlane;
-let port: number;
-
-before(async () => {
-  backend = await recordingBackend('127.0.0.2');
-  port = await freePort();
-  dp = createProxyDataPlane();
-  await dp.apply([program('web', port, [backend], {}, { mode: 'http', retries: 0, idleTimeoutMs: 10_000 })]);
-});
-
-after(async () => {
-  await dp.close();
-  await backend.close();
-});
+const lab = sharedRecordingLab();
 
 /** One piece of a client's stream, before its client and position are known. */
 type Segment =
@@ -139,6 +123,7 @@ test('fuzz: random byte streams from several clients at once never smuggle a req
   let runs = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(clientStream, { minLength: 2, maxLength: 4 }), async (clients) => {
+      const { backend, port } = lab();
       runs++;
       backend.reset();
       const sent = clients.map((c, k) => Buffer.concat(c.segments.map((s, i) => render(k, i, s))));

@@ -4,31 +4,16 @@
 // goes to the wrong client: after each case a victim on a fresh connection, sharing the pooled upstream connection the
 // attacker used, gets the answer to its own request. Loopback only.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { DataPlane } from '../types.ts';
-import { createProxyDataPlane } from './index.ts';
-import { headerOf, type RecordingBackend, rawRequest, recordingBackend } from './raw-http.ts';
+import { test } from 'node:test';
+import { headerOf, rawRequest } from './raw-http.ts';
 import { SMUGGLING_CASES, type SmugglingCase, VICTIM } from './smuggling-cases.ts';
-import { freePort, program } from './test-support.ts';
+import { sharedRecordingLab } from './test-support.ts';
 
-let backend: RecordingBackend;
-let dp: DataPlane;
-let port: number;
-
-before(async () => {
-  backend = await recordingBackend('127.0.0.2');
-  port = await freePort();
-  dp = createProxyDataPlane();
-  await dp.apply([program('web', port, [backend], {}, { mode: 'http', retries: 0, idleTimeoutMs: 10_000 })]);
-});
-
-after(async () => {
-  await dp.close();
-  await backend.close();
-});
+const lab = sharedRecordingLab();
 
 /** Runs one case and checks both invariants. */
 async function check(c: SmugglingCase): Promise<void> {
+  const { backend, port } = lab();
   backend.reset();
   const attacker = await rawRequest(port, [c.bytes], { expect: c.statuses.length, settleMs: 50 });
   await backend.settled();
