@@ -221,9 +221,52 @@ export const proxySchema = z.strictObject({
     .max(1000)
     .default(3)
     .describe('consecutive connection failures that mark a server down until its check passes; 0 = off'),
-  connect_timeout: durationOr(3000, 'give up connecting to a real server after this long'),
-  idle_timeout: durationOr(60_000, 'close client and pooled server connections idle this long'),
+  connect_timeout: durationOr(3000, 'give up connecting to a real server after this long (HAProxy timeout connect)'),
+  idle_timeout: durationOr(
+    60_000,
+    'the longest silence once a response, a WebSocket tunnel or a TCP stream is under way; pooled server ' +
+      'connections idle this long close; the default of the timeouts below (HAProxy timeout server / tunnel)',
+  ),
   forwarded_for: z.boolean().default(true).describe('http: add X-Forwarded-For, -Proto and -Host'),
+  client_header_timeout: duration('client_header_timeout')
+    .optional()
+    .describe(
+      'http: a request head must arrive whole within this (408 after it: the slowloris cut); default: 10s, or ' +
+        'idle_timeout if shorter (nginx client_header_timeout, HAProxy timeout http-request)',
+    ),
+  client_body_timeout: duration('client_body_timeout')
+    .optional()
+    .describe('http: the longest pause between two reads of a request body (408); default: idle_timeout'),
+  keepalive_timeout: duration('keepalive_timeout')
+    .optional()
+    .describe('http: an idle keep-alive client connection waits this long for its next request; default: idle_timeout'),
+  response_timeout: duration('response_timeout')
+    .optional()
+    .describe('http: the longest a server may stay silent before its response head (504); default: idle_timeout'),
+  max_connections: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000_000)
+    .optional()
+    .describe(
+      'client connections open at once; more are refused at once; default: half of what the process ' +
+        'file-descriptor budget holds (RLIMIT_NOFILE), so one service cannot starve the others (HAProxy maxconn)',
+    ),
+  max_headers: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(100)
+    .describe('http: request header fields at most; more is 431 (HAProxy tune.http.maxhdr)'),
+  max_header_size: z
+    .number()
+    .int()
+    .min(1_024)
+    .max(1_048_576)
+    .default(16_384)
+    .describe('http: bytes of request line and header fields at most; more is 431 (HAProxy tune.bufsize)'),
 });
 
 /** A virtual service (keepalived virtual_server). */
@@ -258,6 +301,8 @@ export const serviceSchema = z.strictObject({
     connect_timeout: 3000,
     idle_timeout: 60_000,
     forwarded_for: true,
+    max_headers: 100,
+    max_header_size: 16_384,
   }),
   persistence: z
     .strictObject({

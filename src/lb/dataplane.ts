@@ -18,10 +18,29 @@ export interface ProxySettings {
   retries: number;
   /** Consecutive connection failures that report a server (onPassiveFailure) and stop using it; 0 = off. */
   passiveFailures: number;
+  /** Give up connecting to a server after this long. */
   connectTimeoutMs: number;
+  /**
+   * The longest silence once a response, a WebSocket tunnel or a TCP stream is under way (either side), and the life
+   * of an idle pooled server connection; the default of the other timeouts.
+   */
   idleTimeoutMs: number;
   /** http: add X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host. */
   forwardedFor: boolean;
+  /** http: the whole request head must arrive within this, from its first byte. @default min(10 s, idleTimeoutMs) */
+  clientHeaderTimeoutMs?: number;
+  /** http: the longest pause between two reads of a request body. @default idleTimeoutMs */
+  clientBodyTimeoutMs?: number;
+  /** http: how long an idle keep-alive client connection waits for its next request. @default idleTimeoutMs */
+  keepAliveTimeoutMs?: number;
+  /** http: the longest the server may stay silent before its response head. @default idleTimeoutMs */
+  responseTimeoutMs?: number;
+  /** Client connections open at once; more are refused at once. @default half the process budget (RLIMIT_NOFILE) */
+  maxConnections?: number;
+  /** http: request header fields at most; more is 431. @default 100 */
+  maxHeaders?: number;
+  /** http: bytes of request line and header fields at most; more is 431. @default 16384 */
+  maxHeaderBytes?: number;
 }
 
 /** Source NAT for one-armed setups (nft): none, masquerade, or a fixed address. */

@@ -24,9 +24,17 @@ import type {
   ServiceProgram,
 } from '../../lb/dataplane.ts';
 import { serverKey } from '../../lb/types.ts';
+import { CLIENT_UNITS, type FdBudget, processFdBudget } from './fd-budget.ts';
 import { createHttpListener, destroyUpstream, idleConnections, retireUpstream, reviveUpstream } from './http.ts';
 import { BackendPool } from './pool.ts';
-import { describeError, errnoOf, type Listener, type ServiceCtx } from './service.ts';
+import {
+  describeError,
+  errnoOf,
+  type Listener,
+  type ResolvedSettings,
+  resolveSettings,
+  type ServiceCtx,
+} from './service.ts';
 import { createTcpListener } from './tcp.ts';
 import { DEFAULT_UPSTREAM_LIMITS, type UpstreamLimits } from './upstream.ts';
 
@@ -40,6 +48,8 @@ export interface ProxyDataPlaneOptions {
   closeGraceMs?: Ms;
   /** Keep-alive pool limits per backend (http mode). @default {@link DEFAULT_UPSTREAM_LIMITS} */
   upstream?: Partial<UpstreamLimits>;
+  /** The socket budget the listeners share. @default the process's, from RLIMIT_NOFILE (fd-budget.ts) */
+  fdBudget?: FdBudget;
 }
 
 /** The default {@link ProxyDataPlaneOptions.closeGraceMs}. */
@@ -63,7 +73,7 @@ interface Closing {
 
 const noop = (): void => {};
 
-function listenKeyOf(p: ServiceProgram, s: ProxySettings): string {
+function listenKeyOf(p: ServiceProgram, s: ResolvedSettings): string {
   return `${s.mode}|${s.listen}|${p.port}`;
 }
 
@@ -120,6 +130,19 @@ export function checkProgram(p: ServiceProgram): ProxySettings {
   if (!isWhole(s.passiveFailures, 0)) bad(`passiveFailures must be a whole number ≥ 0, got ${s.passiveFailures}`);
   if (!isWhole(s.connectTimeoutMs, 1)) bad(`connectTimeoutMs must be a whole number ≥ 1, got ${s.connectTimeoutMs}`);
   if (!isWhole(s.idleTimeoutMs, 1)) bad(`idleTimeoutMs must be a whole number ≥ 1, got ${s.idleTimeoutMs}`);
+  const optional = [
+    'clientHeaderTimeoutMs',
+    'clientBodyTimeoutMs',
+    'keepAliveTimeoutMs',
+    'responseTimeoutMs',
+    'maxConnections',
+    'maxHeaders',
+    'maxHeaderBytes',
+  ] as const;
+  for (const k of optional) {
+    const v = s[k];
+    if (v !== undefined && !isWhole(v, 1)) bad(`${k} must be a whole number ≥ 1, got ${v}`);
+  }
   // The proxy connects to each server itself: it needs a real address and port for every one (no "port 0").
   for (const e of p.sorry ? [...p.backends, p.sorry] : p.backends) {
     if (isIP(e.addr) === 0 || !isWhole(e.port, 1) || e.port > 65_535) {
@@ -156,6 +179,9 @@ class ProxyDataPlane implements DataPlane {
   private readonly log: (line: string) => void;
   private readonly graceMs: Ms;
   private readonly limits: UpstreamLimits;
+  private readonly budget: FdBudget;
+  /** The last over-commitment warned about (sum of max_connections), so that it is logged once. */
+  private warnedCommit = 0;
   private readonly running = new Map<string, Running>();
   private readonly closing = new Set<Closing>();
   private queue: Promise<unknown> = Promise.resolve();
@@ -166,6 +192,7 @@ class ProxyDataPlane implements DataPlane {
     this.log = opts.log ?? noop;
     this.graceMs = opts.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS;
     this.limits = { ...DEFAULT_UPSTREAM_LIMITS, ...opts.upstream };
+    this.budget = opts.fdBudget ?? processFdBudget();
   }
 
   apply(services: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> {
@@ -220,10 +247,12 @@ class ProxyDataPlane implements DataPlane {
     signal?.throwIfAborted();
     const t0 = this.now();
     // Everything is checked before anything changes.
-    const wanted = new Map<string, { p: ServiceProgram; s: ProxySettings }>();
+    const wanted = new Map<string, { p: ServiceProgram; s: ResolvedSettings }>();
     const addresses = new Map<string, string>();
+    let committed = 0;
     for (const p of services) {
-      const s = checkProgram(p);
+      const s = resolveSettings(checkProgram(p), this.budget);
+      committed += s.maxConnections;
       if (wanted.has(p.id)) throw new TandemError('TND_PROXY_SETTINGS', `service ${p.id} is listed twice`);
       const where = serverKey(s.listen, p.port);
       const other = addresses.get(where);
@@ -233,6 +262,7 @@ class ProxyDataPlane implements DataPlane {
       addresses.set(where, p.id);
       wanted.set(p.id, { p, s });
     }
+    this.warnOvercommit(committed, wanted.size);
     const report: ApplyReport = { added: [], changed: [], removed: [], tookMs: 0 };
     // 1. Stop listening where a service went away or moved, so that its address is free for whoever takes it.
     for (const [id, r] of this.running) {
@@ -261,10 +291,9 @@ class ProxyDataPlane implements DataPlane {
         if (r.fingerprint !== fingerprint) report.changed.push(p.id);
         r.program = p;
         r.fingerprint = fingerprint;
-        const before = r.ctx.settings;
         r.ctx.settings = s;
         r.ctx.pool.update(p);
-        if (r.listener && before.idleTimeoutMs !== s.idleTimeoutMs) r.listener.reconfigure();
+        r.listener?.reconfigure();
       }
       if (!r.listener) {
         const e = await this.listen(r, p, s);
@@ -279,7 +308,23 @@ class ProxyDataPlane implements DataPlane {
     return report;
   }
 
-  private makeCtx(id: string, settings: ProxySettings): ServiceCtx {
+  /** Logs, once per new figure, when the services may together hold more connections than the budget allows. */
+  private warnOvercommit(committed: number, services: number): void {
+    const b = this.budget;
+    if (services < 2 || committed <= b.connections) {
+      this.warnedCommit = 0;
+      return;
+    }
+    if (committed === this.warnedCommit) return;
+    this.warnedCommit = committed;
+    this.log(
+      `proxy: the services' max_connections add up to ${committed}, more than the ${b.connections} connections ` +
+        `the file-descriptor budget holds (RLIMIT_NOFILE ${b.nofile}, ${CLIENT_UNITS} per connection): a busy ` +
+        'service can leave the others none; lower max_connections or raise LimitNOFILE',
+    );
+  }
+
+  private makeCtx(id: string, settings: ResolvedSettings): ServiceCtx {
     const pool = new BackendPool(id);
     pool.setHooks({ retire: retireUpstream, revive: reviveUpstream, gone: destroyUpstream });
     const log = this.log;
@@ -287,6 +332,7 @@ class ProxyDataPlane implements DataPlane {
       id,
       pool,
       settings,
+      budget: this.budget,
       now: this.now,
       log,
       report: (f: PassiveFailure) => {
@@ -302,7 +348,7 @@ class ProxyDataPlane implements DataPlane {
     };
   }
 
-  private async listen(r: Running, p: ServiceProgram, s: ProxySettings): Promise<TandemError | null> {
+  private async listen(r: Running, p: ServiceProgram, s: ResolvedSettings): Promise<TandemError | null> {
     const listener = s.mode === 'http' ? createHttpListener(r.ctx, this.limits) : createTcpListener(r.ctx);
     try {
       await listener.listen(s.listen, p.port);

@@ -19,7 +19,7 @@ export type ResponseParseError =
   | 'bad-content-length'
   /** The chunked framing is malformed. */
   | 'bad-chunk'
-  /** 101 Switching Protocols: the proxy never asks for an upgrade. */
+  /** 101 Switching Protocols to a request that did not ask for an upgrade. */
   | 'unexpected-upgrade'
   /** The connection closed before the response was complete. */
   | 'incomplete';
@@ -61,7 +61,17 @@ const HEX = /^[0-9a-fA-F]{1,12}$/;
 /** What a field value or reason phrase may hold (RFC 9110 §5.5: VCHAR, obs-text, SP, HTAB), as Node also requires. */
 const FIELD_TEXT = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-type State = 'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-crlf' | 'trailers' | 'close' | 'done';
+type State =
+  | 'idle'
+  | 'head'
+  | 'length'
+  | 'chunk-size'
+  | 'chunk-data'
+  | 'chunk-crlf'
+  | 'trailers'
+  | 'close'
+  | 'upgraded'
+  | 'done';
 
 /**
  * One response at a time on one connection: `expect` before each request, then `feed` the bytes, `eof` when the
@@ -74,6 +84,7 @@ type State = 'idle' | 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-c
 export class ResponseParser {
   private state: State = 'idle';
   private headRequest = false;
+  private upgrade = false;
   private headBuf: Buffer | null = null;
   private remaining = 0;
   private line = '';
@@ -88,10 +99,15 @@ export class ResponseParser {
 
   constructor(private readonly sink: ResponseSink) {}
 
-  /** Prepares for the response to a new request; `headRequest` = the request was HEAD (no body follows). */
-  expect(headRequest: boolean): void {
+  /**
+   * Prepares for the response to a new request; `headRequest` = the request was HEAD (no body follows); `upgrade` =
+   * the request asked for a protocol switch: a 101 answer is its head, and every byte after it goes to the sink's
+   * `body` as the new protocol's (the connection is a tunnel from then on).
+   */
+  expect(headRequest: boolean, upgrade = false): void {
     this.state = 'head';
     this.headRequest = headRequest;
+    this.upgrade = upgrade;
     this.headBuf = null;
     this.started = false;
     this.trailing = false;
@@ -144,6 +160,7 @@ export class ResponseParser {
           break;
         }
         case 'close':
+        case 'upgraded':
           this.sink.body(at === 0 ? buf : buf.subarray(at));
           return null;
         case 'chunk-size':
@@ -281,6 +298,20 @@ export class ResponseParser {
         default:
           break;
       }
+    }
+    if (status === 101 && this.upgrade) {
+      this.keepAlive = false;
+      this.state = 'upgraded';
+      this.sink.head({
+        status,
+        reason: m[3] ?? '',
+        headers,
+        framing: 'none',
+        contentLength: 0,
+        keepAlive: false,
+        keepAliveTimeoutMs: null,
+      });
+      return null;
     }
     if (status < 200) {
       if (status === 101) return 'unexpected-upgrade';

@@ -7,7 +7,15 @@
 import net from 'node:net';
 import type { Ms } from '../../core/time.ts';
 import type { ProxyBackend } from './pool.ts';
-import { codedError, connectFailureCode, describeError, type Listener, listenOn, type ServiceCtx } from './service.ts';
+import {
+  Admission,
+  codedError,
+  connectFailureCode,
+  describeError,
+  type Listener,
+  listenOn,
+  type ServiceCtx,
+} from './service.ts';
 
 /** One proxied connection: the client socket and the upstream socket of the current attempt. */
 export interface TcpSession {
@@ -123,8 +131,10 @@ class TcpListener implements Listener {
   private closed: Promise<void> | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
   private emptied: (() => void) | null = null;
+  private readonly admission: Admission;
 
   constructor(private readonly ctx: ServiceCtx) {
+    this.admission = new Admission(ctx);
     this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (c) => this.accept(c));
   }
 
@@ -160,6 +170,7 @@ class TcpListener implements Listener {
       client.destroy();
       return;
     }
+    if (!this.admission.admit(client)) return;
     client.setNoDelay(true);
     const s = proxyTcp(this.ctx, client, (done) => {
       this.sessions.delete(done);

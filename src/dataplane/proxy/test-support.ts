@@ -5,20 +5,33 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import type { ProxySettings, ServiceProgram } from '../../lb/dataplane.ts';
+import { after, before } from 'node:test';
+import type { DataPlane, ProxySettings, ServiceProgram } from '../../lb/dataplane.ts';
 import type { DesiredBackend, Endpoint } from '../../lb/types.ts';
 import { serverKey } from '../../lb/types.ts';
+import { createProxyDataPlane } from './index.ts';
+import { type RecordingBackend, recordingBackend } from './raw-http.ts';
 
-/** A port that was free a moment ago on `host` (the proxy refuses port 0). */
+/** Ports handed out by {@link freePort} in this process: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago on `host` (the proxy refuses port 0), never one this process was given before
+ * (two calls in a row could otherwise return the same port).
+ */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.listen(0, host, resolve);
-  });
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
+  for (;;) {
+    const s = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(0, host, resolve);
+    });
+    const port = (s.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 /** A real server under test. */
@@ -335,3 +348,42 @@ export async function until(
 
 /** A listener whose SYNs are dropped (connects hang): the health checkers' loopback blackhole. */
 export { blockedListener as blackhole } from '../../health/test-support.ts';
+
+/** A proxied HTTP service in front of a strict recording backend (raw-http.ts), for the raw-socket suites. */
+export interface RecordingLab {
+  backend: RecordingBackend;
+  dp: DataPlane;
+  /** The service's port on 127.0.0.1. */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link RecordingLab}: backend on 127.0.0.2, service `web` in http mode without retries. */
+export async function recordingLab(proxy: Partial<ProxySettings> = {}): Promise<RecordingLab> {
+  const backend = await recordingBackend('127.0.0.2');
+  const port = await freePort();
+  const dp = createProxyDataPlane();
+  await dp.apply([program('web', port, [backend], {}, { mode: 'http', retries: 0, idleTimeoutMs: 10_000, ...proxy })]);
+  return {
+    backend,
+    dp,
+    port,
+    close: async () => {
+      await dp.close();
+      await backend.close();
+    },
+  };
+}
+
+/** One {@link RecordingLab} for a whole test file: started before its tests, closed after them. */
+export function sharedRecordingLab(proxy: Partial<ProxySettings> = {}): () => RecordingLab {
+  let lab: RecordingLab | null = null;
+  before(async () => {
+    lab = await recordingLab(proxy);
+  });
+  after(() => lab?.close());
+  return () => {
+    if (!lab) throw new Error('the recording lab starts before the tests');
+    return lab;
+  };
+}

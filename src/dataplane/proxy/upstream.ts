@@ -7,6 +7,7 @@
  * server side does per request: the proxy's throughput is bounded by it.
  */
 import net from 'node:net';
+import type { FdBudget } from './fd-budget.ts';
 import { type ResponseHead, ResponseParser, type ResponseSink } from './response-parser.ts';
 import { codedError } from './service.ts';
 
@@ -27,6 +28,9 @@ export const DEFAULT_UPSTREAM_LIMITS: Readonly<UpstreamLimits> = Object.freeze({
 /** The timeouts a pool reads for each new connection and request. */
 export interface UpstreamTimeouts {
   connectTimeoutMs: number;
+  /** The longest silence after (a piece of) the request was sent, before the response head. */
+  responseTimeoutMs: number;
+  /** The longest silence during the response body; the life of an idle connection. */
   idleTimeoutMs: number;
 }
 
@@ -34,9 +38,9 @@ export interface UpstreamTimeouts {
  * How a request failed once it had a connection (closed set, Rule 5):
  * `stale` a reused keep-alive connection closed before any response byte (the server had closed it: retry elsewhere);
  * `reset` a fresh connection closed or was reset before any response byte;
- * `timeout` no byte for the idle timeout before or during the response;
+ * `timeout` no byte for the response timeout before the response head, or for the idle timeout during the body;
  * `protocol` the response was malformed;
- * `midway` the connection failed after the response had begun.
+ * `midway` the connection failed after the response had begun (closed early, reset, or timed out during the body).
  */
 export type UpstreamFailure = 'stale' | 'reset' | 'timeout' | 'protocol' | 'midway';
 
@@ -67,6 +71,8 @@ export class UpstreamConn implements ResponseSink {
   connected = false;
   /** Responses this connection completed (0 = fresh). */
   served = 0;
+  /** Idle in the pool, holding a unit of the file-descriptor budget. */
+  holdsUnit = false;
   private readonly parser = new ResponseParser(this);
   private chunked = false;
   private bodyDone = true;
@@ -110,7 +116,7 @@ export class UpstreamConn implements ResponseSink {
     this.parser.expect(headRequest);
     this.chunked = body === 'chunked';
     this.bodyDone = body === 'none';
-    this.setTimeoutMs(this.pool.timeouts().idleTimeoutMs);
+    this.setTimeoutMs(this.pool.timeouts().responseTimeoutMs);
     this.socket.write(head, 'latin1');
   }
 
@@ -145,6 +151,7 @@ export class UpstreamConn implements ResponseSink {
 
   head(h: ResponseHead): void {
     this.hintMs = h.keepAliveTimeoutMs;
+    this.setTimeoutMs(this.pool.timeouts().idleTimeoutMs);
     this.user?.onHead(h);
   }
 
@@ -233,8 +240,8 @@ export class UpstreamConn implements ResponseSink {
       u.onConnectError(this.lastError ?? codedError('ECONNRESET', 'connection closed while connecting'));
       return;
     }
-    if (this.parser.closeDelimited) {
-      // The body ran until the close: that is its end.
+    if (this.parser.closeDelimited && !this.lastError && !this.timedOut) {
+      // The body ran until the close: that is its end (a reset or a timeout is not: the body was cut).
       this.parser.eof();
       return;
     }
@@ -263,6 +270,8 @@ export class UpstreamPool {
     readonly port: number,
     private readonly limits: UpstreamLimits,
     readonly timeouts: () => UpstreamTimeouts,
+    /** Idle connections each hold a unit of it; none is kept idle when it is spent. */
+    private readonly budget: FdBudget | null = null,
   ) {}
 
   /** Idle connections. */
@@ -281,6 +290,7 @@ export class UpstreamPool {
    */
   acquire(u: UpstreamUser): void {
     for (let c = this.idle.pop(); c; c = this.idle.pop()) {
+      this.giveBack(c);
       if (c.usable) {
         c.user = u;
         u.onConnection(c);
@@ -310,7 +320,7 @@ export class UpstreamPool {
       return;
     }
     const ms = c.idleMs();
-    if (this.retired || this.idle.length >= this.limits.maxFreeSockets || ms <= 0) {
+    if (this.retired || this.idle.length >= this.limits.maxFreeSockets || ms <= 0 || !this.takeUnit(c)) {
       c.socket.destroy();
       return;
     }
@@ -320,6 +330,7 @@ export class UpstreamPool {
 
   /** A connection closed: forget it, and open one for a waiting request if there is room now. */
   closed(c: UpstreamConn): void {
+    this.giveBack(c);
     this.all.delete(c);
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
@@ -338,6 +349,19 @@ export class UpstreamPool {
     this.retired = true;
     this.waiting.length = 0;
     for (const c of this.all) c.abort();
+  }
+
+  private takeUnit(c: UpstreamConn): boolean {
+    if (c.holdsUnit || !this.budget) return true;
+    if (!this.budget.tryAcquire(1)) return false;
+    c.holdsUnit = true;
+    return true;
+  }
+
+  private giveBack(c: UpstreamConn): void {
+    if (!c.holdsUnit) return;
+    c.holdsUnit = false;
+    this.budget?.release(1);
   }
 
   private open(u: UpstreamUser): void {
