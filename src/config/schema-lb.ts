@@ -135,9 +135,19 @@ export const serviceSchema = z.strictObject({
   scheduler: z
     .enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'])
     .default('wrr')
-    .describe('rr, wrr, lc, wlc, sh (source hash), mh (Maglev); lc and wlc need the proxy to count connections'),
+    .describe(
+      'rr, wrr, lc, wlc, sh (source hash), mh (Maglev); nft: lc and wlc steer the weights by connection counts',
+    ),
   method: z.enum(['nat', 'dr']).default('nat').describe('forwarding: nat (DNAT) or dr (direct routing)'),
   dataplane: z.enum(['nft', 'proxy']).default('nft').describe('nft = kernel NAT; proxy = user-space proxy'),
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:@+-]{1,15}$/, 'an interface name (at most 15 characters)')
+    .optional()
+    .describe(
+      "method dr: the director's interface on the real servers' segment, where clients' packets for the vip arrive; " +
+        'default: the interface of the VRRP instance holding the vip',
+    ),
   snat: z
     .union([z.boolean(), ipAddress])
     .default(false)

@@ -553,6 +553,17 @@ function checkLb(parts: Parts, report: Report): void {
     if (other === undefined) endpoints.set(endpoint, s.name);
     names.add(s.name);
     checkService(s, base, report);
+    if (s.method === 'dr' && s.dataplane !== 'proxy' && s.interface === undefined) {
+      const owner = parts.instances.find((inst) => inst?.name === s.owner);
+      if (!holders.has(canonicalIp(s.vip)) && !owner)
+        report(
+          'warning',
+          'TND_CFG_LB_DATAPLANE',
+          [...base, 'method'],
+          "direct routing needs the director's interface on the real servers' segment, and no VRRP instance holds " +
+            `${s.vip}: this service is health-checked but not programmed (set interface)`,
+        );
+    }
     if (s.owner !== undefined) {
       if (!parts.names.instances.has(s.owner) && !parts.names.syncGroups.has(s.owner))
         report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${s.owner}`);
@@ -569,6 +580,36 @@ function checkLb(parts: Parts, report: Report): void {
   for (const ref of parts.lbRefs)
     if (!parts.names.services.has(ref.service))
       report('error', 'TND_CFG_UNKNOWN_REF', ref.path, `no service named ${ref.service} in lb.services`);
+}
+
+/** Direct routing (nft netdev ingress, dataplane/nft/render-dr.ts): what it cannot do as written. */
+function checkDr(s: ServicePart, base: ConfigPath, report: Report): void {
+  if (s.snat !== false)
+    report(
+      'warning',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'snat'],
+      'direct routing forwards packets unchanged: snat does not apply (the real servers answer the client directly)',
+    );
+  if (s.scheduler === 'lc' || s.scheduler === 'wlc')
+    report(
+      'warning',
+      'TND_CFG_LB_SCHEDULER',
+      [...base, 'scheduler'],
+      `${s.scheduler}: with method dr the director sees one direction of each connection and no connection ` +
+        'states, so it cannot count connections; new flows go by a weighted Maglev hash of the flow (use method ' +
+        'nat for least connections)',
+    );
+  s.real_servers.forEach((rs, j) => {
+    if (!rs || rs.port === undefined || s.port === 0 || rs.port === s.port) return;
+    report(
+      'warning',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'real_servers', j, 'port'],
+      `direct routing forwards packets unchanged: the real server answers on the vip's port ${s.port}; ` +
+        `port ${rs.port} is used by its health check only`,
+    );
+  });
 }
 
 /** The rules of one virtual service on its own. */
@@ -626,18 +667,8 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'the proxy data plane listens on one port: port 0 (every port) needs dataplane nft',
       );
   } else {
-    // A warning, not an error: the rest of such a file (VRRP, the other services) runs, and keepalived tutorials
-    // are full of DR services. The daemon health-checks this one but does not program it, and says so in status.
-    if (s.method === 'dr')
-      report(
-        'warning',
-        'TND_CFG_LB_DATAPLANE',
-        [...base, 'method'],
-        'method dr (direct routing) is not supported by the nft data plane yet: this service is health-checked ' +
-          'but not programmed; use method nat (keepalived lb_kind NAT), with the real servers routing their ' +
-          'replies through the director, or snat: true',
-      );
-    if (s.scheduler === 'lc' || s.scheduler === 'wlc')
+    if (s.method === 'dr') checkDr(s, base, report);
+    else if (s.scheduler === 'lc' || s.scheduler === 'wlc')
       report(
         'warning',
         'TND_CFG_LB_SCHEDULER',

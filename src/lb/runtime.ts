@@ -225,7 +225,10 @@ export class LbRuntime {
         dataplane: s.plan.dataplane,
         persistence: svc.persistence,
         role: this.#active.has(id) ? 'serving' : this.#may.has(id) ? 'standby' : 'idle',
-        note: svc.method === 'dr' ? 'direct routing is not supported yet: not programmed' : null,
+        note:
+          svc.method === 'dr' && s.plan.dataplane === 'nft' && !s.plan.device
+            ? 'direct routing without an interface (no VRRP instance holds the vip; set interface): not programmed'
+            : null,
         owner: ownerText(s.plan),
         quorum: s.state.quorum,
         sorry: svc.sorry ? { ...svc.sorry, active: desired?.sorry != null } : null,
@@ -459,12 +462,14 @@ export class LbRuntime {
     const programmed = new Map<string, Set<string>>();
     for (const id of this.#active) {
       const s = this.#svcs.get(id);
-      // Direct routing has no data plane yet (tandem check warns): checked, shown, never programmed.
-      if (!s || s.plan.svc.method === 'dr') continue;
+      // Direct routing without an interface (tandem check warns): checked, shown, not programmed.
+      if (!s || (s.plan.svc.method === 'dr' && s.plan.dataplane === 'nft' && !s.plan.device)) continue;
       const d = desiredState([s.plan.svc], { [id]: s.state }, now)[0];
       if (!d) continue;
       const prog: ServiceProgram =
-        s.plan.dataplane === 'nft' ? { ...d, snat: s.plan.snat } : { ...d, proxy: s.plan.proxy };
+        s.plan.dataplane === 'nft'
+          ? { ...d, snat: s.plan.snat, ...(s.plan.device ? { device: s.plan.device } : {}) }
+          : { ...d, proxy: s.plan.proxy };
       byKind.get(s.plan.dataplane)!.push(prog);
       programmed.set(id, new Set(d.backends.map((b) => b.key)));
     }

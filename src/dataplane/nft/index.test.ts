@@ -97,7 +97,7 @@ test('a program the renderer refuses throws before nft runs, and the kernel stat
   const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
   const a = svc({ id: 'a' });
   await dp.apply([a]);
-  await assert.rejects(dp.apply([{ ...a, method: 'dr' }]), /TND_NFT_UNSUPPORTED|direct routing/);
+  await assert.rejects(dp.apply([{ ...a, method: 'dr' }]), /method dr needs the director's interface/);
   assert.equal(nft.scripts.length, 1);
   await dp.apply([{ ...a, backends: [be('198.18.1.21', 80)] }]);
   assert.ok(nft.scripts[1]!.startsWith('flush chain inet tnd svc_a'), 'still an update, not a replace');
@@ -180,4 +180,35 @@ test('close deletes the table; a later apply builds it again from scratch', asyn
   await dp.close();
   await dp.apply([svc({ id: 'a' })]);
   assert.ok(nft.scripts[1]!.startsWith('add table inet tnd\ndelete table inet tnd\n'));
+});
+
+test('direct routing: DR services go to a netdev table in the same transaction; an update keeps the flow sets; close deletes both tables', async () => {
+  const nft = new FakeNftRunner();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
+  const a = svc({ id: 'a' });
+  const d = svc({ id: 'd', vip: '198.18.0.101', method: 'dr', device: 'eth0' });
+  const r1 = await dp.apply([a, d]);
+  assert.deepEqual(r1.added, ['a', 'd']);
+  assert.equal(nft.scripts.length, 1);
+  assert.match(nft.scripts[0]!, /^table inet tnd \{$/m);
+  assert.match(nft.scripts[0]!, /^add table netdev tnd\ndelete table netdev tnd\nadd table netdev tnd$/m);
+  assert.ok(nft.tables.has('netdev tnd'));
+  const r2 = await dp.apply([a, { ...d, backends: [d.backends[0]!, { ...d.backends[1]!, weight: 0 }] }]);
+  assert.deepEqual(r2.changed, ['d']);
+  assert.doesNotMatch(nft.scripts[1]!, /_fl_|inet tnd/, 'a drain touches neither the flow sets nor the NAT table');
+  const r3 = await dp.apply([a]);
+  assert.deepEqual(r3.removed, ['d']);
+  assert.match(nft.scripts[2]!, /^delete table netdev tnd$/m);
+  await dp.apply([a, d]);
+  await dp.close();
+  assert.equal(nft.tables.size, 0);
+});
+
+test('a data plane without DR services never touches a netdev table', async () => {
+  const nft = new FakeNftRunner();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
+  await dp.apply([svc({ id: 'a' })]);
+  await dp.apply([]);
+  await dp.close();
+  assert.ok(nft.scripts.every((s) => !s.includes('netdev')));
 });

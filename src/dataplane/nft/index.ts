@@ -5,6 +5,10 @@
  * (their translation lives in conntrack). An apply that fails leaves the kernel as it was (nft transactions are
  * atomic), but the data plane then treats the table as unknown and the next apply replaces it whole.
  * Connection counts come from conntrack (os/conntrack.ts).
+ *
+ * Direct-routing services (`method: 'dr'`) go to a `table netdev NAME` of the same name (render-dr.ts), in the same
+ * transaction, updated object by object so that its flow sets live on. Their counts are the flows in those sets
+ * (nothing of DR passes conntrack). Until a DR service appears the netdev table is left alone.
  */
 import { performance } from 'node:perf_hooks';
 import { TandemError } from '../../core/errors.ts';
@@ -20,6 +24,15 @@ import {
   renderTransition,
   serviceLookupKey,
 } from './render.ts';
+import {
+  countDrFlows,
+  type DrTable,
+  drFlowSetName,
+  planDrTable,
+  renderDrDelete,
+  renderDrReplace,
+  renderDrTransition,
+} from './render-dr.ts';
 
 export { kernelScheduler } from './render.ts';
 
@@ -81,8 +94,34 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     return run;
   };
 
-  const apply = async (services: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> => {
+  /** The DR table the kernel holds; null when unknown (never applied, failed): the next DR apply replaces it. */
+  let drCurrent: DrTable | null = null;
+  /** DR services last asked for (copies), for connection counts. */
+  let drKnown: ServiceProgram[] = [];
+  /** Whether this data plane ever programmed DR (close then deletes the netdev table too). */
+  let drEverKnown = false;
+
+  /** The DR part of an apply: its script and the table it leads to. */
+  const drStep = (dr: readonly ServiceProgram[]): { script: string; next: DrTable | null; ids: string[] } => {
+    const next = planDrTable(dr);
+    const ids = dr.map((s) => s.id).sort();
+    if (dr.length === 0) {
+      if (drCurrent === null || drCurrent.size === 0) return { script: '', next: drCurrent, ids };
+      return { script: renderDrDelete(table), next, ids };
+    }
+    return {
+      script: drCurrent === null ? renderDrReplace(table, next) : renderDrTransition(table, drCurrent, next),
+      next,
+      ids,
+    };
+  };
+
+  const apply = async (all: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> => {
     const t0 = performance.now();
+    const services = all.filter((s) => s.method !== 'dr');
+    const dr = all.filter((s) => s.method === 'dr');
+    const drBefore = new Set(drKnown.map((s) => s.id));
+    const drPlan = drStep(dr);
     // Compiling copies the services (later changes by the caller cannot alter what was applied) and throws
     // TND_NFT_PROGRAM / TND_NFT_UNSUPPORTED before anything runs: the kernel is untouched.
     const next = compilePrograms(services, known ?? undefined);
@@ -94,21 +133,31 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
           }
         : renderTransition(table, current, next);
     known = next;
-    if (script.length > 0) {
+    if (dr.length > 0) drEverKnown = true;
+    drKnown = dr.map((s) => ({ ...s, backends: s.backends.map((b) => ({ ...b })) }));
+    const whole = script + drPlan.script;
+    if (whole.length > 0) {
       try {
-        await nft.apply(script, {
+        await nft.apply(whole, {
           ...(signal ? { signal } : {}),
           ...(opts.applyTimeoutMs !== undefined ? { timeoutMs: opts.applyTimeoutMs } : {}),
         });
       } catch (e) {
         current = null;
+        drCurrent = null;
         log(`nft ${table}: apply failed, the next apply reloads the whole table: ${(e as Error).message}`);
         throw e;
       }
     }
     current = next;
-    const report: ApplyReport = { ...diff, tookMs: Math.round(performance.now() - t0) };
-    if (script.length > 0) {
+    drCurrent = drPlan.next;
+    const report: ApplyReport = {
+      added: [...diff.added, ...drPlan.ids.filter((id) => !drBefore.has(id))].sort(),
+      changed: [...diff.changed, ...(drPlan.script ? drPlan.ids.filter((id) => drBefore.has(id)) : [])].sort(),
+      removed: [...diff.removed, ...[...drBefore].filter((id) => !drPlan.ids.includes(id))].sort(),
+      tookMs: Math.round(performance.now() - t0),
+    };
+    if (whole.length > 0) {
       log(
         `nft ${table}: applied in ${report.tookMs} ms (added ${report.added.length}, changed ${report.changed.length}, ` +
           `removed ${report.removed.length})`,
@@ -120,6 +169,7 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
   const connections = async (signal?: AbortSignal): Promise<ConnCounts> => {
     const by = attributions(known?.services ?? []);
     const counts: ConnCounts = new Map();
+    if (drKnown.length > 0) await drConnections(counts, signal);
     if (by.size === 0) return counts;
     const vips = new Set((known?.services ?? []).map((s) => canonicalAddress(s.vip)).filter((a) => !a.includes(':')));
     for await (const e of conntrack.entries(signal, { dst: vips })) {
@@ -141,9 +191,34 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     return counts;
   };
 
+  /** DR counts: every flow in a server's flow set counts as active (the director sees one direction only). */
+  const drConnections = async (counts: ConnCounts, signal?: AbortSignal): Promise<void> => {
+    const listing = await nft.listTable(table, { ...(signal ? { signal } : {}), family: 'netdev' });
+    if (listing === null) return;
+    const flows = countDrFlows(listing);
+    for (const s of drKnown) {
+      const perService = counts.get(s.id) ?? new Map<string, ConnCount>();
+      const targets = [...s.backends, ...(s.sorry ? [{ ...s.sorry, key: serverKey(s.sorry.addr, s.sorry.port) }] : [])];
+      for (const b of targets) {
+        const n = flows.get(drFlowSetName(s.id, canonicalAddress(b.addr), s.port)) ?? 0;
+        if (n > 0) perService.set(b.key, { active: n, inactive: 0 });
+      }
+      counts.set(s.id, perService);
+    }
+  };
+
   const close = async (): Promise<void> => {
     current = null;
     known = null;
+    drCurrent = null;
+    drKnown = [];
+    if (drEverKnown) {
+      try {
+        await nft.apply(renderDrDelete(table));
+      } catch (e) {
+        log(`nft netdev ${table}: cannot delete the table: ${(e as Error).message}`);
+      }
+    }
     try {
       const existed = await nft.deleteTable(table);
       if (existed) log(`nft ${table}: table deleted`);

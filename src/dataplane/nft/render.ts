@@ -40,8 +40,7 @@
  * state (down, maintenance, removed) loses its set. Cost: one set lookup per live backend for a new connection of a
  * persistent service.
  *
- * Direct routing (`method: 'dr'`) is refused: nftables can only do it in netdev ingress, before conntrack, where every
- * packet is scheduled on its own (no per-connection state, so weights and drains would move live connections).
+ * Direct routing (`method: 'dr'`) is not in this table: it lives in a netdev table of the same name (render-dr.ts).
  * @see https://wiki.nftables.org/wiki-nftables/index.php/Load_balancing
  */
 import { TandemError } from '../../core/errors.ts';
@@ -358,12 +357,8 @@ function planService(svc: ServiceProgram): ServicePlan {
   const id = svc.id;
   if (typeof id !== 'string' || id.length === 0) fail('a service has an empty id');
   if (svc.method === 'dr') {
-    throw new TandemError(
-      'TND_NFT_UNSUPPORTED',
-      `service ${id}: method dr (direct routing) is not supported by the nft data plane: nftables can forward ` +
-        'unchanged packets only in netdev ingress, before conntrack, where each packet would be scheduled on its ' +
-        'own; use method nat (with snat for a one-armed setup)',
-    );
+    // Direct routing is a netdev table of its own (render-dr.ts); the data plane sends DR services there.
+    throw new TandemError('TND_NFT_UNSUPPORTED', `service ${id}: method dr belongs in the netdev table (render-dr.ts)`);
   }
   if (svc.method !== 'nat') fail(`service ${id}: unknown method ${String(svc.method)}`);
   if (svc.family !== 4 && svc.family !== 6) fail(`service ${id}: family must be 4 or 6`);
