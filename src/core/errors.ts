@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   // host adapters (os/)
   TND_OS_ADDRESS: 'an address could not be added to or removed from an interface (ip or rtnetlink refused)',
   TND_OS_ADDON: "tandem's native addon cannot be loaded (not built)",
+  TND_OS_SYSCTL: 'a kernel setting (sysctl) cannot be changed (no such setting, or no permission)',
+  TND_OS_CONNTRACKD: 'conntrackd cannot be started, steered or stopped (not installed, a bad config, a command failed)',
   // load balancer thread
   TND_LB_WORKER: 'the load balancer worker is stopped, died, or failed a request',
   // control socket
