@@ -26,7 +26,7 @@
  * Layout (`table netdev NAME`, one per data plane, beside its `table inet NAME`):
  * ```
  * map drd4_DEV / drd4any_DEV / drd6_DEV / drd6any_DEV   # ip daddr . meta l4proto . th dport : goto dr_ID
- * chain in_DEV { type filter hook ingress device "DEV" priority 0; … vmap @drd4_DEV … }
+ * chain in_DEV { type filter hook ingress device "DEV" priority 0; meta pkttype host … vmap @drd4_DEV … }
  * chain dr_ID          { flow lookups; persistence lookups; jhash … vmap @dr_ID_slots }
  * map dr_ID_slots      { slot : goto dr_ID_be_SERVER }
  * set dr_ID_fl_SERVER  { typeof ip saddr . th sport; flags dynamic,timeout }
@@ -252,7 +252,9 @@ export function planDrTable(services: readonly ServiceProgram[]): DrTable {
       kind: 'base',
       name: base,
       decl: `type filter hook ingress device "${dev}" priority 0; policy accept;`,
-      content: DISPATCH.map((m) => `${m.match} vmap @drd${m.suffix}_${d}`),
+      // Only frames sent to this node's MAC: a frame a switch floods (to a MAC it has not learnt) reaches every
+      // director, and only the VIP's holder may forward it, else the real server gets it twice.
+      content: DISPATCH.map((m) => `meta pkttype host ${m.match} vmap @drd${m.suffix}_${d}`),
     });
   }
   return objects;
