@@ -18,6 +18,8 @@ import {
 } from './schema.ts';
 import {
   type CheckSpecYaml,
+  type ConntrackSyncSpec,
+  conntrackSyncSchema,
   type RealServerSpec,
   realServerSchema,
   type ServiceSpec,
@@ -106,6 +108,8 @@ interface Parts {
   names: { instances: Set<string>; syncGroups: Set<string>; services: Set<string> };
   /** Service names listed by the lb resources of resource groups, with where. */
   lbRefs: { service: string; path: ConfigPath }[];
+  /** lb.conntrack_sync, when present and well-formed. */
+  conntrackSync?: ConntrackSyncSpec | undefined;
 }
 
 function partsOf(cfg: TandemConfig): Parts {
@@ -122,6 +126,7 @@ function partsOf(cfg: TandemConfig): Parts {
       services: new Set(cfg.lb.services.map((s) => s.name)),
     },
     lbRefs: lbRefsOf(cfg.groups),
+    conntrackSync: cfg.lb.conntrack_sync,
   };
 }
 
@@ -212,6 +217,7 @@ function partialParts(raw: unknown): Parts {
       services: namesIn(['lb', 'services']),
     },
     lbRefs: lbRefsOf(valueAt(raw, ['groups'])),
+    conntrackSync: parseLenient(conntrackSyncSchema, valueAt(raw, ['lb', 'conntrack_sync'])),
   };
 }
 
@@ -525,8 +531,30 @@ function canonicalIp(addr: string): string {
 const familyOf = (addr: string): 4 | 6 => (isIPv4(addr) ? 4 : 6);
 const hostPort = (addr: string, port: number): string => (isIPv6(addr) ? `[${addr}]:${port}` : `${addr}:${port}`);
 
+/** lb.conntrack_sync: two directors of the cluster, an owner that exists. */
+function checkConntrackSync(parts: Parts, report: Report): void {
+  const c = parts.conntrackSync;
+  if (!c) return;
+  const base: ConfigPath = ['lb', 'conntrack_sync'];
+  const names = Object.keys(c.addresses);
+  const nodes = new Set(parts.nodes.flatMap((n) => (n ? [n.name] : [])));
+  if (names.length !== 2)
+    report(
+      'error',
+      'TND_CFG_RANGE',
+      [...base, 'addresses'],
+      `conntrackd replicates between two directors: name exactly two nodes, got ${names.length}`,
+    );
+  for (const n of names)
+    if (nodes.size > 0 && !nodes.has(n))
+      report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'addresses', n], `no node named ${n} in cluster.nodes`);
+  if (c.owner !== undefined && !parts.names.instances.has(c.owner) && !parts.names.syncGroups.has(c.owner))
+    report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${c.owner}`);
+}
+
 /** Rules for `lb.services` that span several values; every one of them reports and goes on. */
 function checkLb(parts: Parts, report: Report): void {
+  checkConntrackSync(parts, report);
   const holders = new Set<string>();
   for (const inst of parts.instances)
     for (const v of inst?.vips ?? []) {
