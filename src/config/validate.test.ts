@@ -285,7 +285,7 @@ test('lb: the proxy data plane carries neither UDP, nor direct routing, nor port
   ]);
 });
 
-test('lb: with nft, lc and wlc are a warning (weighted random in the kernel); direct routing is programmed, what it cannot do is a warning', () => {
+test('lb: with nft, lc and wlc are a warning (steered weighted random in the kernel); direct routing is programmed, what it cannot do is a warning', () => {
   assert.deepEqual(lbRows(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80', 'scheduler: lc'))), [
     'warning 10 TND_CFG_LB_SCHEDULER lb.services[0].scheduler',
   ]);
@@ -293,7 +293,7 @@ test('lb: with nft, lc and wlc are a warning (weighted random in the kernel); di
   assert.deepEqual(lbRows(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80'))), []);
   assert.match(
     loadText(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80', 'scheduler: wlc'))).diagnostics[0]!.message,
-    /the kernel cannot count connections per real server; nft uses weighted random/,
+    /nft approximates least connections: new connections go by weighted random over slot weights that tandem steers/,
   );
   // Direct routing is programmed (netdev ingress); what it cannot do as written is a warning.
   assert.deepEqual(lbRows(lbConfig(web('w', 80, 'method: dr'))), []);

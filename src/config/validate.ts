@@ -701,8 +701,9 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'warning',
         'TND_CFG_LB_SCHEDULER',
         [...base, 'scheduler'],
-        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random ` +
-          '(choose wrr, sh or mh, or dataplane proxy for least connections)',
+        `${s.scheduler}: nft approximates least connections: new connections go by weighted random over slot ` +
+          "weights that tandem steers every 0.5 s from the service's connection counts (conntrack), when a server " +
+          'is more than max(2, 5 % of a fair share) connections off its share; dataplane proxy counts exactly',
       );
   }
 

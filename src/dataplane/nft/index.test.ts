@@ -212,3 +212,39 @@ test('a data plane without DR services never touches a netdev table', async () =
   await dp.close();
   assert.ok(nft.scripts.every((s) => !s.includes('netdev')));
 });
+
+test('lc: the feedback step steers the slot weights from the service connections, in one transaction, and back', async () => {
+  const nft = new FakeNftRunner();
+  const conntrack = new FakeConntrackReader();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack, feedbackIntervalMs: 0 });
+  const a = svc({ id: 'a', scheduler: 'lc', backends: [be('198.18.1.21', 80), be('198.18.1.22', 80)] });
+  await dp.apply([a]);
+  const conns = (backend: string, n: number, from: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...ct('tcp', 'ESTABLISHED', `198.18.2.${from + i}`, '198.18.0.100', 80, backend, 80),
+    }));
+  // 30 established on .21, 2 on .22: new connections go to .22.
+  conntrack.list = [...conns('198.18.1.21', 30, 1), ...conns('198.18.1.22', 2, 100)];
+  assert.deepEqual(await dp.rebalance(), ['a']);
+  const script = nft.scripts.at(-1)!;
+  assert.match(script, /^flush map inet tnd svc_a_slots$/m);
+  const to21 = (script.match(/198\.18\.1\.21 \. 80/g) ?? []).length;
+  const to22 = (script.match(/198\.18\.1\.22 \. 80/g) ?? []).length;
+  // Total 32 and 32 arrivals (the horizon): fair share 32 each, deficits 2 and 30.
+  assert.ok(to22 > 10 * to21, `slots: .21 ${to21}, .22 ${to22}`);
+  // Unchanged counts: the horizon settles (no new arrivals), then no more transactions.
+  let steps = 0;
+  while ((await dp.rebalance()).length > 0) assert.ok(++steps < 6, 'the steering settles');
+  const n = nft.scripts.length;
+  assert.deepEqual(await dp.rebalance(), []);
+  assert.equal(nft.scripts.length, n);
+  // Balanced counts: back to the configured weights.
+  conntrack.list = [...conns('198.18.1.21', 16, 1), ...conns('198.18.1.22', 16, 100)];
+  assert.deepEqual(await dp.rebalance(), ['a']);
+  assert.match(nft.scripts.at(-1)!, /numgen random mod 2 /);
+  // A service that is not lc/wlc is never steered.
+  await dp.apply([{ ...a, scheduler: 'wrr' }]);
+  conntrack.list = [...conns('198.18.1.21', 30, 1)];
+  assert.deepEqual(await dp.rebalance(), []);
+  await dp.close();
+});

@@ -13,8 +13,9 @@
 import { performance } from 'node:perf_hooks';
 import { TandemError } from '../../core/errors.ts';
 import type { ApplyReport, ConnCount, ConnCounts, DataPlane, ServiceProgram } from '../../lb/dataplane.ts';
+import { type SteerState, steer } from '../../lb/schedulers/lc-feedback.ts';
 import { serverKey } from '../../lb/types.ts';
-import { type ConntrackReader, createConntrackReader, isActive } from '../../os/conntrack.ts';
+import { type ConntrackEntry, type ConntrackReader, createConntrackReader, isActive } from '../../os/conntrack.ts';
 import { createNftRunner, type NftRunner } from '../../os/nft.ts';
 import {
   type CompiledProgram,
@@ -48,7 +49,21 @@ export interface NftDataPlaneOptions {
   log?: (line: string) => void;
   /** Deadline of one nft run. @default the runner's (10 s) */
   applyTimeoutMs?: number;
+  /**
+   * How often lc/wlc services (NAT) read their connections and steer their slot weights (lb/schedulers/lc-feedback.ts);
+   * 0 = only when {@link NftDataPlane.rebalance} is called (tests). @default 500
+   */
+  feedbackIntervalMs?: number;
 }
+
+/** The nft data plane, with its least-connections feedback step exposed (tests, the bench). */
+export interface NftDataPlane extends DataPlane {
+  /** One feedback step for every lc/wlc service; resolves with the ids whose weights changed (and were applied). */
+  rebalance(signal?: AbortSignal): Promise<string[]>;
+}
+
+/** Whether a service takes least-connections feedback: NAT with lc or wlc. */
+const steered = (s: ServiceProgram): boolean => s.method !== 'dr' && (s.scheduler === 'lc' || s.scheduler === 'wlc');
 
 /** How a tracked connection is attributed: service by (protocol, VIP, port), backend by reply source. */
 interface Attribution {
@@ -76,7 +91,7 @@ function attributions(services: readonly ServiceProgram[]): Map<string, Attribut
  * The nft data plane.
  * @example const dp = createNftDataPlane({ table: 'tandem' }); await dp.apply(desiredState(services, states, now))
  */
-export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
+export function createNftDataPlane(opts: NftDataPlaneOptions): NftDataPlane {
   const nft = opts.nft ?? createNftRunner();
   const conntrack = opts.conntrack ?? createConntrackReader();
   const log = opts.log ?? (() => undefined);
@@ -116,8 +131,27 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     };
   };
 
-  const apply = async (all: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> => {
+  /** lc/wlc steering by service id, and the connections seen at the last step (to count arrivals). */
+  const steering = new Map<string, SteerState>();
+  const seen = new Map<string, Set<string>>();
+  /** The last desired state the runtime asked for (a feedback step re-applies it with new weights). */
+  let desired: readonly ServiceProgram[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let closed = false;
+
+  /** A service with its steered weights (live servers only; a server not steered yet gets the smallest weight). */
+  const withSteering = (svc: ServiceProgram): ServiceProgram => {
+    const st = steering.get(svc.id)?.weights;
+    if (!st || !steered(svc)) return svc;
+    return { ...svc, backends: svc.backends.map((b) => (b.weight > 0 ? { ...b, weight: st.get(b.key) ?? 1 } : b)) };
+  };
+
+  const apply = async (given: readonly ServiceProgram[], signal?: AbortSignal): Promise<ApplyReport> => {
     const t0 = performance.now();
+    desired = given;
+    for (const id of [...steering.keys()]) if (!given.some((s) => s.id === id && steered(s))) steering.delete(id);
+    if (!closed && !timer && given.some(steered) && (opts.feedbackIntervalMs ?? 500) > 0) schedule();
+    const all = given.map(withSteering);
     const services = all.filter((s) => s.method !== 'dr');
     const dr = all.filter((s) => s.method === 'dr');
     const drBefore = new Set(drKnown.map((s) => s.id));
@@ -191,6 +225,75 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     return counts;
   };
 
+  /** The connections of one service, from a kernel-filtered dump when the reader has one. */
+  const serviceEntries = (svc: ServiceProgram, signal?: AbortSignal): AsyncIterable<ConntrackEntry> => {
+    const q = { family: svc.family, protocol: svc.protocol, vip: canonicalAddress(svc.vip), port: svc.port };
+    return conntrack.service ? conntrack.service(q, signal) : conntrack.entries(signal, { dst: new Set([q.vip]) });
+  };
+
+  const rebalance = async (signal?: AbortSignal): Promise<string[]> => {
+    const changed: string[] = [];
+    for (const svc of desired.filter(steered)) {
+      const by = attributions([svc]).get(serviceLookupKey(svc.protocol, canonicalAddress(svc.vip), svc.port));
+      if (!by) continue;
+      const counts = new Map<string, { active: number; inactive: number }>();
+      const now = new Set<string>();
+      let arrived = 0;
+      const before = seen.get(svc.id) ?? new Set<string>();
+      for await (const e of serviceEntries(svc, signal)) {
+        if (e.protocol !== svc.protocol || (svc.port !== 0 && e.orig.dport !== svc.port)) continue;
+        if (canonicalAddress(e.orig.dst) !== canonicalAddress(svc.vip)) continue;
+        const key =
+          by.backends.get(`${canonicalAddress(e.reply.src)}|${e.reply.sport}`) ??
+          by.backends.get(`${canonicalAddress(e.reply.src)}|0`);
+        if (!key) continue;
+        const tuple = `${e.orig.src} ${e.orig.sport}`;
+        now.add(tuple);
+        if (!before.has(tuple)) arrived++;
+        const c = counts.get(key) ?? { active: 0, inactive: 0 };
+        if (isActive(e)) c.active++;
+        else c.inactive++;
+        counts.set(key, c);
+      }
+      seen.set(svc.id, now);
+      const servers = svc.backends.map((b) => ({
+        key: b.key,
+        weight: b.weight,
+        ...(counts.get(b.key) ?? { active: 0, inactive: 0 }),
+      }));
+      const step = steer(
+        servers,
+        steering.get(svc.id) ?? { weights: null, horizon: 0 },
+        arrived,
+        svc.scheduler === 'lc',
+      );
+      steering.set(svc.id, step.state);
+      if (step.changed) {
+        changed.push(svc.id);
+        log(
+          `nft ${table}: ${svc.id} (${svc.scheduler}) imbalance ${step.imbalance.toFixed(1)} (bound ${step.bound.toFixed(1)}): ` +
+            (step.state.weights
+              ? `slot weights ${[...step.state.weights].map(([k, w]) => `${k}=${w}`).join(' ')}`
+              : 'configured weights'),
+        );
+      }
+    }
+    if (changed.length > 0) await serial(() => apply(desired, signal));
+    return changed;
+  };
+
+  const schedule = (): void => {
+    timer = setTimeout(() => {
+      void rebalance()
+        .catch((e: unknown) => log(`nft ${table}: least-connections feedback failed: ${(e as Error).message}`))
+        .finally(() => {
+          timer = null;
+          if (!closed && desired.some(steered)) schedule();
+        });
+    }, opts.feedbackIntervalMs ?? 500);
+    timer.unref?.();
+  };
+
   /** DR counts: every flow in a server's flow set counts as active (the director sees one direction only). */
   const drConnections = async (counts: ConnCounts, signal?: AbortSignal): Promise<void> => {
     const listing = await nft.listTable(table, { ...(signal ? { signal } : {}), family: 'netdev' });
@@ -208,6 +311,9 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
   };
 
   const close = async (): Promise<void> => {
+    closed = true;
+    if (timer) clearTimeout(timer);
+    timer = null;
     current = null;
     known = null;
     drCurrent = null;
@@ -233,6 +339,7 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): DataPlane {
     apply: (services, signal) => serial(() => apply(services, signal)),
     connections,
     close: () => serial(close),
+    rebalance,
   };
 }
 
