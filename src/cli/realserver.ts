@@ -102,8 +102,9 @@ export async function runRealserver(
     return 2;
   }
   try {
-    if (verb === 'up') await up(vips, state, path, io, deps);
-    else await down(vips, state, path, io, deps);
+    const run = { state, path, io, deps };
+    if (verb === 'up') await up(vips, run);
+    else await down(vips, run);
     return 0;
   } catch (e) {
     io.err(`tandem realserver ${verb}: ${(e as Error).message}`);
@@ -111,13 +112,15 @@ export async function runRealserver(
   }
 }
 
-async function up(
-  vips: { addr: string; prefix: number }[],
-  state: RealserverState,
-  path: string,
-  io: CliIo,
-  deps: RealserverDeps,
-): Promise<void> {
+/** What up and down work on. */
+interface Run {
+  state: RealserverState;
+  path: string;
+  io: CliIo;
+  deps: RealserverDeps;
+}
+
+async function up(vips: { addr: string; prefix: number }[], { state, path, io, deps }: Run): Promise<void> {
   // Record before changing, and save after each change: an interrupted run can still be undone.
   for (const [name, value] of REALSERVER_SYSCTLS) {
     const before = deps.sysctl.read(name);
@@ -136,13 +139,7 @@ async function up(
   }
 }
 
-async function down(
-  vips: { addr: string; prefix: number }[],
-  state: RealserverState,
-  path: string,
-  io: CliIo,
-  deps: RealserverDeps,
-): Promise<void> {
+async function down(vips: { addr: string; prefix: number }[], { state, path, io, deps }: Run): Promise<void> {
   const which = vips.length === 0 ? [...state.vips] : vips;
   for (const v of which) {
     const i = state.vips.findIndex((x) => x.addr === v.addr);

@@ -9,7 +9,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
-import { eventually, Output, startTandem, type TandemProc, untilState, workDir } from './tandem-lab.ts';
+import { download, type StreamResult, startStreamServer } from './stream-lab.ts';
+import { eventually, startTandem, type TandemProc, untilState, workDir } from './tandem-lab.ts';
 
 const CONNTRACKD = '/usr/sbin/conntrackd';
 const skip = !canBuildLabs()
@@ -23,7 +24,6 @@ const RS = { rs1: '198.18.3.21', rs2: '198.18.3.22', rs3: '198.18.3.23' } as con
 const PORT = 9000;
 const BYTES = 4 << 20;
 const RATE = 1 << 20;
-const root = new URL('../../', import.meta.url).pathname;
 
 const config = `
 cluster:
@@ -49,28 +49,6 @@ lb:
       check: { type: tcp, interval: 300ms, rise: 2, fall: 2, connect_timeout: 200ms, warmup: 0 }
       real_servers: [{ address: ${RS.rs1} }, { address: ${RS.rs2} }, { address: ${RS.rs3} }]
 `;
-
-interface StreamResult {
-  who: string | null;
-  bytes: number;
-  corrupt: number;
-  error: string | null;
-  maxGapMs: number;
-}
-
-function download(lab: Lab): { progress(mb: number): Promise<void>; done: Promise<StreamResult> } {
-  const tool = join(root, 'test/netns/tools/stream.ts');
-  const child = lab.spawn('client', process.execPath, ['--import', 'tsx', tool, 'get', VIP, String(PORT)], {
-    cwd: root,
-  });
-  const out = new Output(child);
-  return {
-    progress: async (mb) => {
-      await out.waitFor(new RegExp(`^\\{"progress":${mb}\\}$`), 30_000);
-    },
-    done: out.waitFor(/"done":true/, 150_000).then((l) => JSON.parse(l) as StreamResult),
-  };
-}
 
 function survived(r: StreamResult, what: string): void {
   assert.deepEqual(
@@ -142,16 +120,9 @@ test('NAT connections survive a director failover with conntrackd (SIGKILL of th
       await lab.run(d, 'ip', ['addr', 'add', `198.18.1.${n}/24`, 'dev', 'sync0']);
       await lab.run(d, 'ip', ['link', 'set', 'sync0', 'up']);
     }
-    const tool = join(root, 'test/netns/tools/stream.ts');
     for (const h of Object.keys(RS)) {
       await lab.run(h, 'ip', ['route', 'add', 'default', 'via', GW]);
-      const s = lab.spawn(
-        h,
-        process.execPath,
-        ['--import', 'tsx', tool, 'serve', String(PORT), h, String(BYTES), String(RATE)],
-        { cwd: root },
-      );
-      await new Output(s).waitFor(/listening/, 15_000);
+      await startStreamServer(lab, h, PORT, BYTES, RATE);
     }
     let d1 = await startTandem(lab, 'd1', config, { dir, supervisor: false });
     const d2 = await startTandem(lab, 'd2', config, { dir, supervisor: false });
@@ -161,7 +132,7 @@ test('NAT connections survive a director failover with conntrackd (SIGKILL of th
     await logged(lab, 'd1', dir, /resync|sending bulk|committing/i);
 
     // 1. SIGKILL of the master daemon in the middle of a download.
-    const s1 = download(lab);
+    const s1 = download(lab, VIP, PORT);
     await s1.progress(1);
     d1.child.kill('SIGKILL');
     await untilState(d2, 'MASTER');
@@ -182,7 +153,7 @@ test('NAT connections survive a director failover with conntrackd (SIGKILL of th
     await untilState(d2, 'BACKUP', 30_000);
     await serving(d1);
     assert.match(d1.out.text(), /conntrackd of an earlier run still answers/);
-    const s2 = download(lab);
+    const s2 = download(lab, VIP, PORT);
     await s2.progress(1);
     await lab.setLink('d1', false);
     await untilState(d2, 'MASTER');

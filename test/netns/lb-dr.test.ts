@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { LbServiceStatus } from '../../src/api/contract.ts';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
+import { download, type StreamResult, startStreamServer } from './stream-lab.ts';
 import {
   eventually,
-  Output,
+  type Output,
   probe,
   startResponder,
   startTandem,
@@ -28,7 +29,6 @@ const RS = { rs1: '198.18.0.21', rs2: '198.18.0.22', rs3: '198.18.0.23' } as con
 const STREAM_PORT = 9000;
 const STREAM_BYTES = 4 << 20;
 const STREAM_RATE = 1 << 20;
-const root = new URL('../../', import.meta.url).pathname;
 const COUNTERS = 't15dcnt';
 
 const config = `
@@ -94,31 +94,6 @@ async function counters(lab: Lab, host: string): Promise<{ replies: number; requ
   return { replies: n('replies'), requests: n('requests') };
 }
 
-interface StreamResult {
-  done: true;
-  who: string | null;
-  bytes: number;
-  corrupt: number;
-  error: string | null;
-  maxGapMs: number;
-}
-
-function download(lab: Lab): { progress(mb: number): Promise<void>; done: Promise<StreamResult> } {
-  const child = lab.spawn(
-    'client',
-    process.execPath,
-    ['--import', 'tsx', join(root, 'test/netns/tools/stream.ts'), 'get', VIP, String(STREAM_PORT)],
-    { cwd: root },
-  );
-  const out = new Output(child);
-  return {
-    progress: async (mb) => {
-      await out.waitFor(new RegExp(`^\\{"progress":${mb}\\}$`), 30_000);
-    },
-    done: out.waitFor(/"done":true/, 150_000).then((l) => JSON.parse(l) as StreamResult),
-  };
-}
-
 function checkStream(r: StreamResult, what: string): void {
   assert.equal(r.error, null, `${what}: ${JSON.stringify(r)}`);
   assert.equal(r.bytes, STREAM_BYTES, `${what}: ${JSON.stringify(r)}`);
@@ -156,24 +131,7 @@ test('direct routing: realserver up, spread, 0 replies through the director, dra
       assert.equal((await lab.run(h, 'sysctl', ['-n', 'net.ipv4.conf.all.arp_ignore'])).trim(), '1');
       assert.equal((await lab.run(h, 'sysctl', ['-n', 'net.ipv4.conf.all.arp_announce'])).trim(), '2');
       await startResponder(lab, h);
-      const s = lab.spawn(
-        h,
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(root, 'test/netns/tools/stream.ts'),
-          'serve',
-          String(STREAM_PORT),
-          h,
-          String(STREAM_BYTES),
-          String(STREAM_RATE),
-        ],
-        { cwd: root },
-      );
-      const so = new Output(s);
-      streamLogs.push(so);
-      await so.waitFor(/listening/, 15_000);
+      streamLogs.push(await startStreamServer(lab, h, STREAM_PORT, STREAM_BYTES, STREAM_RATE));
     }
     for (const d of ['d1', 'd2']) await addCounters(lab, d);
     let d1 = await startTandem(lab, 'd1', config, { dir, supervisor: false });
@@ -199,7 +157,7 @@ test('direct routing: realserver up, spread, 0 replies through the director, dra
     assert.equal(c1.replies, 0, 'replies go straight from the real servers to the client');
 
     // 2. A drain moves no established flow: the download in progress on the drained server finishes there.
-    const drained = download(lab);
+    const drained = download(lab, VIP, STREAM_PORT);
     await drained.progress(1);
     const who = (
       await eventually(
@@ -234,7 +192,7 @@ test('direct routing: realserver up, spread, 0 replies through the director, dra
     await serving(d1);
 
     // 3. SIGKILL of the master daemon in the middle of a download: d2 takes over and hashes the flow alike.
-    const s1 = download(lab);
+    const s1 = download(lab, VIP, STREAM_PORT);
     await s1.progress(1);
     d1.child.kill('SIGKILL');
     await untilState(d2, 'MASTER');
@@ -252,7 +210,7 @@ test('direct routing: realserver up, spread, 0 replies through the director, dra
     await untilState(d1, 'MASTER', 30_000);
     await untilState(d2, 'BACKUP', 30_000);
     await serving(d1);
-    const s2 = download(lab);
+    const s2 = download(lab, VIP, STREAM_PORT);
     await s2.progress(1);
     await lab.setLink('d1', false);
     await untilState(d2, 'MASTER');

@@ -38,11 +38,11 @@
  * Not here: tunnelling (keepalived `lb_kind TUN`): nftables has no encapsulation statement, see docs/dr.md.
  */
 import { TandemError } from '../../core/errors.ts';
-import { formatAddr, maskBytes, parseIp } from '../../core/inet.ts';
+import { formatAddr, parseIp } from '../../core/inet.ts';
 import type { ServiceProgram } from '../../lb/dataplane.ts';
 import { usableWeight } from '../../lb/schedulers/types.ts';
 import type { IpFamily } from '../../lb/types.ts';
-import { JHASH_SEED, kernelSlotTable, nameOf } from './render.ts';
+import { clientNet, ipKw, JHASH_SEED, kernelSlotTable, nameOf, nftTime } from './render.ts';
 
 /** How long a TCP flow stays pinned to its server after its last packet (IPVS's tcp established timeout). */
 export const DR_TCP_FLOW_TIMEOUT_MS = 900_000;
@@ -73,25 +73,10 @@ function fail(message: string): never {
   throw new TandemError('TND_NFT_PROGRAM', message);
 }
 
-const ipKw = (f: IpFamily): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
-
-function nftTime(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
-}
-
 function canonical(text: string, family: IpFamily, what: string): string {
   const bytes = parseIp(text, family);
   if (!bytes) fail(`${what}: ${JSON.stringify(text)} is not an IPv${family} address`);
   return formatAddr(bytes);
-}
-
-/** `ip saddr` or `ip saddr & MASK`. */
-function clientNet(family: IpFamily, prefix: number): string {
-  const bits = family === 4 ? 32 : 128;
-  const p = Math.min(bits, Math.max(0, Math.trunc(prefix)));
-  const kw = `${ipKw(family)} saddr`;
-  if (p === bits) return kw;
-  return `${kw} & ${formatAddr(maskBytes(new Uint8Array(bits / 8).fill(0xff), p))}`;
 }
 
 /** The hash input of the table: the flow, or the client (sh, mh) / its network (persistence). */

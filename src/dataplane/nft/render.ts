@@ -301,15 +301,15 @@ function checkPort(port: number, what: string): void {
 }
 
 /** The `ip`/`ip6` keyword of a family. */
-const ipKw = (f: IpFamily): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
+export const ipKw = (f: IpFamily): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
 
 /** nft time text: whole seconds as `Ns`, else `Nms`. */
-function nftTime(ms: number): string {
+export function nftTime(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** `ip saddr` or `ip saddr & MASK` for a client-network prefix. */
-function clientNet(family: IpFamily, prefix: number): string {
+export function clientNet(family: IpFamily, prefix: number): string {
   const bits = family === 4 ? 32 : 128;
   const p = Math.min(bits, Math.max(0, Math.trunc(prefix)));
   const kw = `${ipKw(family)} saddr`;
