@@ -141,7 +141,7 @@ test('direct routing: realserver up, spread, 0 replies through the director, dra
     await serving(d1);
     const table = await tandem(lab, 'd1', ['status', '--control', d1.control]);
     assert.match(table.out, /-> 198\.18\.0\.21:80 +Route +1 /);
-    process.stdout.write(table.out.replace(/^/gm, '# status d1: '));
+    process.stdout.write(`${table.out.trimEnd().replace(/^/gm, '# status d1: ')}\n`);
 
     // 1. Spread over fresh connections: each flow hashes (client address and port) onto the Maglev table.
     const spread = await probe(lab, 'client', VIP, 10, 1_500);
