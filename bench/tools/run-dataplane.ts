@@ -17,7 +17,13 @@ const log = (line: string) => console.error(`${kind}: ${line}`);
 let plane: DataPlane;
 if (kind === 'nft') {
   const { createNftDataPlane } = await import('../../src/dataplane/nft/index.ts');
-  plane = createNftDataPlane({ table: 'tandem_bench', log });
+  // BENCH_FEEDBACK_MS=0 turns the least-connections feedback off (bench/lb-lc's baseline: weighted random).
+  const feedback = process.env.BENCH_FEEDBACK_MS;
+  plane = createNftDataPlane({
+    table: 'tandem_bench',
+    log,
+    ...(feedback !== undefined ? { feedbackIntervalMs: Number(feedback) } : {}),
+  });
 } else {
   const { createProxyDataPlane } = await import('../../src/dataplane/proxy/index.ts');
   plane = createProxyDataPlane({ log, closeGraceMs: 1_000 });

@@ -270,6 +270,30 @@ Scenario file:
     });
   }
 
+  // realserver (src/cli/realserver.ts): a direct-routing real server's VIPs on lo and ARP sysctls (lvs_real)
+  const realserver = program
+    .command('realserver')
+    .description('prepare this host as a direct-routing real server: the VIPs on lo, ARP off for them (lvs_real)');
+  for (const [verb, description] of [
+    ['up', 'add each VIP on lo (/32, /128) and set arp_ignore=1, arp_announce=2; records what it changed'],
+    ['down', 'undo what up did (all of it without a VIP); earlier sysctl values come back'],
+  ] as const)
+    realserver
+      .command(verb)
+      .description(description)
+      .argument(verb === 'up' ? '<vips...>' : '[vips...]', 'virtual addresses')
+      .option('--state <path>', 'where up records what it changed', '/run/tandem/realserver.json')
+      .action(async (vips: string[], opts: { state: string }) => {
+        const { runRealserver } = await import('./realserver.ts');
+        const { IpAddressAdapter } = await import('../os/addresses.ts');
+        const { procSysctl } = await import('../os/sysctl.ts');
+        process.exitCode = await runRealserver(verb, vips, io, {
+          addresses: new IpAddressAdapter(),
+          sysctl: procSysctl(),
+          statePath: opts.state,
+        });
+      });
+
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
     async (opts: { control?: string }) => {
       const { runReload } = await import('./status.ts');

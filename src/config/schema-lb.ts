@@ -287,9 +287,19 @@ export const serviceSchema = z.strictObject({
   scheduler: z
     .enum(['rr', 'wrr', 'lc', 'wlc', 'sh', 'mh'])
     .default('wrr')
-    .describe('rr, wrr, lc, wlc, sh (source hash), mh (Maglev); lc and wlc need the proxy to count connections'),
+    .describe(
+      'rr, wrr, lc, wlc, sh (source hash), mh (Maglev); nft: lc and wlc steer the weights by connection counts',
+    ),
   method: z.enum(['nat', 'dr']).default('nat').describe('forwarding: nat (DNAT) or dr (direct routing)'),
   dataplane: z.enum(['nft', 'proxy']).default('nft').describe('nft = kernel NAT; proxy = user-space proxy'),
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:@+-]{1,15}$/, 'an interface name (at most 15 characters)')
+    .optional()
+    .describe(
+      "method dr: the director's interface on the real servers' segment, where clients' packets for the vip arrive; " +
+        'default: the interface of the VRRP instance holding the vip',
+    ),
   snat: z
     .union([z.boolean(), ipAddress])
     .default(false)
@@ -336,13 +346,35 @@ export const serviceSchema = z.strictObject({
   real_servers: z.array(realServerSchema).default([]).describe('the real servers'),
 });
 
+/** Replication of the NAT connection state between two directors (conntrackd, FTFW mode). */
+export const conntrackSyncSchema = z.strictObject({
+  interface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:@+-]{1,15}$/, 'an interface name (at most 15 characters)')
+    .describe('the dedicated link between the two directors that the sync messages use'),
+  addresses: z
+    .record(z.string(), ipAddress)
+    .describe("each director's address on that link, by node name (two nodes: each one's peer is the other)"),
+  port: port('UDP port of the sync messages').min(1).default(3780),
+  owner: name
+    .optional()
+    .describe(
+      'VRRP instance or sync group whose master is the primary; default: the owner of the first service with nft',
+    ),
+  conntrackd: z.string().min(1).default('/usr/sbin/conntrackd').describe('the conntrackd binary'),
+});
+
 /** The `lb` section. */
 export const lbSchema = z.strictObject({
   services: z.array(serviceSchema).default([]).describe('virtual services'),
+  conntrack_sync: conntrackSyncSchema
+    .optional()
+    .describe('keep NAT connections across a director failover: tandem runs and steers conntrackd'),
   max_concurrent_checks: z.number().int().min(1).max(10_000).default(64).describe('health checks run at once, at most'),
 });
 
 export type LbSpec = z.output<typeof lbSchema>;
+export type ConntrackSyncSpec = z.output<typeof conntrackSyncSchema>;
 export type ServiceSpec = z.output<typeof serviceSchema>;
 export type RealServerSpec = z.output<typeof realServerSchema>;
 export type CheckSpecYaml = z.output<typeof checkSchema>;

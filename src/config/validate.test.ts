@@ -285,7 +285,7 @@ test('lb: the proxy data plane carries neither UDP, nor direct routing, nor port
   ]);
 });
 
-test('lb: with nft, lc and wlc are a warning (weighted random in the kernel), and so is direct routing (not programmed)', () => {
+test('lb: with nft, lc and wlc are a warning (steered weighted random in the kernel); direct routing is programmed, what it cannot do is a warning', () => {
   assert.deepEqual(lbRows(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80', 'scheduler: lc'))), [
     'warning 10 TND_CFG_LB_SCHEDULER lb.services[0].scheduler',
   ]);
@@ -293,11 +293,29 @@ test('lb: with nft, lc and wlc are a warning (weighted random in the kernel), an
   assert.deepEqual(lbRows(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80'))), []);
   assert.match(
     loadText(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80', 'scheduler: wlc'))).diagnostics[0]!.message,
-    /the kernel cannot count connections per real server; nft uses weighted random/,
+    /nft approximates least connections: new connections go by weighted random over slot weights that tandem steers/,
   );
-  assert.deepEqual(lbRows(lbConfig(web('w', 80, 'method: dr'))), [
-    'warning 11 TND_CFG_LB_DATAPLANE lb.services[0].method',
+  // Direct routing is programmed (netdev ingress); what it cannot do as written is a warning.
+  assert.deepEqual(lbRows(lbConfig(web('w', 80, 'method: dr'))), []);
+  assert.deepEqual(
+    lbRows(lbConfig(web('w', 80, 'method: dr', 'snat: true', 'real_servers: [{ address: 198.18.1.11, port: 8080 }]'))),
+    [
+      'warning 12 TND_CFG_LB_DATAPLANE lb.services[0].snat',
+      'warning 13 TND_CFG_LB_DATAPLANE lb.services[0].real_servers[0].port',
+    ],
+  );
+  assert.deepEqual(lbRows(lbConfig(web('w', 80, 'method: dr').replace('scheduler: wrr', 'scheduler: wlc'))), [
+    'warning 10 TND_CFG_LB_SCHEDULER lb.services[0].scheduler',
   ]);
+  const elsewhere = svc('w', 'vip: 198.18.9.9', 'port: 80', 'method: dr');
+  assert.deepEqual(lbRows(lbConfig(elsewhere)), [
+    'warning 8 TND_CFG_LB_NO_OWNER lb.services[0].vip',
+    'warning 10 TND_CFG_LB_DATAPLANE lb.services[0].method',
+  ]);
+  assert.deepEqual(
+    lbRows(lbConfig(`${elsewhere}\n      interface: eth1`)).filter((r) => r.includes('DATAPLANE')),
+    [],
+  );
   assert.deepEqual(
     lbRows(lbConfig(svc('w', 'vip: 198.18.0.100', 'port: 80', 'scheduler: lc', 'dataplane: proxy'))),
     [],
@@ -397,4 +415,20 @@ test('lb: the same checks speak of keepalived.conf lines and names when the file
       'error 7:17 TND_CFG_DUPLICATE virtual_server 198.18.9.9 80: real_server 198.18.1.11 80',
     ],
   );
+});
+
+test('lb: a fwmark service cannot be direct-routed (netdev ingress sees no marks): an error at its fwmark', () => {
+  const rows = lbRows(
+    lbConfig(
+      svc(
+        'marked',
+        'fwmark: 7',
+        'method: dr',
+        'owner: VI_1',
+        'snat: false',
+        'real_servers: [{ address: 198.18.1.11 }]',
+      ),
+    ),
+  );
+  assert.ok(rows.includes('error 8 TND_CFG_LB_DATAPLANE lb.services[0].fwmark'), rows.join('\n'));
 });

@@ -18,6 +18,8 @@ import {
 } from './schema.ts';
 import {
   type CheckSpecYaml,
+  type ConntrackSyncSpec,
+  conntrackSyncSchema,
   type RealServerSpec,
   realServerSchema,
   type ServiceSpec,
@@ -110,6 +112,8 @@ interface Parts {
   names: { instances: Set<string>; syncGroups: Set<string>; services: Set<string> };
   /** Service names listed by the lb resources of resource groups, with where. */
   lbRefs: { service: string; path: ConfigPath }[];
+  /** lb.conntrack_sync, when present and well-formed. */
+  conntrackSync?: ConntrackSyncSpec | undefined;
 }
 
 function partsOf(cfg: TandemConfig, raw: unknown): Parts {
@@ -131,6 +135,7 @@ function partsOf(cfg: TandemConfig, raw: unknown): Parts {
       services: new Set(cfg.lb.services.map((s) => s.name)),
     },
     lbRefs: lbRefsOf(cfg.groups),
+    conntrackSync: cfg.lb.conntrack_sync,
   };
 }
 
@@ -221,6 +226,7 @@ function partialParts(raw: unknown): Parts {
       services: namesIn(['lb', 'services']),
     },
     lbRefs: lbRefsOf(valueAt(raw, ['groups'])),
+    conntrackSync: parseLenient(conntrackSyncSchema, valueAt(raw, ['lb', 'conntrack_sync'])),
   };
 }
 
@@ -539,8 +545,30 @@ function canonicalIp(addr: string): string {
 const familyOf = (addr: string): 4 | 6 => (isIPv4(addr) ? 4 : 6);
 const hostPort = (addr: string, port: number): string => (isIPv6(addr) ? `[${addr}]:${port}` : `${addr}:${port}`);
 
+/** lb.conntrack_sync: two directors of the cluster, an owner that exists. */
+function checkConntrackSync(parts: Parts, report: Report): void {
+  const c = parts.conntrackSync;
+  if (!c) return;
+  const base: ConfigPath = ['lb', 'conntrack_sync'];
+  const names = Object.keys(c.addresses);
+  const nodes = new Set(parts.nodes.flatMap((n) => (n ? [n.name] : [])));
+  if (names.length !== 2)
+    report(
+      'error',
+      'TND_CFG_RANGE',
+      [...base, 'addresses'],
+      `conntrackd replicates between two directors: name exactly two nodes, got ${names.length}`,
+    );
+  for (const n of names)
+    if (nodes.size > 0 && !nodes.has(n))
+      report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'addresses', n], `no node named ${n} in cluster.nodes`);
+  if (c.owner !== undefined && !parts.names.instances.has(c.owner) && !parts.names.syncGroups.has(c.owner))
+    report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${c.owner}`);
+}
+
 /** Rules for `lb.services` that span several values; every one of them reports and goes on. */
 function checkLb(parts: Parts, report: Report): void {
+  checkConntrackSync(parts, report);
   const holders = new Set<string>();
   for (const inst of parts.instances)
     for (const v of inst?.vips ?? []) {
@@ -570,6 +598,17 @@ function checkLb(parts: Parts, report: Report): void {
     if (other === undefined) endpoints.set(endpoint, s.name);
     names.add(s.name);
     checkService(s, base, report);
+    if (s.method === 'dr' && s.dataplane !== 'proxy' && s.interface === undefined) {
+      const owner = parts.instances.find((inst) => inst?.name === s.owner);
+      if ((s.vip === undefined || !holders.has(canonicalIp(s.vip))) && !owner)
+        report(
+          'warning',
+          'TND_CFG_LB_DATAPLANE',
+          [...base, 'method'],
+          "direct routing needs the director's interface on the real servers' segment, and no VRRP instance holds " +
+            `${s.vip ?? `the service's traffic (fwmark ${s.fwmark})`}: this service is health-checked but not programmed (set interface)`,
+        );
+    }
     if (s.owner !== undefined) {
       if (!parts.names.instances.has(s.owner) && !parts.names.syncGroups.has(s.owner))
         report('error', 'TND_CFG_UNKNOWN_REF', [...base, 'owner'], `no VRRP instance or sync group named ${s.owner}`);
@@ -640,6 +679,44 @@ export function serviceFamily(s: {
   return addr === undefined ? 4 : familyOf(addr);
 }
 
+/** Direct routing (nft netdev ingress, dataplane/nft/render-dr.ts): what it cannot do as written. */
+function checkDr(s: ServicePart, base: ConfigPath, report: Report): void {
+  if (s.fwmark !== undefined)
+    report(
+      'error',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'fwmark'],
+      'direct routing forwards at netdev ingress, before netfilter sets any mark: a fwmark service cannot be ' +
+        'direct-routed (use method nat, or a vip and port with method dr)',
+    );
+  if (s.snat !== false)
+    report(
+      'warning',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'snat'],
+      'direct routing forwards packets unchanged: snat does not apply (the real servers answer the client directly)',
+    );
+  if (s.scheduler === 'lc' || s.scheduler === 'wlc')
+    report(
+      'warning',
+      'TND_CFG_LB_SCHEDULER',
+      [...base, 'scheduler'],
+      `${s.scheduler}: with method dr the director sees one direction of each connection and no connection ` +
+        'states, so it cannot count connections; new flows go by a weighted Maglev hash of the flow (use method ' +
+        'nat for least connections)',
+    );
+  s.real_servers.forEach((rs, j) => {
+    if (!rs || rs.port === undefined || s.port === 0 || rs.port === s.port) return;
+    report(
+      'warning',
+      'TND_CFG_LB_DATAPLANE',
+      [...base, 'real_servers', j, 'port'],
+      `direct routing forwards packets unchanged: the real server answers on the vip's port ${s.port}; ` +
+        `port ${rs.port} is used by its health check only`,
+    );
+  });
+}
+
 /** The rules of one virtual service on its own. */
 function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
   const family = serviceFamily(s);
@@ -695,24 +772,15 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
         'the proxy data plane listens on one port: port 0 (every port) needs dataplane nft',
       );
   } else {
-    // A warning, not an error: the rest of such a file (VRRP, the other services) runs, and keepalived tutorials
-    // are full of DR services. The daemon health-checks this one but does not program it, and says so in status.
-    if (s.method === 'dr')
-      report(
-        'warning',
-        'TND_CFG_LB_DATAPLANE',
-        [...base, 'method'],
-        'method dr (direct routing) is not supported by the nft data plane yet: this service is health-checked ' +
-          'but not programmed until the data-path work adds direct routing; use method nat (keepalived lb_kind ' +
-          'NAT), with the real servers routing their replies through the director, or snat: true',
-      );
-    if (s.scheduler === 'lc' || s.scheduler === 'wlc')
+    if (s.method === 'dr') checkDr(s, base, report);
+    else if (s.scheduler === 'lc' || s.scheduler === 'wlc')
       report(
         'warning',
         'TND_CFG_LB_SCHEDULER',
         [...base, 'scheduler'],
-        `${s.scheduler}: the kernel cannot count connections per real server; nft uses weighted random until ` +
-          'the data-path work counts them (choose wrr, sh or mh, or dataplane proxy for least connections)',
+        `${s.scheduler}: nft approximates least connections: new connections go by weighted random over slot ` +
+          "weights that tandem steers every 0.5 s from the service's connection counts (conntrack), when a server " +
+          'is more than max(2, 5 % of a fair share) connections off its share; dataplane proxy counts exactly',
       );
   }
 

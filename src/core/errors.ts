@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   // host adapters (os/)
   TND_OS_ADDRESS: 'an address could not be added to or removed from an interface (ip or rtnetlink refused)',
   TND_OS_ADDON: "tandem's native addon cannot be loaded (not built)",
+  TND_OS_SYSCTL: 'a kernel setting (sysctl) cannot be changed (no such setting, or no permission)',
+  TND_OS_CONNTRACKD: 'conntrackd cannot be started, steered or stopped (not installed, a bad config, a command failed)',
   // load balancer thread
   TND_LB_WORKER: 'the load balancer worker is stopped, died, or failed a request',
   // control socket
@@ -85,8 +87,9 @@ export const ERROR_CODES = {
   // configuration: load balancer (lb.services checks, keepalived virtual_server import)
   TND_CFG_LB_PORT: 'a service on port 0 (every port) has no persistence, or one of its real servers names a port',
   TND_CFG_LB_CHECK_TARGET: 'a tcp or http health check has no port to connect to',
-  TND_CFG_LB_DATAPLANE: 'a service setting its data plane cannot carry (proxy: udp, dr, port 0; nft: dr)',
-  TND_CFG_LB_SCHEDULER: 'the data plane runs another scheduler than the one named (nft: lc, wlc)',
+  TND_CFG_LB_DATAPLANE:
+    'a service setting its data plane cannot carry (proxy: udp, dr, port 0; nft dr: snat, a port change, no interface)',
+  TND_CFG_LB_SCHEDULER: 'the data plane approximates the scheduler named (nft: lc, wlc by feedback; dr: by hash)',
   TND_CFG_LB_QUORUM: 'a quorum the real servers can never reach, or a hysteresis not below the quorum',
   TND_CFG_LB_NO_OWNER: 'no VRRP instance holds the vip of a service and it names no owner: every node serves it',
   // resource groups (resources/)

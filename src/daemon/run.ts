@@ -14,6 +14,7 @@ import type { TandemConfig } from '../config/schema.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
+import { conntrackSyncPart } from './conntrack-sync.ts';
 import { EXIT, type RunOptions } from './exit.ts';
 import { type Logger, lineLogger } from './log.ts';
 import type { InstanceSnapshot } from './supervisor.ts';
@@ -230,6 +231,12 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       },
       stop: () => control?.close(),
     })
+    // NAT connection-state replication (lb.conntrack_sync): conntrackd runs before the node may become master.
+    .add(
+      plan.conntrackSync
+        ? conntrackSyncPart(plan.conntrackSync, node.elector, opts.control ?? DEFAULT_CONTROL_SOCKET, log)
+        : { name: 'conntrackd (not configured)' },
+    )
     .add({
       name: 'node',
       start: () => {

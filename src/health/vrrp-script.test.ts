@@ -62,7 +62,10 @@ function trackScript(
   };
 }
 
-/** A temp dir with `check.sh`, which passes while `state` holds "ok". */
+/**
+ * A temp dir with `check.sh`, which passes while `state` holds "ok". The tests run it as `/bin/sh check.sh`: exec'ing
+ * a file written a moment ago fails with ETXTBSY while another thread of this process is between fork and exec.
+ */
 function fixture(): { dir: string; script: string; set: (s: 'ok' | 'bad') => void; done: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'tandem-track-'));
   const state = join(dir, 'state');
@@ -112,7 +115,14 @@ test('without init_fail the state is unknown until the first result, which alone
   try {
     f.set('ok');
     const c = changes();
-    const t = trackScript({ command: f.script, intervalMs: 50, rise: 3, fall: 3, signal: ac.signal, ...c });
+    const t = trackScript({
+      command: ['/bin/sh', f.script],
+      intervalMs: 50,
+      rise: 3,
+      fall: 3,
+      signal: ac.signal,
+      ...c,
+    });
     assert.equal(t.state, 'unknown');
     t.start();
     const first = await c.next();
@@ -134,7 +144,7 @@ test('fall consecutive failures bring it down and rise consecutive passes bring 
     const c = changes();
     const healths: number[] = [];
     const t = trackScript({
-      command: [f.script],
+      command: ['/bin/sh', f.script],
       intervalMs: 50,
       rise: 2,
       fall: 2,
@@ -168,7 +178,7 @@ test('init_fail starts down and needs rise passes', async () => {
     const c = changes();
     let runs = 0;
     const t = trackScript({
-      command: f.script,
+      command: ['/bin/sh', f.script],
       intervalMs: 50,
       rise: 2,
       initFail: true,
@@ -273,7 +283,7 @@ test('a throwing onChange does not stop the loop', async () => {
     let calls = 0;
     const c = changes();
     trackScript({
-      command: f.script,
+      command: ['/bin/sh', f.script],
       intervalMs: 50,
       signal: ac.signal,
       onChange: (up, r) => {

@@ -52,6 +52,11 @@ export interface ServiceProgram extends DesiredService {
   snat?: Snat;
   /** proxy only (required there). */
   proxy?: ProxySettings;
+  /**
+   * nft, method dr only: the director's interface where clients' packets for the VIP arrive and through which the
+   * real servers are reached (one segment, as LVS-DR needs).
+   */
+  device?: string;
 }
 
 /** What one `apply` did, per service, for logs and tests. */

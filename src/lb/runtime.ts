@@ -112,10 +112,27 @@ export class LbRuntime {
       if (!this.#active.has(id)) this.#log('info', id, `serving virtual service ${this.#label(id)} on this node`);
     for (const id of this.#active)
       if (!nextActive.has(id)) this.#log('info', id, `no longer serving virtual service ${this.#label(id)}`);
+    const standbyBefore = mayChanged && this.#hasHotStandby();
     this.#may = nextMay;
     this.#active = nextActive;
     if (mayChanged) this.#updateChecks();
-    if (activeChanged) this.#sync();
+    if (activeChanged || standbyBefore || (mayChanged && this.#hasHotStandby())) this.#sync();
+  }
+
+  /**
+   * Direct-routing services are programmed wherever they may be served, MASTER or not (a hot standby): a netdev
+   * table only sees packets sent to this node's MAC, which clients do once this node holds the VIP, and a new master
+   * that had to build its table after taking the VIP would reset the flows that arrive in between.
+   */
+  #programHere(id: string): boolean {
+    if (this.#active.has(id)) return true;
+    const s = this.#svcs.get(id);
+    return this.#may.has(id) && s !== undefined && s.plan.svc.method === 'dr' && s.plan.dataplane === 'nft';
+  }
+
+  #hasHotStandby(): boolean {
+    for (const id of this.#may) if (this.#programHere(id) && !this.#active.has(id)) return true;
+    return false;
   }
 
   /**
@@ -225,7 +242,10 @@ export class LbRuntime {
         dataplane: s.plan.dataplane,
         persistence: svc.persistence,
         role: this.#active.has(id) ? 'serving' : this.#may.has(id) ? 'standby' : 'idle',
-        note: svc.method === 'dr' ? 'direct routing is not supported yet: not programmed' : null,
+        note:
+          svc.method === 'dr' && s.plan.dataplane === 'nft' && !s.plan.device
+            ? 'direct routing without an interface (no VRRP instance holds the vip; set interface): not programmed'
+            : null,
         owner: ownerText(s.plan),
         quorum: s.state.quorum,
         sorry: svc.sorry ? { ...svc.sorry, active: desired?.sorry != null } : null,
@@ -461,14 +481,17 @@ export class LbRuntime {
       ['proxy', []],
     ]);
     const programmed = new Map<string, Set<string>>();
-    for (const id of this.#active) {
+    for (const id of this.#may) {
+      if (!this.#programHere(id)) continue;
       const s = this.#svcs.get(id);
-      // Direct routing has no data plane yet (tandem check warns): checked, shown, never programmed.
-      if (!s || s.plan.svc.method === 'dr') continue;
+      // Direct routing without an interface (tandem check warns): checked, shown, not programmed.
+      if (!s || (s.plan.svc.method === 'dr' && s.plan.dataplane === 'nft' && !s.plan.device)) continue;
       const d = desiredState([s.plan.svc], { [id]: s.state }, now)[0];
       if (!d) continue;
       const prog: ServiceProgram =
-        s.plan.dataplane === 'nft' ? { ...d, snat: s.plan.snat } : { ...d, proxy: s.plan.proxy };
+        s.plan.dataplane === 'nft'
+          ? { ...d, snat: s.plan.snat, ...(s.plan.device ? { device: s.plan.device } : {}) }
+          : { ...d, proxy: s.plan.proxy };
       byKind.get(s.plan.dataplane)!.push(prog);
       programmed.set(id, new Set(d.backends.map((b) => b.key)));
     }

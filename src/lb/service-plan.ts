@@ -33,6 +33,8 @@ export interface ServicePlan {
   snat: Snat;
   proxy: ProxySettings;
   owner: LbOwner;
+  /** method dr: the director's interface toward the real servers (config `interface`, else the vip's instance's). */
+  device?: string;
   /**
    * The resource group whose `lb` resource serves this service: it is programmed while that resource runs here, not
    * while its vip's instance is MASTER.

@@ -109,6 +109,20 @@ export interface ConntrackReader {
    * many health checks tracks hundreds of thousands of their TIME_WAIT entries; the counts need only the VIPs').
    */
   entries(signal?: AbortSignal, only?: ConntrackFilter): AsyncIterable<ConntrackEntry>;
+  /**
+   * The connections of one virtual service: a dump the kernel filters (`conntrack -L -p PROTO --orig-dst VIP
+   * --orig-port-dst PORT`, port 0 = any), so its cost follows the service's connections, not the table's.
+   */
+  service?(q: ServiceQuery, signal?: AbortSignal): AsyncIterable<ConntrackEntry>;
+}
+
+/** One virtual service's original direction, for {@link ConntrackReader.service}. */
+export interface ServiceQuery {
+  family: 4 | 6;
+  protocol: 'tcp' | 'udp';
+  vip: string;
+  /** 0 = every port. */
+  port: number;
 }
 
 /** Which entries a reader may keep: IPv4 original destinations (others are always read). */
@@ -171,6 +185,20 @@ export function createConntrackReader(opts: ConntrackReaderOptions = {}): Conntr
       try {
         if (useProc) yield* readLines(createReadStream(procPath as string), ac.signal, `read ${procPath}`, only);
         else for (const fam of ['ipv4', 'ipv6'] as const) yield* spawnLines(argv(fam), ac.signal, only);
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    async *service(q, signal) {
+      const ac = new AbortController();
+      const timer = setTimeout(() => ac.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = (): void => ac.abort(signal?.reason ?? new Error('aborted'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const args = [...argv(q.family === 4 ? 'ipv4' : 'ipv6'), '-p', q.protocol, '--orig-dst', q.vip];
+      if (q.port !== 0) args.push('--orig-port-dst', String(q.port));
+      try {
+        yield* spawnLines(args, ac.signal);
       } finally {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);

@@ -27,8 +27,8 @@ export interface NftRunner {
   apply(script: string, opts?: NftCallOptions): Promise<void>;
   /** Deletes `table inet NAME`; true when it existed, false when it did not (absent is fine). */
   deleteTable(table: string, opts?: NftCallOptions): Promise<boolean>;
-  /** `nft list table inet NAME` text, or null when the table does not exist. */
-  listTable(table: string, opts?: NftCallOptions): Promise<string | null>;
+  /** `nft list table inet NAME` (or FAMILY NAME) text, or null when the table does not exist. */
+  listTable(table: string, opts?: NftCallOptions & { family?: 'inet' | 'netdev' }): Promise<string | null>;
 }
 
 /** Options of {@link createNftRunner}. */
@@ -186,10 +186,11 @@ export function createNftRunner(opts: NftRunnerOptions = {}): NftRunner {
       throw failure(`nft delete table inet ${table}`, r, callOpts);
     },
     async listTable(table, callOpts) {
-      const r = await run(['list', 'table', 'inet', table], '', callOpts);
+      const family = callOpts?.family ?? 'inet';
+      const r = await run(['list', 'table', family, table], '', callOpts);
       if (r.outcome === 'ok') return r.stdout;
       if (r.outcome === 'failed' && NO_SUCH.test(r.stderr)) return null;
-      throw failure(`nft list table inet ${table}`, r, callOpts);
+      throw failure(`nft list table ${family} ${table}`, r, callOpts);
     },
   };
 }

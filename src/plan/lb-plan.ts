@@ -90,6 +90,7 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
       maxHeaderBytes: s.proxy.max_header_size,
     },
     owner: ownerOf(cfg, s),
+    ...drDeviceOf(cfg, s),
     ...resourceGroupOf(cfg, s.name),
     drainTimeoutMs: s.drain_timeout,
     ...(s.quorum.up ? { quorumUp: s.quorum.up } : {}),
@@ -97,6 +98,23 @@ function servicePlan(cfg: TandemConfig, s: ServiceSpec): ServicePlan {
     alpha,
     checks,
   };
+}
+
+/**
+ * A DR service's interface: `interface`, else the device of the VRRP vip that holds its address (its `dev`, else its
+ * instance's interface), else the owner instance's interface. NAT services have none.
+ */
+export function drDeviceOf(cfg: TandemConfig, s: ServiceSpec): { device?: string } {
+  if (s.method !== 'dr') return {};
+  if (s.interface) return { device: s.interface };
+  for (const inst of cfg.vrrp.instances)
+    for (const v of inst.vips) {
+      const text = typeof v === 'string' ? v : v.address;
+      if (text.split('/')[0] === s.vip)
+        return { device: (typeof v === 'string' ? undefined : v.dev) ?? inst.interface };
+    }
+  const owner = s.owner ? cfg.vrrp.instances.find((i) => i.name === s.owner) : undefined;
+  return owner ? { device: owner.interface } : {};
 }
 
 /** The resource group an `lb` resource of which names the service, as a plan field. */

@@ -9,6 +9,7 @@ import type { OwnerRef } from '../election/elector.ts';
 import type { GroupDef } from '../resources/group-def.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
 import { defaultVmacName, virtualRouterMac } from '../vrrp/vmac.ts';
+import { type ConntrackSyncPlan, conntrackSyncPlan } from './conntrack-sync.ts';
 import { groupDef } from './groups.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
 
@@ -27,6 +28,8 @@ export interface NodePlan {
   interfaces: string[];
   /** The virtual services, when the config has any. */
   lb?: LbPlan;
+  /** NAT connection-state replication (conntrackd), when configured for this node. */
+  conntrackSync?: ConntrackSyncPlan;
   /** Resource groups whose owner (an instance or a sync group) runs on this node. */
   groups?: { def: GroupDef; owner: OwnerRef }[];
   /**
@@ -137,6 +140,7 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     ),
     interfaces: trackerNames('interface'),
     ...(cfg.lb.services.length ? { lb: lbPlan(cfg) } : {}),
+    ...conntrackSyncField(cfg, node),
     ...(groups.length ? { groups } : {}),
     preferredHere,
   };
@@ -241,4 +245,9 @@ function instanceConfig(
     lowerPrioNoAdvert: spec.lower_prio_no_advert,
     ...compatFields(spec),
   };
+}
+
+function conntrackSyncField(cfg: TandemConfig, node: string): { conntrackSync?: ConntrackSyncPlan } {
+  const p = conntrackSyncPlan(cfg, node);
+  return p ? { conntrackSync: p } : {};
 }

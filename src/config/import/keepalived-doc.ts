@@ -60,9 +60,8 @@ The LVS part (\`virtual_server\`, \`virtual_server_group\`, \`real_server\` and 
   others are warned, where keepalived requires all to pass), \`inhibit_on_failure\` per
   service (a per-server setting is kept when all servers of the service agree). \`owner\` is left unset: the service
   runs where the instance holding its address is master.
-- \`lb_kind DR\` is read, but the nft data plane does not support direct routing yet: \`tandem check\` warns
-  \`TND_CFG_LB_DATAPLANE\` and the service is health-checked but not programmed until the data-path work adds it
-  (use NAT). TUN, SCTP and the schedulers tandem lacks are refused (\`TND_CFG_REJECTED\`).
+- \`lb_kind DR\` is direct routing (nft netdev ingress, docs/dr.md); the director's interface is the one of the VRRP
+  instance holding the address. TUN, SCTP and the schedulers tandem lacks are refused (\`TND_CFG_REJECTED\`).
 
 Diagnostics: \`TND_CFG_UNSUPPORTED\` (warning) for a valid keepalived keyword tandem ignores,
 \`TND_CFG_IGNORED_BLOCK\` (warning) for a block skipped whole, \`TND_CFG_AS_KEEPALIVED\` (warning) where keepalived

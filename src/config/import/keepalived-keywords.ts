@@ -677,6 +677,12 @@ export const WARNED: KeywordTable = {
 };
 
 /** Valid keepalived keywords or values that tandem refuses with an error, by block: keyword → why. */
+/** Why TUN is refused (keepalived lb_kind TUN, Piranha network = tunnel). */
+export const TUN_WHY =
+  'TUN (IP-in-IP tunnelling) cannot be built on nftables: nft has no encapsulation statement, and routing ' +
+  'marked packets into a tunnel per real server would need conntrack, which direct routing bypasses; use DR (real ' +
+  "servers on the director's segment) or NAT";
+
 export const REJECTED: KeywordTable = {
   preprocessor: {
     '~SEQ, ~SEQx, ~LST': 'loops are not expanded yet; write the lines out',
@@ -705,14 +711,14 @@ export const REJECTED: KeywordTable = {
   virtual_server: {
     lvs_sched: `${OTHER_SCHEDULERS.join(', ')} are not implemented: tandem schedules ${LB_SCHEDULERS.join(', ')}`,
     lb_algo: `${OTHER_SCHEDULERS.join(', ')} are not implemented: tandem schedules ${LB_SCHEDULERS.join(', ')}`,
-    lvs_method: 'TUN (IP-in-IP tunnelling) is not implemented; use NAT',
-    lb_kind: 'TUN (IP-in-IP tunnelling) is not implemented; use NAT',
+    lvs_method: TUN_WHY,
+    lb_kind: TUN_WHY,
     protocol: 'SCTP is not implemented; tandem balances TCP and UDP',
   },
   real_server: {
     lvs_method:
       "a method other than the service's: tandem forwards every real server of a service the same way, and TUN " +
-      'is not implemented',
+      'cannot be built on nftables (no encapsulation statement)',
   },
   TCP_CHECK: {},
   'HTTP_GET, SSL_GET': {},

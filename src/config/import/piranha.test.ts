@@ -140,7 +140,7 @@ test('network nat and direct are methods nat and dr (direct when absent); tunnel
   assert.deepEqual(errors(tunnel.diagnostics), [['error', 'TND_CFG_REJECTED', 3]]);
   assert.match(
     tunnel.diagnostics[0]!.message,
-    /tunnel \(IP-in-IP\) forwarding cannot be used with tandem: use nat or direct/,
+    /tunnel \(IP-in-IP\) forwarding cannot be built on nftables \(it has no encapsulation statement.*use direct/,
   );
   assert.equal(svc(tunnel).method, undefined);
   assert.deepEqual(errors(net('network = gre').diagnostics), [['error', 'TND_CFG_ENUM', 3]]);

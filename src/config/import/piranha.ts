@@ -339,7 +339,9 @@ class Reader {
           'TND_CFG_REJECTED',
           network.pos,
           'lvs.cf: network',
-          'tunnel (IP-in-IP) forwarding cannot be used with tandem: use nat or direct',
+          'tunnel (IP-in-IP) forwarding cannot be built on nftables (it has no encapsulation statement, and a ' +
+            'tunnel per real server routed by mark would need conntrack, which direct routing bypasses): use ' +
+            'direct (real servers on the director segment) or nat',
         );
       } else {
         this.method = { value: undefined };

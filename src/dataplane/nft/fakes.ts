@@ -27,14 +27,19 @@ export class FakeNftRunner implements NftRunner {
     if (failure !== undefined) throw new TandemError('TND_NFT_APPLY', `nft -f - failed (exit 1):\n${failure}`);
     for (const m of script.matchAll(/^delete table inet (\S+)$/gm)) this.tables.delete(m[1]!);
     for (const m of script.matchAll(/^table inet (\S+) \{$/gm)) this.tables.set(m[1]!, script);
+    // netdev tables (direct routing), statement by statement: `add` then `delete` leaves none.
+    for (const m of script.matchAll(/^(add|delete) table netdev (\S+)$/gm)) {
+      if (m[1] === 'add') this.tables.set(`netdev ${m[2]!}`, script);
+      else this.tables.delete(`netdev ${m[2]!}`);
+    }
   }
 
   async deleteTable(table: string): Promise<boolean> {
     return this.tables.delete(table);
   }
 
-  async listTable(table: string): Promise<string | null> {
-    return this.tables.get(table) ?? null;
+  async listTable(table: string, opts: { family?: 'inet' | 'netdev' } = {}): Promise<string | null> {
+    return this.tables.get(opts.family === 'netdev' ? `netdev ${table}` : table) ?? null;
   }
 }
 

@@ -97,7 +97,7 @@ test('a program the renderer refuses throws before nft runs, and the kernel stat
   const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
   const a = svc({ id: 'a' });
   await dp.apply([a]);
-  await assert.rejects(dp.apply([{ ...a, method: 'dr' }]), /TND_NFT_UNSUPPORTED|direct routing/);
+  await assert.rejects(dp.apply([{ ...a, method: 'dr' }]), /method dr needs the director's interface/);
   assert.equal(nft.scripts.length, 1);
   await dp.apply([{ ...a, backends: [be('198.18.1.21', 80)] }]);
   assert.ok(nft.scripts[1]!.startsWith('flush chain inet tnd svc_a'), 'still an update, not a replace');
@@ -180,4 +180,72 @@ test('close deletes the table; a later apply builds it again from scratch', asyn
   await dp.close();
   await dp.apply([svc({ id: 'a' })]);
   assert.ok(nft.scripts[1]!.startsWith('add table inet tnd\ndelete table inet tnd\n'));
+});
+
+test('direct routing: DR services go to a netdev table in the same transaction; an update keeps the flow sets; close deletes both tables', async () => {
+  const nft = new FakeNftRunner();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
+  const a = svc({ id: 'a' });
+  const d = svc({ id: 'd', vip: '198.18.0.101', method: 'dr', device: 'eth0' });
+  const r1 = await dp.apply([a, d]);
+  assert.deepEqual(r1.added, ['a', 'd']);
+  assert.equal(nft.scripts.length, 1);
+  assert.match(nft.scripts[0]!, /^table inet tnd \{$/m);
+  assert.match(nft.scripts[0]!, /^add table netdev tnd\ndelete table netdev tnd\nadd table netdev tnd$/m);
+  assert.ok(nft.tables.has('netdev tnd'));
+  const r2 = await dp.apply([a, { ...d, backends: [d.backends[0]!, { ...d.backends[1]!, weight: 0 }] }]);
+  assert.deepEqual(r2.changed, ['d']);
+  assert.doesNotMatch(nft.scripts[1]!, /_fl_|inet tnd/, 'a drain touches neither the flow sets nor the NAT table');
+  const r3 = await dp.apply([a]);
+  assert.deepEqual(r3.removed, ['d']);
+  assert.match(nft.scripts[2]!, /^delete table netdev tnd$/m);
+  await dp.apply([a, d]);
+  await dp.close();
+  assert.equal(nft.tables.size, 0);
+});
+
+test('a data plane without DR services never touches a netdev table', async () => {
+  const nft = new FakeNftRunner();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack: new FakeConntrackReader() });
+  await dp.apply([svc({ id: 'a' })]);
+  await dp.apply([]);
+  await dp.close();
+  assert.ok(nft.scripts.every((s) => !s.includes('netdev')));
+});
+
+test('lc: the feedback step steers the slot weights from the service connections, in one transaction, and back once balanced', async () => {
+  const nft = new FakeNftRunner();
+  const conntrack = new FakeConntrackReader();
+  const dp = createNftDataPlane({ table: 'tnd', nft, conntrack, feedbackIntervalMs: 0 });
+  const a = svc({ id: 'a', scheduler: 'lc', backends: [be('198.18.1.21', 80), be('198.18.1.22', 80)] });
+  await dp.apply([a]);
+  const conns = (backend: string, n: number, from: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      ...ct('tcp', 'ESTABLISHED', `198.18.2.${from + i}`, '198.18.0.100', 80, backend, 80),
+    }));
+  // 30 established on .21, 2 on .22: new connections go to .22.
+  conntrack.list = [...conns('198.18.1.21', 30, 1), ...conns('198.18.1.22', 2, 100)];
+  assert.deepEqual(await dp.rebalance(), ['a']);
+  const script = nft.scripts.at(-1)!;
+  assert.match(script, /^flush map inet tnd svc_a_slots$/m);
+  const to21 = (script.match(/198\.18\.1\.21 \. 80/g) ?? []).length;
+  const to22 = (script.match(/198\.18\.1\.22 \. 80/g) ?? []).length;
+  assert.ok(to22 > 2 * to21, `slots: .21 ${to21}, .22 ${to22}`);
+  // Unchanged counts: the horizon settles (no new arrivals), then no more transactions.
+  let steps = 0;
+  while ((await dp.rebalance()).length > 0) assert.ok(++steps < 30, 'the steering settles');
+  const n = nft.scripts.length;
+  assert.deepEqual(await dp.rebalance(), []);
+  assert.equal(nft.scripts.length, n);
+  // Balanced counts: back to the configured weights.
+  conntrack.list = [...conns('198.18.1.21', 16, 1), ...conns('198.18.1.22', 16, 100)];
+  for (steps = 0; !/numgen random mod 2 /.test(nft.scripts.at(-1)!); steps++) {
+    assert.ok(steps < 60, 'back to the configured weights');
+    await dp.rebalance();
+  }
+  // A service that is not lc/wlc is never steered.
+  await dp.apply([{ ...a, scheduler: 'wrr' }]);
+  conntrack.list = [...conns('198.18.1.21', 30, 1)];
+  assert.deepEqual(await dp.rebalance(), []);
+  await dp.close();
 });

@@ -42,8 +42,7 @@
  * state (down, maintenance, removed) loses its set. Cost: one set lookup per live backend for a new connection of a
  * persistent service.
  *
- * Direct routing (`method: 'dr'`) is refused: nftables can only do it in netdev ingress, before conntrack, where every
- * packet is scheduled on its own (no per-connection state, so weights and drains would move live connections).
+ * Direct routing (`method: 'dr'`) is not in this table: it lives in a netdev table of the same name (render-dr.ts).
  * @see https://wiki.nftables.org/wiki-nftables/index.php/Load_balancing
  */
 import { TandemError } from '../../core/errors.ts';
@@ -318,15 +317,15 @@ function checkPort(port: number, what: string): void {
 }
 
 /** The `ip`/`ip6` keyword of a family. */
-const ipKw = (f: IpFamily): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
+export const ipKw = (f: IpFamily): 'ip' | 'ip6' => (f === 4 ? 'ip' : 'ip6');
 
 /** nft time text: whole seconds as `Ns`, else `Nms`. */
-function nftTime(ms: number): string {
+export function nftTime(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** `ip saddr` or `ip saddr & MASK` for a client-network prefix. */
-function clientNet(family: IpFamily, prefix: number): string {
+export function clientNet(family: IpFamily, prefix: number): string {
   const bits = family === 4 ? 32 : 128;
   const p = Math.min(bits, Math.max(0, Math.trunc(prefix)));
   const kw = `${ipKw(family)} saddr`;
@@ -379,12 +378,8 @@ function planService(svc: ServiceProgram): ServicePlan {
   const id = svc.id;
   if (typeof id !== 'string' || id.length === 0) fail('a service has an empty id');
   if (svc.method === 'dr') {
-    throw new TandemError(
-      'TND_NFT_UNSUPPORTED',
-      `service ${id}: method dr (direct routing) is not supported by the nft data plane: nftables can forward ` +
-        'unchanged packets only in netdev ingress, before conntrack, where each packet would be scheduled on its ' +
-        'own; use method nat (with snat for a one-armed setup)',
-    );
+    // Direct routing is a netdev table of its own (render-dr.ts); the data plane sends DR services there.
+    throw new TandemError('TND_NFT_UNSUPPORTED', `service ${id}: method dr belongs in the netdev table (render-dr.ts)`);
   }
   if (svc.method !== 'nat') fail(`service ${id}: unknown method ${String(svc.method)}`);
   if (svc.family !== 4 && svc.family !== 6) fail(`service ${id}: family must be 4 or 6`);
