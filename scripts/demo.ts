@@ -8,8 +8,20 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import type { LbServiceStatus } from '../src/api/contract.ts';
 import { canBuildLabs, createLab } from '../test/netns/lab.ts';
-import { Output, probe, startResponder, startTandem, TANDEM, untilState, workDir } from '../test/netns/tandem-lab.ts';
+import {
+  eventually,
+  Output,
+  probe,
+  startProbe,
+  startResponder,
+  startTandem,
+  TANDEM,
+  type TandemProc,
+  untilState,
+  workDir,
+} from '../test/netns/tandem-lab.ts';
 
 const VIP = '198.18.0.100';
 const RS = ['198.18.0.21', '198.18.0.22', '198.18.0.23'];
@@ -38,6 +50,10 @@ lb:
       real_servers:
 ${RS.map((a) => `        - { address: ${a} }`).join('\n')}
 `;
+
+/** The `web` service as a node's status shows it. */
+const web = async (p: TandemProc): Promise<LbServiceStatus | undefined> =>
+  (await p.status()).lb?.services.find((s) => s.name === 'web');
 
 const say = (s: string) => process.stdout.write(`\n== ${s}\n`);
 const show = (args: string[], ns?: string) => {
@@ -72,7 +88,12 @@ try {
   const d1 = await startTandem(lab, 'd1', CONFIG, { dir });
   const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
   await untilState(d1, 'MASTER');
-  await new Promise((r) => setTimeout(r, 1_500));
+  await eventually(
+    'd1 serves web over three healthy servers',
+    () => web(d1),
+    (w) => w?.role === 'serving' && w.servers.filter((x) => x.programmed && x.health === 'up').length === 3,
+    20_000,
+  );
 
   say('tandem status on d1 (the master: it programs the kernel; d2 checks the servers too, ready to take over)');
   show(['status', '--control', d1.control]);
@@ -82,30 +103,30 @@ try {
   process.stdout.write(`answered ${spread.ok}/${spread.sent}, by ${JSON.stringify(spread.who)}\n`);
 
   say('drain rs3 under load: new connections go elsewhere, open ones finish, the command waits for them');
-  const during = probe(lab, 'client', VIP, 10, 2_000);
-  await new Promise((r) => setTimeout(r, 300));
+  const during = startProbe(lab, 'client', VIP, 10, 2_000);
+  await during.answered(30);
   show(['rs', 'drain', 'web', `${RS[2]}:80`, '--control', d1.control], lab.host('d1').ns);
-  const d = await during;
+  const d = await during.done;
   process.stdout.write(
     `client during the drain: failed ${d.failed} of ${d.sent}; answered by ${JSON.stringify(d.who)}\n`,
   );
   show(['rs', 'enable', 'web', `${RS[2]}:80`, '--control', d1.control], lab.host('d1').ns);
 
   say('rs2 dies: its check fails twice (fall 2 × 500 ms) and tandem takes it out');
-  const kill = probe(lab, 'client', VIP, 10, 3_000);
-  await new Promise((r) => setTimeout(r, 300));
+  const kill = startProbe(lab, 'client', VIP, 10, 3_000);
+  await kill.answered(30);
   responders.rs2!.kill('SIGTERM');
-  const k = await kill;
+  const k = await kill.done;
   process.stdout.write(
     `client: failed ${k.failed} of ${k.sent} until rs2 was out; answered by ${JSON.stringify(k.who)}\n`,
   );
   show(['status', '--control', d1.control]);
 
   say('the master (d1) loses its link: d2 takes the VIP and serves the virtual service');
-  const client = probe(lab, 'client', VIP, 10, 4_000);
-  await new Promise((r) => setTimeout(r, 800));
+  const client = startProbe(lab, 'client', VIP, 10, 4_000);
+  await client.answered(80);
   await lab.setLink('d1', false);
-  const r = await client;
+  const r = await client.done;
   process.stdout.write(
     `requests ${r.sent}, answered ${r.ok}, failed ${r.failed}; longest gap ${r.maxGapMs} ms; answered by ${JSON.stringify(r.who)}\n`,
   );
@@ -115,7 +136,12 @@ try {
   say('d1 gets its link back and takes over again (it has the higher priority)');
   await lab.setLink('d1', true);
   await untilState(d1, 'MASTER', 20_000);
-  await new Promise((r) => setTimeout(r, 500));
+  await eventually(
+    'd1 serves web again',
+    () => web(d1),
+    (w) => w?.role === 'serving',
+    20_000,
+  );
   const back = await probe(lab, 'client', VIP, 10, 1_000);
   process.stdout.write(`client: ${back.ok}/${back.sent} answered, by ${JSON.stringify(back.who)}\n`);
 } finally {
@@ -165,7 +191,17 @@ ${backends.map((a) => `        - { address: ${a}, port: 18081 }`).join('\n')}
     children.push(daemon);
     const out = new Output(daemon);
     await out.waitFor(/serving virtual service web/, 20_000);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Served means programmed and checked: wait until every responder answers through the proxy.
+    await eventually(
+      'the proxy answers from all three responders',
+      async () => {
+        const seen = new Set<string>();
+        for (let i = 0; i < 6; i++) seen.add(await get('http://127.0.0.1:18080/'));
+        return seen.size;
+      },
+      (n) => n === 3,
+      20_000,
+    );
     say(`tandem run -c ${config} (no VRRP: a proxy on 127.0.0.1:18080 over three responders)`);
     show(['status', '--control', control]);
     const who: Record<string, number> = {};
