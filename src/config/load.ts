@@ -5,6 +5,7 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
+import { keepForeignMeaning } from './foreign-meaning.ts';
 import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
 import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
 import { isPiranhaFile, readPiranha } from './import/piranha.ts';
@@ -108,7 +109,7 @@ function finish(
   files: string[],
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
-  const v = validateConfig(raw, locator);
+  const v = validateConfig(format === 'yaml' ? raw : keepForeignMeaning(raw), locator);
   const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };

@@ -7,6 +7,14 @@ import { z } from 'zod';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema } from './schema-atoms.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
+import {
+  authHmacSchema,
+  fencingSchema,
+  guardSchema,
+  pathSchema,
+  peerChannelSchema,
+  trackPingSchema,
+} from './schema-split-brain.ts';
 
 export { duration, ipAddress, parsePrefixed, vipSchema };
 
@@ -93,8 +101,9 @@ export const instanceSchema = z.strictObject({
       interfaces: z.array(trackRef).default([]).describe('interfaces; default weight 0'),
       scripts: z.array(trackRef).default([]).describe('names of vrrp.scripts'),
       files: z.array(trackRef).default([]).describe('names of vrrp.track_files'),
+      pings: z.array(trackRef).default([]).describe('names of vrrp.track_pings'),
     })
-    .default({ interfaces: [], scripts: [], files: [] })
+    .default({ interfaces: [], scripts: [], files: [], pings: [] })
     .describe('tracked objects'),
   notify: notifySchema.default({}),
   garp: z
@@ -114,6 +123,13 @@ export const instanceSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('false = answer a lower-priority advert at once (RFC 9568)'),
+  // split-brain defences (schema-split-brain.ts, docs/split-brain.md)
+  guard: guardSchema.default({ enabled: true, peer_channel: true, icmp: true, peer_probe: [] }),
+  paths: z
+    .array(pathSchema)
+    .default([])
+    .describe('more heartbeat paths: adverts go out on each, any one keeps the master'),
+  auth_hmac: authHmacSchema.optional(),
 });
 
 /** keepalived vrrp_sync_group: instances that change state together. */
@@ -131,6 +147,10 @@ export const syncGroupSchema = z.strictObject({
 export const nodeSchema = z.strictObject({
   name: name.describe('node name (hostname by default)'),
   address: ipAddress.optional().describe('primary address; used by the simulator and the demo'),
+  addresses: z
+    .array(ipAddress)
+    .default([])
+    .describe('more addresses of the node (other networks): the guard and the peer channel try them too'),
 });
 
 /** The whole tandem configuration file. */
@@ -139,18 +159,26 @@ export const configSchema = z.strictObject({
     .strictObject({
       name: z.string().default('tandem').describe('cluster name'),
       nodes: z.array(nodeSchema).default([]).describe('the nodes that run this file'),
+      key_file: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('the cluster key (hex:… or text, 32..64 bytes, mode 0600): the peer channel and auth_hmac use it'),
+      peer_channel: peerChannelSchema.default({ enabled: true, port: 7694, time_window: 30_000 }),
     })
-    .default({ name: 'tandem', nodes: [] }),
+    .default({ name: 'tandem', nodes: [], peer_channel: { enabled: true, port: 7694, time_window: 30_000 } }),
   vrrp: z
     .strictObject({
       scripts: z.record(name, scriptSchema).default({}).describe('vrrp_script objects by name'),
       track_files: z.record(name, trackFileSchema).default({}).describe('track_file objects by name'),
+      track_pings: z.record(name, trackPingSchema).default({}).describe('ping target objects by name (heartbeat ping)'),
       instances: z.array(instanceSchema).default([]).describe('VRRP instances'),
       sync_groups: z.array(syncGroupSchema).default([]).describe('sync groups'),
     })
-    .default({ scripts: {}, track_files: {}, instances: [], sync_groups: [] }),
+    .default({ scripts: {}, track_files: {}, track_pings: {}, instances: [], sync_groups: [] }),
   lb: lbSchema.default({ services: [], max_concurrent_checks: 64 }).describe('load balancing: virtual services'),
   groups: z.array(groupSchema).default([]).describe('resource groups, run by the owner of each'),
+  fencing: fencingSchema.default({ devices: {} }),
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */
