@@ -752,7 +752,7 @@ function onGuardTimer(c: Ctx): void {
 function onGuardVerdict(c: Ctx, v: GuardVerdictInput): void {
   const { cfg, s, now } = c;
   const g = s.guard;
-  if (!g || g.phase !== 'probing' || v.round !== g.round || s.state !== 'BACKUP') return;
+  if (g?.phase !== 'probing' || v.round !== g.round || s.state !== 'BACKUP') return;
   const last = { verdict: v.verdict, via: [...v.via], detail: v.detail, at: now };
   s.guard = { ...g, last };
   disarm(c, 'guard');
@@ -796,7 +796,7 @@ function onGuardVerdict(c: Ctx, v: GuardVerdictInput): void {
 function onFenceResult(c: Ctx, round: number, ok: boolean, detail: string): void {
   const { cfg, s, now } = c;
   const g = s.guard;
-  if (!g || g.phase !== 'fencing' || round !== g.round || s.state !== 'BACKUP') return;
+  if (g?.phase !== 'fencing' || round !== g.round || s.state !== 'BACKUP') return;
   disarm(c, 'guard');
   if (ok) {
     releaseGuard(c, 'took-over-fenced', detail);
