@@ -47,7 +47,7 @@ test('ping target: the first round decides; a group is up while any target answe
     icmp,
     c.onChange,
     ctl.signal,
-    (r) => {
+    () => {
       rounds++;
       if (rounds === 2) answers.set('198.18.0.2', false); // the group loses its last target
     },

@@ -117,13 +117,21 @@ export class PeerChannelServer {
       new Uint8Array(buf.buffer, buf.byteOffset, Math.min(buf.length, PEER_MAX_BYTES + 1)),
       this.#key,
     );
-    if (!d.ok) return this.#reject(rinfo.address, d.reason, d.detail);
+    if (!d.ok) {
+      this.#reject(rinfo.address, d.reason, d.detail);
+      return;
+    }
     const q = d.msg;
-    if (q.type !== 'query') return this.#reject(rinfo.address, 'not-a-query', 'an answer nobody asked this port for');
+    if (q.type !== 'query') {
+      this.#reject(rinfo.address, 'not-a-query', 'an answer nobody asked this port for');
+      return;
+    }
     const now = (this.#opts.wallNow ?? Date.now)();
     const fresh = this.#window.admit(q.node, q.timestampMs, q.nonce, now);
-    if (fresh !== 'ok')
-      return this.#reject(rinfo.address, fresh, `${q.node} stamped ${new Date(q.timestampMs).toISOString()}`);
+    if (fresh !== 'ok') {
+      this.#reject(rinfo.address, fresh, `${q.node} stamped ${new Date(q.timestampMs).toISOString()}`);
+      return;
+    }
     const a = this.#opts.answer(q.instance);
     const reply = encodePeer(
       {
