@@ -9,6 +9,7 @@ import { keepForeignMeaning } from './foreign-meaning.ts';
 import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
 import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
 import { isPiranhaFile, readPiranha } from './import/piranha.ts';
+import { keyFileDiagnostics } from './key-files.ts';
 import type { TandemConfig } from './schema.ts';
 import { validateConfig } from './validate.ts';
 
@@ -88,17 +89,17 @@ function loadUnchecked(path: string, fs: ConfigFs, format?: ConfigFormat): LoadR
   const fmt = format ?? detectFormat(path, text);
   if (fmt === 'keepalived') {
     const read = readKeepalived(path, fs);
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
   // heartbeat and Piranha formats: readers in src/config/import/heartbeat.ts, piranha.ts
   if (fmt === 'heartbeat' || fmt === 'piranha') {
     const read = fmt === 'heartbeat' ? readHeartbeat(path, fs) : readPiranha(path, fs);
-    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files);
+    return finish(fmt, read.raw, read.locator, read.diagnostics, read.files, fs);
   }
   const y = readYaml(path, text);
   if (y.diagnostics.some((d) => d.severity === 'error'))
     return { format: fmt, diagnostics: y.diagnostics, files: [path] };
-  return finish(fmt, y.raw, y.locator, y.diagnostics, [path]);
+  return finish(fmt, y.raw, y.locator, y.diagnostics, [path], fs);
 }
 
 function finish(
@@ -107,10 +108,12 @@ function finish(
   locator: Locator,
   early: Diagnostic[],
   files: string[],
+  fs: ConfigFs,
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
   const v = validateConfig(format === 'yaml' ? raw : keepForeignMeaning(raw), locator);
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics]));
+  const keys = v.config ? keyFileDiagnostics(v.config, fs, locator) : [];
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics, ...keys]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
 }

@@ -12,15 +12,13 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseAddr, stripZone } from '../core/inet.ts';
+import { parseKeyText } from '../core/key-text.ts';
 import type { AddressFamily, VrrpVersion } from './types.ts';
 
 /** Bytes the trailer adds to an advert. */
 export const HMAC_TRAILER_LEN = 28;
 /** ext_type of HMAC-SHA256 truncated to 128 bits, the one scheme defined. */
 export const HMAC_SHA256_128 = 1;
-/** Key length bounds: 32 bytes keep a 128-bit margin. */
-export const HMAC_KEY_MIN = 32;
-export const HMAC_KEY_MAX = 64;
 const MAC_LEN = 16;
 const MAC_OFFSET = 12;
 const PSEUDO_LEN = 20;
@@ -60,23 +58,8 @@ export type HmacVerifyResult =
 
 const U64 = (1n << 64n) - 1n;
 
-/**
- * Parses a key as keepalived writes one: `hex:` and 64..128 hex digits, or the text itself (a trailing newline is
- * dropped). 32..64 bytes.
- * @example parseHmacKey('hex:' + '00'.repeat(32))
- */
-export function parseHmacKey(text: string): { ok: true; key: Uint8Array } | { ok: false; reason: string } {
-  const t = text.replace(/\r?\n$/, '');
-  let key: Uint8Array;
-  if (t.startsWith('hex:')) {
-    const hex = t.slice(4).trim();
-    if (!/^([0-9a-fA-F]{2})+$/.test(hex)) return { ok: false, reason: 'hex: must be followed by pairs of hex digits' };
-    key = Uint8Array.from(Buffer.from(hex, 'hex'));
-  } else key = new TextEncoder().encode(t);
-  if (key.length < HMAC_KEY_MIN || key.length > HMAC_KEY_MAX)
-    return { ok: false, reason: `a key is ${HMAC_KEY_MIN}..${HMAC_KEY_MAX} bytes, this one is ${key.length}` };
-  return { ok: true, key };
-}
+/** Parses a key as keepalived writes one (core/key-text.ts). */
+export const parseHmacKey = parseKeyText;
 
 /** keepalived's clock_seq: UTC seconds in the high 32 bits, a 1/65536 s fraction in the next 16, counter 0. */
 export function clockSeq(wallMs: number): bigint {
