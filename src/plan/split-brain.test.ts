@@ -13,7 +13,7 @@ function load(text: string, opts: { file?: string; keyMode?: number; key?: strin
   return loadConfig(file, {
     read: (p) => files[p],
     glob: () => [],
-    mode: (p) => (p.endsWith('.key') ? (opts.keyMode ?? 0o600) : 0o644),
+    mode: (p: string) => (p.endsWith('.key') ? (opts.keyMode ?? 0o600) : 0o644),
   } as Parameters<typeof loadConfig>[1]);
 }
 const lines = (r: ReturnType<typeof load>) => r.diagnostics.map(formatDiagnostic);
