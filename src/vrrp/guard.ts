@@ -115,6 +115,8 @@ export interface GuardState {
   last: GuardVerdictRecord | null;
   /** After a failed fence: the agent runs again no sooner than this. */
   fenceRetryAt: Ms | null;
+  /** Why the last fence failed, while fenceRetryAt is set. */
+  fenceFailure?: string;
 }
 
 /** A verdict as the node feeds it to the machine. */

@@ -220,8 +220,9 @@ export class VrrpInstance {
     switch (e.kind) {
       case 'send': {
         const peers = this.config.unicastPeers;
-        if (peers.length === 0) transport.send(e.packet);
-        for (const peer of peers) transport.send(e.packet, peer);
+        if (transport.sendAdvert) transport.sendAdvert(e.packet);
+        else if (peers.length === 0) transport.send(e.packet);
+        if (!transport.sendAdvert) for (const peer of peers) transport.send(e.packet, peer);
         this.events.emit('advertSent', { ...this.#base(), priority: e.packet.priority });
         break;
       }

@@ -804,7 +804,7 @@ function onFenceResult(c: Ctx, round: number, ok: boolean, detail: string): void
     return;
   }
   guardChange(c, 'fence-failed', 'fence-failed', { detail });
-  s.guard = { ...g, phase: 'fence-failed', fenceRetryAt: now + (cfg.guard?.fence?.retryMs ?? 0) };
+  s.guard = { ...g, phase: 'fence-failed', fenceRetryAt: now + (cfg.guard?.fence?.retryMs ?? 0), fenceFailure: detail };
   arm(c, 'guard', now + s.masterAdverIntervalMs);
 }
 
