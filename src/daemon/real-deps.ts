@@ -4,17 +4,24 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { setMaxListeners } from 'node:events';
+import { watchPing } from '../health/ping-watch.ts';
 import type { NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
 import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
 import { wallClock } from '../os/clock.ts';
+import { runFence } from '../os/fence.ts';
 import { garpEffects } from '../os/garp.ts';
+import { IcmpPinger } from '../os/icmp.ts';
+import { readKeyFile } from '../os/key-file.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
+import { PeerChannelServer, peerQuery } from '../os/peer-channel.ts';
+import { tcpProbe } from '../os/tcp-probe.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
 import { resolveUser } from '../os/users.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
 import type { NotifySpec } from '../plan/node-plan.ts';
+import { AdvertAuth } from '../vrrp/advert-hmac.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
@@ -39,6 +46,19 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
     }),
   );
   const addresses = new NetlinkAddressAdapter();
+  // One ICMP socket per family, opened on first use, for the guard and the ping targets alike.
+  let pinger: IcmpPinger | undefined;
+  const icmp = (): IcmpPinger => {
+    pinger ??= new IcmpPinger();
+    return pinger;
+  };
+  /** A key file's bytes; undefined (logged) when it cannot be read now, which fails closed. */
+  const keyOf = (path: string): Uint8Array | undefined => {
+    const k = readKeyFile(path);
+    if (k.ok) return k.key;
+    log.log('error', `TND_CFG_KEY ${k.reason}`);
+    return undefined;
+  };
   const trackers: TrackerSources = {
     interfaces(names, onChange) {
       const ctl = childAbort(abort.signal);
@@ -94,6 +114,16 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
         .catch(() => onChange(0));
       return () => ctl.abort();
     },
+    ping(_name, spec, onChange) {
+      const ctl = childAbort(abort.signal);
+      watchPing(
+        { targets: spec.targets, intervalMs: spec.interval, timeoutMs: spec.timeout, rise: spec.rise, fall: spec.fall },
+        icmp(),
+        (up) => onChange(up),
+        ctl.signal,
+      );
+      return () => ctl.abort();
+    },
   };
   const notifiers = new Map<string, Notifier>();
   const notify: NotifyPort = {
@@ -118,7 +148,74 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
   return {
     clock: wallClock(),
     log,
-    transport: (cfg, src) => transports.forInstance(cfg, src),
+    transport: (cfg, src) => {
+      if (!cfg.hmac) return transports.forInstance(cfg, src);
+      const key = keyOf(cfg.hmac.keyFile);
+      // Without its key an instance neither signs nor accepts a signed advert: it fails closed, never open.
+      const auth = new AdvertAuth({ ...cfg, hmac: cfg.hmac }, key ? [{ id: cfg.hmac.keyId, key }] : [], Date.now);
+      return transports.forInstance(cfg, src, { auth });
+    },
+    guardProbes: {
+      peer: (channel, addr, instance, timeoutMs, done) => {
+        const clusterKey = keyOf(channel.keyFile);
+        if (!clusterKey) return done({ outcome: 'error', detail: `the cluster key ${channel.keyFile} cannot be read` });
+        void peerQuery({ node: channel.node, clusterKey, port: channel.port }, addr, instance, timeoutMs).then(done);
+      },
+      icmp: (addr, timeoutMs, done) => void icmp().echo(addr, { timeoutMs, signal: abort.signal }).then(done),
+      tcp: (addr, port, timeoutMs, done) => void tcpProbe(addr, port, timeoutMs, abort.signal).then(done),
+    },
+    fence: {
+      run: (req, done) =>
+        void runFence({
+          agent: req.spec.agent,
+          action: req.spec.action,
+          params: req.params,
+          timeoutMs: req.timeoutMs,
+          signal: abort.signal,
+        }).then(done),
+    },
+    peerServer: (channel, answer) => {
+      let server: PeerChannelServer | undefined;
+      let stopped = false;
+      const clusterKey = keyOf(channel.keyFile);
+      const rejects = new Map<string, number>();
+      if (clusterKey)
+        PeerChannelServer.listen({
+          node: channel.node,
+          clusterKey,
+          port: channel.port,
+          windowMs: channel.windowMs,
+          answer,
+          onReject: (src, reason) => {
+            // One line per sender and reason per minute: a flood must not flood the log.
+            const k = `${src}/${reason}`;
+            const now = Date.now();
+            if ((rejects.get(k) ?? 0) > now - 60_000) return;
+            rejects.set(k, now);
+            log.log('warn', `peer channel: dropped a datagram from ${src}: ${reason}`, {
+              event: 'peer-reject',
+              src,
+              reason,
+            });
+          },
+        })
+          .then((s) => {
+            if (stopped) s.close();
+            else server = s;
+            log.log('info', `peer channel: answering on UDP port ${channel.port}`);
+          })
+          .catch((e: unknown) => log.log('error', (e as Error).message, { event: 'peer-channel' }));
+      return {
+        stop: () => {
+          stopped = true;
+          server?.close();
+        },
+        stats: () => {
+          const st = server?.stats();
+          return { answered: st?.answered ?? 0, rejected: { ...(st?.rejected ?? {}) } as Record<string, number> };
+        },
+      };
+    },
     interfaceDrops: () =>
       transports.stats().map((t) => ({ ifname: t.ifname, family: t.family, received: t.rx, drops: t.drops })),
     vips: (dev) => new AddressVipEffects(addresses, dev),
@@ -130,6 +227,7 @@ export function realDeps(log: Logger, vipsOfNode: ReadonlySet<string> = new Set(
       abort.abort();
       void scripts.close();
       transports.close();
+      pinger?.close();
     },
   };
 }

@@ -53,6 +53,35 @@ test('a keepalived master (no peer channel): an ICMP reply or an open service po
   assert.deepEqual(both?.via, ['tcp:80', 'icmp']);
 });
 
+test('an ICMP or service answer waits for a peer channel query still out: the peer channel outranks them', () => {
+  assert.equal(combineResults([icmp('reply'), tcp('open')], false, { peer: true }), null);
+  assert.equal(combineResults([icmp('reply'), peer('FAULT')], false)?.verdict, 'not-master');
+  assert.equal(
+    combineResults([icmp('reply'), peerFail('timeout')], true)?.verdict,
+    'alive',
+    'a frozen tandem on a live host',
+  );
+});
+
+const vip = (outcome: 'reply' | 'timeout'): PathResult => ({
+  path: 'vip',
+  addr: '198.18.0.100',
+  outcome,
+  detail: outcome,
+});
+
+test('the VIP probe: a master that pings but holds nothing (nobody answers for the VIP) does not hold the backup back', () => {
+  assert.equal(combineResults([icmp('reply')], false, { vip: true }), null, 'wait for the VIP probe');
+  const free = combineResults([icmp('reply'), vip('timeout')], true);
+  assert.equal(free?.verdict, 'not-master');
+  assert.match(free!.detail, /nobody answers for 198\.18\.0\.100: the old master does not hold it/);
+  assert.equal(combineResults([icmp('reply'), vip('reply')], false)?.verdict, 'alive');
+  // the master unreachable, but the address answers: taking over would make two holders
+  const held = combineResults([icmp('timeout'), vip('reply')], true);
+  assert.deepEqual([held?.verdict, held?.via], ['alive', ['vip']]);
+  assert.equal(combineResults([icmp('timeout'), vip('timeout')], true)?.verdict, 'unconfirmed');
+});
+
 test('nothing decisive yet: wait for the other probes', () => {
   assert.equal(combineResults([icmp('timeout'), tcp('refused')], false), null);
   assert.equal(combineResults([], false), null);

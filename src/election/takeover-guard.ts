@@ -28,6 +28,8 @@ export type PathResult =
   | { path: 'peer'; addr: string; outcome: 'answer'; answer: PeerAnswer }
   | { path: 'peer'; addr: string; outcome: 'refused' | 'timeout' | 'error'; detail: string }
   | { path: 'icmp'; addr: string; outcome: 'reply' | 'timeout' | 'unreachable' | 'error'; detail: string }
+  /** ICMP echo to the instance's (first) VIP: does anybody hold the address? */
+  | { path: 'vip'; addr: string; outcome: 'reply' | 'timeout' | 'unreachable' | 'error'; detail: string }
   | {
       path: 'tcp';
       addr: string;
@@ -48,19 +50,24 @@ export interface CombinedVerdict {
 
 /** How status and logs name a path. */
 export function pathLabel(r: PathResult): string {
-  return r.path === 'peer' ? 'peer channel' : r.path === 'icmp' ? 'icmp' : `tcp:${r.port}`;
+  return r.path === 'peer' ? 'peer channel' : r.path === 'tcp' ? `tcp:${r.port}` : r.path;
 }
 
 const uniq = (xs: string[]): string[] => [...new Set(xs)];
 
 /**
  * Combines the results in so far. With `complete` false (probes still running) it decides only what cannot change —
- * an alive answer, or the peer channel saying not master — and returns null otherwise; with `complete` true (every
- * probe finished, or the deadline passed) it always decides. `expected` is how many probes were started: fewer
- * results than that at the deadline count as timeouts.
+ * the peer channel's answer, or an ICMP / service answer once no peer channel query and no VIP probe is still out
+ * (`pending`: the peer channel outranks them, so a host that pings cannot hide that its tandem is not master, and the
+ * VIP probe tells whether it holds the address) — and returns null otherwise; with `complete` true (every probe
+ * finished, or the deadline passed) it always decides.
  * @example combineResults([{ path: 'icmp', addr: '198.18.0.11', outcome: 'reply', detail: '0.2 ms' }], false)
  */
-export function combineResults(results: readonly PathResult[], complete: boolean): CombinedVerdict | null {
+export function combineResults(
+  results: readonly PathResult[],
+  complete: boolean,
+  pending: { peer?: boolean; vip?: boolean } = {},
+): CombinedVerdict | null {
   const peerAnswers = results.filter(
     (r): r is Extract<PathResult, { outcome: 'answer' }> => r.path === 'peer' && r.outcome === 'answer',
   );
@@ -85,14 +92,33 @@ export function combineResults(results: readonly PathResult[], complete: boolean
     };
   }
   const refusedPeer = results.find((r) => r.path === 'peer' && r.outcome === 'refused');
-  const alive = results.filter((r) => r.outcome === 'reply' || r.outcome === 'open');
-  if (alive.length > 0 && !(refusedPeer && alive.every((r) => r.path === 'icmp')))
+  const vip = results.filter((r) => r.path === 'vip' && (r.outcome === 'reply' || r.outcome === 'timeout'));
+  const vipHeld = vip.some((r) => r.outcome === 'reply');
+  const alive = results.filter((r) => r.path !== 'vip' && (r.outcome === 'reply' || r.outcome === 'open'));
+  const waiting = !complete && (pending.peer || pending.vip);
+  if (alive.length > 0 && !waiting && !(refusedPeer && alive.every((r) => r.path === 'icmp'))) {
+    if (vip.length > 0 && !vipHeld)
+      // The host is up, but nobody answers for the address: it does not hold it (a faulted master whose priority 0
+      // was lost, a host that forged an advert). Taking over puts the address on one host, not two.
+      return {
+        verdict: 'not-master',
+        via: uniq([...alive.map(pathLabel), 'vip']),
+        detail: `${alive[0]!.addr} answers, but nobody answers for ${vip[0]!.addr}: the old master does not hold it`,
+      };
     return {
       verdict: 'alive',
       via: uniq(alive.map(pathLabel)),
       detail: alive.map((r) => `${pathLabel(r)} ${r.addr}${r.path === 'tcp' ? ' open' : ' replies'}`).join(', '),
     };
+  }
   if (!complete) return null;
+  if (vipHeld && alive.length === 0 && !refusedPeer)
+    // The master cannot be reached, but somebody answers for the address: taking over would make two holders.
+    return {
+      verdict: 'alive',
+      via: ['vip'],
+      detail: `${vip.find((r) => r.outcome === 'reply')!.addr} answers though ${results[0]?.addr ?? 'the master'} does not`,
+    };
   if (refusedPeer && alive.length > 0)
     // The host answers pings but no tandem listens there: whatever holds the address is not a running tandem.
     return {

@@ -75,7 +75,9 @@ export class NodeGuard implements GuardRunner {
       t.run((r) => {
         if (done) return;
         results.push(r);
-        const v = combineResults(results, results.length === tasks.length);
+        const out = (path: PathResult['path']) =>
+          tasks.some((t) => t.path === path && !results.some((x) => sameTask(x, t)));
+        const v = combineResults(results, results.length === tasks.length, { peer: out('peer'), vip: out('vip') });
         if (v) decide(v);
       });
     }
@@ -183,6 +185,17 @@ export class NodeGuard implements GuardRunner {
           run: (done) => icmp(addr, timeout, (r) => done({ path: 'icmp', addr, ...r })),
         });
     }
+    // Whether anybody answers for the address at all: a master that pings but holds nothing must not hold us back.
+    const vip = vi.config.vips[0]?.addr;
+    if (g.icmp && probes.icmp && vip) {
+      const icmp = probes.icmp;
+      tasks.push({
+        label: 'vip',
+        addr: vip,
+        path: 'vip',
+        run: (done) => icmp(vip, timeout, (r) => done({ path: 'vip', addr: vip, ...r })),
+      });
+    }
     if (probes.tcp) {
       const tcp = probes.tcp;
       for (const port of g.ports)
@@ -205,6 +218,6 @@ const sameTask = (r: PathResult, t: Task): boolean =>
 function timedOut(t: Task): PathResult {
   const detail = 'no answer by the deadline';
   if (t.path === 'tcp') return { path: 'tcp', addr: t.addr, port: t.port!, outcome: 'timeout', detail };
-  if (t.path === 'icmp') return { path: 'icmp', addr: t.addr, outcome: 'timeout', detail };
+  if (t.path === 'icmp' || t.path === 'vip') return { path: t.path, addr: t.addr, outcome: 'timeout', detail };
   return { path: 'peer', addr: t.addr, outcome: 'timeout', detail };
 }

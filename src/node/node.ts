@@ -353,8 +353,15 @@ export class TandemNode {
     const wallOf = (ms: number): string => new Date(this.#wall() - (this.#deps.clock.now() - ms)).toISOString();
     const device = r.cfg.guard?.fence?.device ?? '';
     const last = g?.last;
-    // Between fence retries the guard keeps probing; what the operator must know is that fencing failed.
-    const phase = g && g.phase === 'probing' && g.fenceFailure !== undefined ? 'fence-failed' : g?.phase;
+    // A recheck is in flight every advert interval: what the operator must know is the standing verdict — held on
+    // an alive master, or fencing failed — not that a round is running.
+    const rechecking = g?.phase === 'probing' && g.rounds > 1;
+    const phase =
+      rechecking && g.fenceFailure !== undefined
+        ? 'fence-failed'
+        : rechecking && g.last?.verdict === 'alive'
+          ? 'held'
+          : g?.phase;
     const detail = phase === 'fence-failed' ? (g?.fenceFailure ?? '') : (last?.detail ?? '');
     return {
       enabled: true,

@@ -532,7 +532,11 @@ export class SimCluster {
         cancel();
         done(reply);
       });
-      this.#hosts.get(node)!.endpoint.send({ kind: 'probe', id, ...probe }, addr);
+      // A virtual address is where its holder is (ARP resolves it to that host); nobody holding it: unroutable.
+      const holder = this.hosts.holders(addr)[0];
+      this.#hosts
+        .get(node)!
+        .endpoint.send({ kind: 'probe', id, ...probe }, holder ? this.#spec(holder).primaryAddr : addr);
     };
     const timeout = (t: number) => ({ outcome: 'timeout' as const, detail: `no answer within ${t} ms` });
     return {

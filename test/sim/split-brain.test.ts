@@ -249,3 +249,16 @@ test('ping targets with a weight (ipfail): the node that reaches more targets ho
   c.controls('d2').setPing('a', false); // equal connectivity: the preferred node wins again
   assert.ok(c.runUntil(() => c.owners('VI_1').join() === 'd1', 5_000).ok, c.formatTimeline());
 });
+
+test('guard: a master that still pings but dropped the VIP (its priority 0 was lost) does not hold the backup back', () => {
+  // A keepalived-style master (no peer channel): ICMP says the host is up; the VIP probe says nobody holds the address.
+  const c = cluster(yaml('      guard: { peer_channel: false }\n      track: { interfaces: [{ name: eth1 }] }\n'));
+  c.dropVrrp('d1', 'd2');
+  c.controls('d1').setLink('eth1', false); // d1 goes FAULT, sends priority 0 (lost), removes the VIP
+  const r = c.runUntil(() => c.owners('VI_1').join() === 'd2', 2_000);
+  assert.ok(r.ok, c.formatTimeline());
+  assert.ok(r.elapsedMs <= MDI + 100 + 5, `Master_Down_Interval plus at most one probe round (${r.elapsedMs} ms)`);
+  assert.ok(
+    c.controls('d2').log.some((l) => /nobody answers for 198\.18\.0\.100: the old master does not hold it/.test(l.msg)),
+  );
+});
