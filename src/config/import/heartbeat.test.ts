@@ -160,7 +160,9 @@ test('ucast lines become unicast peers; bcast and mcast mean multicast VRRP on t
 });
 
 test("a second heartbeat link is a redundant path (ucast on it: unicast), and one ucast address for two nodes says the file is one node's own", () => {
-  const two = read({ ha: 'bcast eth0 eth1\nucast eth2 198.18.2.1\nucast eth2 198.18.2.2\nauto_failback on\nnode n1\nnode n2\n' });
+  const two = read({
+    ha: 'bcast eth0 eth1\nucast eth2 198.18.2.1\nucast eth2 198.18.2.2\nauto_failback on\nnode n1\nnode n2\n',
+  });
   assert.deepEqual(rows(two.diagnostics.filter((d) => d.file === HA)), []);
   assert.deepEqual(inst(two).paths, [
     { interface: 'eth1' },

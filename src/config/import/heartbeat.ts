@@ -618,7 +618,8 @@ class Reader {
     for (const p of this.pings) {
       objects[p.name] = { targets: p.targets.map((t) => t.text) };
       this.map.record(['vrrp', 'track_pings', p.name], p.kw.pos, `ha.cf: ${p.kw.text}`);
-      p.targets.forEach((t, i) => this.map.record(['vrrp', 'track_pings', p.name, 'targets', i], t.pos, `ha.cf: ${p.kw.text}`));
+      for (const [i, t] of p.targets.entries())
+        this.map.record(['vrrp', 'track_pings', p.name, 'targets', i], t.pos, `ha.cf: ${p.kw.text}`);
     }
     this.raw.vrrp.track_pings = objects;
     if (!this.ipfail)
