@@ -268,8 +268,16 @@ export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger
         }
         const packet = advertFor(h.cfg, RELEASE_PRIORITY);
         const targets = h.cfg.unicastPeers.length ? h.cfg.unicastPeers : [VRRP_GROUP[h.cfg.family]];
-        for (const dst of targets)
-          sock.send(encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum }), { dst, src: h.src });
+        // With auth_hmac the release is signed too, or the backups would drop it and wait Master_Down_Interval.
+        const key = h.cfg.hmac ? readKeyFile(h.cfg.hmac.keyFile) : undefined;
+        const auth =
+          h.cfg.hmac && key?.ok
+            ? new AdvertAuth({ ...h.cfg, hmac: h.cfg.hmac }, [{ id: h.cfg.hmac.keyId, key: key.key }], Date.now)
+            : undefined;
+        for (const dst of targets) {
+          const bytes = encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum });
+          sock.send(auth ? auth.seal(bytes, h.src) : bytes, { dst, src: h.src });
+        }
         log.log('info', `(${h.cfg.name}) released for the dead daemon: sent priority 0`);
       } catch (e) {
         log.log('error', `(${h.cfg.name}) could not send priority 0: ${String(e)}`);

@@ -6,7 +6,6 @@
 import { EventBus } from '../core/events.ts';
 import type { Cancel, Clock, Ms } from '../core/time.ts';
 import { matchAdvert } from './codec.ts';
-import type { GuardPhase, GuardRelease, GuardTrigger, GuardVerdict } from './guard.ts';
 import {
   type AdvertDiscard,
   type InstanceState,
@@ -43,16 +42,7 @@ export type VrrpEvents = {
   /** An asynchronous effect failed; the machine does not wait for effects, so this is the only trace. */
   effectFailed: EventBase & { effect: 'addVips' | 'delVips' | 'garp'; error: string };
   /** The takeover guard changed phase (docs/split-brain.md; guard.ts has the table). */
-  guard: EventBase & {
-    from: GuardPhase | null;
-    phase: GuardPhase | 'released';
-    on: GuardTrigger;
-    master: string;
-    verdict?: GuardVerdict;
-    via: readonly string[];
-    detail: string;
-    reason?: GuardRelease;
-  };
+  guard: EventBase & Omit<Extract<VrrpEffect, { kind: 'guard' }>, 'kind'>;
   /** A fence agent finished (the node runs it for a `fence` effect). */
   fence: EventBase & {
     device: string;
