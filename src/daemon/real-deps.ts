@@ -269,10 +269,10 @@ export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger
         const packet = advertFor(h.cfg, RELEASE_PRIORITY);
         const targets = h.cfg.unicastPeers.length ? h.cfg.unicastPeers : [VRRP_GROUP[h.cfg.family]];
         // With auth_hmac the release is signed too, or the backups would drop it and wait Master_Down_Interval.
-        const key = h.cfg.hmac ? readKeyFile(h.cfg.hmac.keyFile) : undefined;
+        const hmacKey = h.cfg.hmac ? readKeyFile(h.cfg.hmac.keyFile) : undefined;
         const auth =
-          h.cfg.hmac && key?.ok
-            ? new AdvertAuth({ ...h.cfg, hmac: h.cfg.hmac }, [{ id: h.cfg.hmac.keyId, key: key.key }], Date.now)
+          h.cfg.hmac && hmacKey?.ok
+            ? new AdvertAuth({ ...h.cfg, hmac: h.cfg.hmac }, [{ id: h.cfg.hmac.keyId, key: hmacKey.key }], Date.now)
             : undefined;
         for (const dst of targets) {
           const bytes = encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum });
