@@ -29,7 +29,7 @@ export const guardSchema = z
     timeout: duration()
       .optional()
       .describe(
-        'deadline of one probe round, the most the guard adds to a real failover; ' +
+        'deadline of one probe round, which starts that much before Master_Down_Interval; ' +
           'default: the advert interval within 50ms..1s; 10ms..10s',
       ),
     peer_channel: z

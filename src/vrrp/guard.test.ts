@@ -136,8 +136,23 @@ test('guard: an advert from the master ends the guard and restarts Master_Down_T
   const fx = b.advert(150, b.now + 30);
   assert.deepEqual(phases(fx), ['held→released:adverts-resumed']);
   assert.equal(b.state.guard, null);
-  assert.equal(b.state.timers.masterDown, b.now + 360);
+  assert.equal(b.state.timers.masterDown, b.now + 360 - 100, 'one probe deadline early (guardLeadMs)');
   assert.equal(b.state.timers.guard, null);
+});
+
+test('guard: it asks one probe deadline before Master_Down_Interval, so an unanswered round takes over at Master_Down_Interval', () => {
+  const b = heardMaster();
+  assert.equal(b.state.timers.masterDown, 360 - 100);
+  const [probe] = only(b.silence(), 'probe');
+  assert.equal(probe?.deadline, 360, 'the verdict is due when plain VRRP would take over');
+  assert.deepEqual(transitions(b.verdict('unconfirmed', undefined, 360)), ['BACKUP→MASTER:master-down']);
+  // an unguarded backup, or one preempting a lower master, keeps the plain timer
+  const plain = new Backup(instanceConfig({ version: 3, advertIntervalMs: 100 }));
+  plain.advert(150, 0);
+  assert.equal(plain.state.timers.masterDown, 360);
+  // the lead never eats more than Master_Down_Interval less one advert interval
+  const slow = heardMaster(guarded({ ...GUARD, timeoutMs: 5_000 }));
+  assert.equal(slow.state.timers.masterDown, 100);
 });
 
 test('guard: a priority-0 release is never second-guessed: Skew_Time, then takeover', () => {

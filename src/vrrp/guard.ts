@@ -9,7 +9,7 @@
  *
  * <guard>
  *   from          to            on
- *   -             probing       master-down      Master_Down_Timer fired, the master last heard is not one we preempt
+ *   -             probing       master-down      Master_Down_Timer fired (guardLeadMs early) for a master not preempted
  *   probing       held          alive            a path says the master is alive: recheck after Master_Adver_Interval
  *   held          probing       recheck          the recheck timer fired
  *   probing       fencing       unconfirmed      no path answered in time and a fence device is configured
@@ -175,6 +175,16 @@ export function pauseThresholdMs(
   masterAdverIntervalMs: Ms,
 ): Ms {
   return cfg.downTimerAdverts * masterAdverIntervalMs + minSkewTimeMs(cfg.version, masterAdverIntervalMs);
+}
+
+/**
+ * How much earlier than Master_Down_Interval a guarded backup's Master_Down_Timer fires: the probe deadline, so the
+ * verdict is due when plain VRRP would take over and a real death costs no extra time; at most Master_Down_Interval
+ * less one advert interval, so the backup still waits for a few lost adverts before it asks.
+ */
+export function guardLeadMs(cfg: Pick<InstanceConfig, 'guard'>, masterDownMs: Ms, masterAdverIntervalMs: Ms): Ms {
+  if (!cfg.guard) return 0;
+  return Math.max(0, Math.min(cfg.guard.timeoutMs, masterDownMs - masterAdverIntervalMs));
 }
 
 /** The guard's default probe deadline: the advert interval, within 50 ms..1 s. */

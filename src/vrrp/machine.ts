@@ -50,6 +50,7 @@ import {
   type GuardVerdictInput,
   guardBackstopMs,
   guardEngages,
+  guardLeadMs,
   pauseThresholdMs,
 } from './guard.ts';
 import { masterDownIntervalMs, minSkewTimeMs, skewTimeMs } from './timers.ts';
@@ -599,7 +600,12 @@ function backupReceives(c: Ctx, p: VrrpPacket, src: string): void {
     if (higherOrEqual) s.preemptAt = null;
     else if (s.preemptAt === null) s.preemptAt = now + cfg.preemptDelayMs;
   }
-  arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s));
+  // A guarded backup starts asking one probe deadline early, so that a real death still fails over at
+  // Master_Down_Interval: the guard's verdict is due when plain VRRP would take over (guard.ts guardLeadMs).
+  const lead = guardEngages(cfg, s.master, s.effectivePriority, isOwner(c))
+    ? guardLeadMs(cfg, instanceMasterDownMs(cfg, s), s.masterAdverIntervalMs)
+    : 0;
+  arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s) - lead);
 }
 
 /** RFC 5798 §6.4.3 with RFC 9568's immediate advert and keepalived's two-owner repair. */

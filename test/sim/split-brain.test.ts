@@ -115,7 +115,7 @@ test('guard: a keepalived-style master (no peer channel) is alive while its serv
   assert.deepEqual(c.vipHolders(VIP), ['d1']);
 });
 
-test('guard: a real master death (power off) fails over within Master_Down_Interval + the probe deadline', () => {
+test('guard: a real master death (power off) fails over at Master_Down_Interval, as plain VRRP does', () => {
   const times: Record<string, number> = {};
   for (const mode of ['plain', 'guard'] as const) {
     const c = cluster(yaml(mode === 'plain' ? '      guard: { enabled: false }\n' : ''));
@@ -125,10 +125,9 @@ test('guard: a real master death (power off) fails over within Master_Down_Inter
     assert.ok(r.ok);
     times[mode] = c.clock.now() - t0;
   }
-  // The last advert came up to one interval before the power-off; the guard adds at most its deadline (100 ms).
+  // The guard asks one deadline before Master_Down_Interval, so an unanswered round ends when plain VRRP takes over.
   assert.ok(times.plain! <= MDI + 5, JSON.stringify(times));
-  assert.ok(times.guard! <= times.plain! + 100 + 5, JSON.stringify(times));
-  assert.ok(times.guard! <= 1.5 * times.plain!, `within 1.5 × the unguarded gap: ${JSON.stringify(times)}`);
+  assert.ok(times.guard! <= times.plain! + 5, JSON.stringify(times));
 });
 
 test('guard: a full partition cannot be told from a death: the backup takes over after the deadline (no fencing)', () => {
@@ -257,7 +256,7 @@ test('guard: a master that still pings but dropped the VIP (its priority 0 was l
   c.controls('d1').setLink('eth1', false); // d1 goes FAULT, sends priority 0 (lost), removes the VIP
   const r = c.runUntil(() => c.owners('VI_1').join() === 'd2', 2_000);
   assert.ok(r.ok, c.formatTimeline());
-  assert.ok(r.elapsedMs <= MDI + 100 + 5, `Master_Down_Interval plus at most one probe round (${r.elapsedMs} ms)`);
+  assert.ok(r.elapsedMs <= MDI + 5, `within Master_Down_Interval (${r.elapsedMs} ms)`);
   assert.ok(
     c.controls('d2').log.some((l) => /nobody answers for 198\.18\.0\.100: the old master does not hold it/.test(l.msg)),
   );
