@@ -12,6 +12,7 @@ import {
   pauseThresholdMs,
 } from './guard.ts';
 import { advertFor, type InstanceState, initialState, step, type VrrpEffect, type VrrpInput } from './machine.ts';
+import { exploreStates } from './test-support.ts';
 import type { GuardConfig, InstanceConfig } from './types.ts';
 
 const ME = '10.0.0.10';
@@ -337,42 +338,28 @@ test('every row of the guard table happens, and no input from any reachable stat
         { kind: 'fenceResult', round, ok: false, detail: '' },
       ];
     };
-    const start = heardMaster(cfg).state;
-    const visited = new Set<string>();
-    let frontier: { s: InstanceState; now: Ms }[] = [{ s: start, now: 10 }];
-    for (let depth = 0; depth < 7 && frontier.length > 0; depth++) {
-      const next: typeof frontier = [];
-      for (const { s, now } of frontier) {
-        for (const input of inputs(s)) {
-          const at = now + 50;
-          const r = step(cfg, s, input, at);
-          const changes = only(r.effects, 'guard');
-          for (const g of changes) {
-            const k = `${g.from ?? '-'}→${g.phase === 'released' ? '-' : g.phase}:${g.on}`;
-            assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
-            seen.add(k);
-          }
-          // The phase in the state follows the effects: no silent change.
-          const before = s.guard?.phase ?? '-';
-          const after = r.state.guard?.phase ?? '-';
-          if (changes.length === 0) assert.equal(after, before, `${before} + ${input.kind} changed silently`);
-          const key = JSON.stringify({
-            st: r.state.state,
-            g: r.state.guard?.phase,
-            m: !!r.state.master,
-            t: r.state.timers.masterDown !== null,
-            f: r.state.trackers,
-            r: r.state.guard?.fenceRetryAt !== null && r.state.guard?.fenceRetryAt !== undefined,
-            p: r.state.priorityOverride,
-          });
-          if (!visited.has(key)) {
-            visited.add(key);
-            next.push({ s: r.state, now: at });
-          }
-        }
+    const key = (r: InstanceState) =>
+      JSON.stringify({
+        st: r.state,
+        g: r.guard?.phase,
+        m: !!r.master,
+        t: r.timers.masterDown !== null,
+        f: r.trackers,
+        r: r.guard?.fenceRetryAt !== null && r.guard?.fenceRetryAt !== undefined,
+        p: r.priorityOverride,
+      });
+    exploreStates(cfg, heardMaster(cfg).state, inputs, { depth: 7, stepMs: 50, startMs: 10, key }, (s, input, r) => {
+      const changes = only(r.effects, 'guard');
+      for (const g of changes) {
+        const k = `${g.from ?? '-'}→${g.phase === 'released' ? '-' : g.phase}:${g.on}`;
+        assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
+        seen.add(k);
       }
-      frontier = next;
-    }
+      // The phase in the state follows the effects: no silent change.
+      const before = s.guard?.phase ?? '-';
+      const after = r.state.guard?.phase ?? '-';
+      if (changes.length === 0) assert.equal(after, before, `${before} + ${input.kind} changed silently`);
+    });
   }
   assert.deepEqual(
     [...allowed].filter((k) => !seen.has(k)),

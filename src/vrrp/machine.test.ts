@@ -15,6 +15,7 @@ import {
   type VrrpEffect,
   type VrrpInput,
 } from './machine.ts';
+import { exploreStates } from './test-support.ts';
 import type { InstanceConfig, VrrpPacket } from './types.ts';
 
 // Our address and two neighbours, chosen so that comparing them as text would give the wrong order.
@@ -659,36 +660,27 @@ test('every row of the transition table happens, and no input from any reachable
     });
   for (const cfg of CONFIGS) {
     const inputs = allInputs(cfg);
-    const visited = new Set<string>();
-    let frontier: { s: InstanceState; now: Ms }[] = [{ s: initialState(cfg), now: 0 }];
-    for (let depth = 0; depth < 6 && frontier.length > 0; depth++) {
-      const next: typeof frontier = [];
-      for (const { s, now } of frontier) {
-        for (const input of [...inputs, ...guardInputs(s)]) {
-          const at = now + 700;
-          const r = step(cfg, s, input, at);
-          const ts = only(r.effects, 'transition');
-          // A transition effect is emitted exactly when the state changes, and names both ends.
-          if (ts.length === 0) assert.equal(r.state.state, s.state, `${s.state} + ${input.kind} changed silently`);
-          else {
-            assert.equal(ts.length, 1);
-            assert.equal(ts[0]?.from, s.state);
-            assert.equal(ts[0]?.to, r.state.state);
-          }
-          for (const t of ts) {
-            const k = rowKey(t);
-            assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
-            seen.add(k);
-          }
-          const key = keyOf(r.state);
-          if (!visited.has(key)) {
-            visited.add(key);
-            next.push({ s: r.state, now: at });
-          }
+    exploreStates(
+      cfg,
+      initialState(cfg),
+      (s) => [...inputs, ...guardInputs(s)],
+      { depth: 6, stepMs: 700, key: keyOf },
+      (s, input, r) => {
+        const ts = only(r.effects, 'transition');
+        // A transition effect is emitted exactly when the state changes, and names both ends.
+        if (ts.length === 0) assert.equal(r.state.state, s.state, `${s.state} + ${input.kind} changed silently`);
+        else {
+          assert.equal(ts.length, 1);
+          assert.equal(ts[0]?.from, s.state);
+          assert.equal(ts[0]?.to, r.state.state);
         }
-      }
-      frontier = next;
-    }
+        for (const t of ts) {
+          const k = rowKey(t);
+          assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
+          seen.add(k);
+        }
+      },
+    );
   }
   assert.deepEqual(
     [...allowed].filter((k) => !seen.has(k)),
