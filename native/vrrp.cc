@@ -124,12 +124,89 @@ int FamilyArg(const Napi::Value& v) {
 
 // The uv_poll handle lives apart from the JS object: libuv frees it in uv_close's callback, which may run after the
 // object is gone.
-struct Poll {
+template <class T>
+struct PollOf {
   uv_poll_t handle;
-  class VrrpSocket* owner;
+  T* owner;
 };
 
-class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
+// What the two sockets (VrrpSocket, IcmpSocket) share: the fd, a libuv poll on it that calls T::Drain, the JS
+// callback it delivers to, and the orderly shutdown of all three.
+template <class T>
+class PolledSocket : public Napi::ObjectWrap<T> {
+ public:
+  explicit PolledSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<T>(info) {}
+  ~PolledSocket() override { Shutdown(); }
+
+ protected:
+  // start(cb) for the socket named `what` (in errors); `resource` names the async context.
+  Napi::Value StartPoll(const Napi::CallbackInfo& info, const std::string& what, const char* resource) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, "receive on " + what, EBADF);
+    if (poll_) throw Napi::Error::New(env, "already receiving on " + what);
+    if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "start(callback)");
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, "no event loop");
+    auto poll = std::make_unique<PollOf<T>>();
+    poll->owner = static_cast<T*>(this);
+    poll->handle.data = poll.get();
+    int r = uv_poll_init(loop, &poll->handle, fd_);
+    if (r != 0) throw ErrnoError(env, "uv_poll_init", -r);
+    r = uv_poll_start(&poll->handle, UV_READABLE, [](uv_poll_t* h, int status, int) {
+      auto* p = static_cast<PollOf<T>*>(h->data);
+      if (p->owner) p->owner->Drain(status);
+    });
+    if (r != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll.release()->handle), FreePoll);
+      throw ErrnoError(env, "uv_poll_start", -r);
+    }
+    poll_ = poll.release();
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    context_ = std::make_unique<Napi::AsyncContext>(env, resource);
+    // While receiving, the JS object must outlive its last reference from JS: the socket calls back into it.
+    this->Ref();
+    return env.Undefined();
+  }
+
+  Napi::Value ClosePoll(const Napi::CallbackInfo& info) {
+    if (poll_) this->Unref();
+    Shutdown();
+    return info.Env().Undefined();
+  }
+
+  static void FreePoll(uv_handle_t* h) { delete static_cast<PollOf<T>*>(h->data); }
+
+  void Shutdown() {
+    if (poll_) {
+      poll_->owner = nullptr;
+      // uv_close takes the fd out of epoll at once, so closing the fd right after is safe.
+      uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), FreePoll);
+      poll_ = nullptr;
+    }
+    // The async context stays until the destructor: close() may run inside a callback made with it.
+    callback_.Reset();
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  void Deliver(const std::initializer_list<napi_value>& args) {
+    if (callback_.IsEmpty()) return;
+    try {
+      callback_.MakeCallback(this->Value(), args, *context_);
+    } catch (const Napi::Error& e) {
+      // Nothing in JS is below us to catch it: report it as Node reports any uncaught exception.
+      napi_fatal_exception(this->Env(), e.Value());
+    }
+  }
+
+  int fd_ = -1;
+  PollOf<T>* poll_ = nullptr;
+  Napi::FunctionReference callback_;
+  std::unique_ptr<Napi::AsyncContext> context_;
+};
+
+class VrrpSocket : public PolledSocket<VrrpSocket> {
+  friend class PolledSocket<VrrpSocket>;
  public:
   static Napi::Function Init(Napi::Env env) {
     return DefineClass(env, "VrrpSocket",
@@ -139,7 +216,7 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
   }
 
   // new VrrpSocket(ifname, family): opens, binds to the interface and joins the VRRP group.
-  explicit VrrpSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<VrrpSocket>(info), rx_(kRxBuf) {
+  explicit VrrpSocket(const Napi::CallbackInfo& info) : PolledSocket<VrrpSocket>(info), rx_(kRxBuf) {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) throw Napi::TypeError::New(env, "ifname must be a string");
     ifname_ = info[0].As<Napi::String>().Utf8Value();
@@ -184,8 +261,6 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     }
     fd_ = fd.release();
   }
-
-  ~VrrpSocket() override { Shutdown(); }
 
  private:
   Napi::Value GetIfIndex(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), ifindex_); }
@@ -244,54 +319,8 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
   }
 
   // start(cb): delivers every datagram as cb(null, {data, src, dst, ttl, ifindex}) and receive errors as cb(err).
-  Napi::Value Start(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (fd_ < 0) throw ErrnoError(env, "receive on " + ifname_, EBADF);
-    if (poll_) throw Napi::Error::New(env, "already receiving on " + ifname_);
-    if (!info[0].IsFunction()) throw Napi::TypeError::New(env, "start(callback)");
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) throw Napi::Error::New(env, "no event loop");
-    auto poll = std::make_unique<Poll>();
-    poll->owner = this;
-    poll->handle.data = poll.get();
-    int r = uv_poll_init(loop, &poll->handle, fd_);
-    if (r != 0) throw ErrnoError(env, "uv_poll_init", -r);
-    r = uv_poll_start(&poll->handle, UV_READABLE, [](uv_poll_t* h, int status, int) {
-      auto* p = static_cast<Poll*>(h->data);
-      if (p->owner) p->owner->Drain(status);
-    });
-    if (r != 0) {
-      uv_close(reinterpret_cast<uv_handle_t*>(&poll.release()->handle), FreePoll);
-      throw ErrnoError(env, "uv_poll_start", -r);
-    }
-    poll_ = poll.release();
-    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
-    context_ = std::make_unique<Napi::AsyncContext>(env, "TandemVrrpSocket");
-    // While receiving, the JS object must outlive its last reference from JS: the socket calls back into it.
-    Ref();
-    return env.Undefined();
-  }
-
-  Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (poll_) Unref();
-    Shutdown();
-    return info.Env().Undefined();
-  }
-
-  static void FreePoll(uv_handle_t* h) { delete static_cast<Poll*>(h->data); }
-
-  void Shutdown() {
-    if (poll_) {
-      poll_->owner = nullptr;
-      // uv_close takes the fd out of epoll at once, so closing the fd right after is safe.
-      uv_close(reinterpret_cast<uv_handle_t*>(&poll_->handle), FreePoll);
-      poll_ = nullptr;
-    }
-    // The async context stays until the destructor: close() may run inside a callback made with it.
-    callback_.Reset();
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
+  Napi::Value Start(const Napi::CallbackInfo& info) { return StartPoll(info, ifname_, "TandemVrrpSocket"); }
+  Napi::Value Close(const Napi::CallbackInfo& info) { return ClosePoll(info); }
 
   void Drain(int status) {
     Napi::Env env = Env();
@@ -368,24 +397,107 @@ class VrrpSocket : public Napi::ObjectWrap<VrrpSocket> {
     }
   }
 
-  void Deliver(const std::initializer_list<napi_value>& args) {
-    if (callback_.IsEmpty()) return;
-    try {
-      callback_.MakeCallback(Value(), args, *context_);
-    } catch (const Napi::Error& e) {
-      // Nothing in JS is below us to catch it: report it as Node reports any uncaught exception.
-      napi_fatal_exception(Env(), e.Value());
-    }
-  }
-
   std::string ifname_;
   int family_ = 4;
   unsigned ifindex_ = 0;
-  int fd_ = -1;
-  Poll* poll_ = nullptr;
   std::vector<uint8_t> rx_;
-  Napi::FunctionReference callback_;
-  std::unique_ptr<Napi::AsyncContext> context_;
+};
+
+// IcmpSocket(family): an ICMP echo socket for the guard's and the ping targets' probes (src/os/icmp.ts). A ping socket
+// (SOCK_DGRAM with IPPROTO_ICMP / IPPROTO_ICMPV6, allowed by net.ipv4.ping_group_range) where the kernel permits it,
+// else a raw one (CAP_NET_RAW); `kind` says which. A ping socket's kernel sets the echo identifier (to the socket's
+// "port") and passes this socket only its own replies; a raw socket sees every ICMP message, so the caller matches
+// replies by identifier and payload. send(bytes, dst) sends one ICMP message; start(cb) delivers cb(null, {data,
+// src}) with the ICMP message (a raw IPv4 socket's IP header stripped), and receive errors as cb(err).
+class IcmpSocket : public PolledSocket<IcmpSocket> {
+  friend class PolledSocket<IcmpSocket>;
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "IcmpSocket",
+                       {InstanceMethod<&IcmpSocket::Send>("send"), InstanceMethod<&IcmpSocket::Start>("start"),
+                        InstanceMethod<&IcmpSocket::Close>("close"),
+                        InstanceAccessor<&IcmpSocket::GetKind>("kind")});
+  }
+
+  explicit IcmpSocket(const Napi::CallbackInfo& info) : PolledSocket<IcmpSocket>(info), rx_(kRxBuf) {
+    Napi::Env env = info.Env();
+    family_ = FamilyArg(info[0]);
+    const int af = family_ == 4 ? AF_INET : AF_INET6;
+    const int proto = family_ == 4 ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6);
+    FdGuard fd{socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto)};
+    if (fd.fd < 0) {
+      if (errno != EACCES && errno != EPERM) throw ErrnoError(env, "socket(SOCK_DGRAM, ICMP)", errno);
+      fd.fd = socket(af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+      if (fd.fd < 0) throw ErrnoError(env, "socket(SOCK_RAW, ICMP) (no ping socket: net.ipv4.ping_group_range)", errno);
+      raw_ = true;
+    }
+    fd_ = fd.release();
+  }
+
+ private:
+  Napi::Value GetKind(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), raw_ ? "raw" : "dgram"); }
+
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (fd_ < 0) throw ErrnoError(env, "send on an ICMP socket", EBADF);
+    if (!info[0].IsTypedArray() || !info[1].IsString()) throw Napi::TypeError::New(env, "send(bytes, dst)");
+    auto data = info[0].As<Napi::Uint8Array>();
+    std::string dst = info[1].As<Napi::String>().Utf8Value();
+    socklen_t tolen = 0;
+    sockaddr_storage to = ParseAddr(env, family_, dst, 0, &tolen);
+    ssize_t n = sendto(fd_, data.Data(), data.ByteLength(), MSG_DONTWAIT | MSG_NOSIGNAL,
+                       reinterpret_cast<sockaddr*>(&to), tolen);
+    if (n < 0) throw ErrnoError(env, "sendto (ICMP echo) to " + dst, errno);
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Start(const Napi::CallbackInfo& info) { return StartPoll(info, "an ICMP socket", "TandemIcmpSocket"); }
+  Napi::Value Close(const Napi::CallbackInfo& info) { return ClosePoll(info); }
+
+  void Drain(int status) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Object self = Value();
+    (void)self;
+    if (status < 0) {
+      Deliver({ErrnoError(env, "poll on an ICMP socket", -status).Value()});
+      return;
+    }
+    for (int i = 0; i < kMaxPerWake && fd_ >= 0; i++) {
+      sockaddr_storage from{};
+      socklen_t fromlen = sizeof from;
+      ssize_t n = recvfrom(fd_, rx_.data(), rx_.size(), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &fromlen);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        Deliver({ErrnoError(env, "recvfrom on an ICMP socket", errno).Value()});
+        return;
+      }
+      const uint8_t* data = rx_.data();
+      size_t len = static_cast<size_t>(n);
+      std::string src;
+      if (family_ == 4) {
+        src = AddrText(AF_INET, &reinterpret_cast<sockaddr_in*>(&from)->sin_addr);
+        if (raw_) {
+          if (len < 20) continue;
+          size_t ihl = static_cast<size_t>(data[0] & 0x0f) * 4;
+          if (ihl < 20 || ihl > len) continue;
+          data += ihl;
+          len -= ihl;
+        }
+      } else {
+        src = AddrText(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&from)->sin6_addr);
+      }
+      Napi::Object m = Napi::Object::New(env);
+      m.Set("data", Napi::Buffer<uint8_t>::Copy(env, data, len));
+      m.Set("src", src);
+      Deliver({env.Null(), m});
+    }
+  }
+
+  int family_ = 4;
+  bool raw_ = false;
+  std::vector<uint8_t> rx_;
 };
 
 // announce(ifname, ipv4[], ipv6[], repeat): gratuitous ARP for each IPv4 address and an unsolicited neighbour
@@ -591,6 +703,7 @@ Napi::Value Lock(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("VrrpSocket", VrrpSocket::Init(env));
+  exports.Set("IcmpSocket", IcmpSocket::Init(env));
   exports.Set("announce", Napi::Function::New<Announce>(env, "announce"));
   exports.Set("address", Napi::Function::New<Address>(env, "address"));
   exports.Set("lock", Napi::Function::New<Lock>(env, "lock"));

@@ -9,9 +9,11 @@ cd "$(dirname "$0")/.."
 # make and g++ what node-gyp builds the native addon with during npm install; tcpdump: bench/failover; nftables and
 # conntrack: the kernel data plane (nft) and its connection counts; resource-agents (with kmod, which its Filesystem
 # agent needs): the OCF agents the resource tests run unmodified; wrk, haproxy, nginx-light, curl: bench/lb and the
-# tests of its configs (haproxy -c, nginx -t); conntrackd: NAT connection-state replication (lb.conntrack_sync).
+# tests of its configs (haproxy -c, nginx -t); conntrackd: NAT connection-state replication (lb.conntrack_sync);
+# fence-agents (about 8 MB with its Python modules): the fence agents whose `-o metadata` the fencing checks read and
+# whose stdin protocol the fence runner speaks (fence_dummy, fence_virsh).
 APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++ nftables conntrack resource-agents kmod
-  wrk haproxy nginx-light curl conntrackd)
+  wrk haproxy nginx-light curl conntrackd fence-agents)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

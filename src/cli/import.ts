@@ -6,6 +6,7 @@
  */
 import { posix } from 'node:path';
 import { type Diagnostic, dedupeDiagnostics, formatDiagnostic, sortDiagnostics } from '../config/diagnostics.ts';
+import { keepForeignMeaning } from '../config/foreign-meaning.ts';
 import { heartbeatFiles, readHeartbeat } from '../config/import/heartbeat.ts';
 import { readKeepalived } from '../config/import/keepalived.ts';
 import { readPiranha } from '../config/import/piranha.ts';
@@ -103,6 +104,7 @@ export function importConfig(
     const { haCf: entry } = heartbeatFiles(haCf);
     imported = readHeartbeat(entry, fs, { ...(hr ? { haresources: hr } : {}), ...(ak ? { authkeys: ak } : {}) });
   }
+  keepForeignMeaning(imported.raw);
   const v = validateConfig(imported.raw, imported.locator);
   const diagnostics = sortDiagnostics(dedupeDiagnostics([...imported.diagnostics, ...v.diagnostics]));
   if (diagnostics.some((d) => d.severity === 'error')) return { format: kind, diagnostics, imported };

@@ -31,6 +31,12 @@ export function formatStatus(s: DaemonStatus, nowMs: number): string[] {
   for (const i of s.instances) out.push(...formatInstance(i, nowMs), '');
   if (s.lb) out.push(...formatLbTable(s.lb), '');
   for (const g of s.groups ?? []) out.push(...formatGroup(g), '');
+  if (s.peerChannel) {
+    const rejected = Object.entries(s.peerChannel.rejected).map(([r, n]) => `${r} ${n}`);
+    out.push(
+      `peer channel: UDP ${s.peerChannel.port}, answered ${s.peerChannel.answered}; dropped: ${rejected.join(', ') || 'none'}`,
+    );
+  }
   for (const f of s.interfaces ?? []) {
     const drops = Object.entries(f.drops)
       .filter(([, n]) => (n ?? 0) > 0)
@@ -88,7 +94,25 @@ function formatInstance(i: InstanceStatus, nowMs: number): string[] {
     `  vips: ${i.vips.join(', ') || 'none'}`,
     `  last transition: ${last}`,
     `  adverts: sent ${i.counters.advertsSent}, received ${i.counters.advertsReceived}; dropped: ${drops.length ? drops.join(', ') : 'none'}`,
+    ...splitBrainLines(i, nowMs),
   ];
+}
+
+/** The guard and the heartbeat paths of an instance (docs/split-brain.md). */
+function splitBrainLines(i: InstanceStatus, nowMs: number): string[] {
+  const out: string[] = [];
+  const g = i.guard;
+  if (g) {
+    const since = g.since
+      ? ` for ${agoText(nowMs - Date.parse(g.since))}, ${g.rounds} round${g.rounds === 1 ? '' : 's'}`
+      : '';
+    out.push(`  guard: ${g.message}${g.state === 'idle' ? '' : ` (${g.state}${since})`}`);
+  }
+  if (i.paths)
+    out.push(
+      `  paths: ${i.paths.map((p) => `${p.interface} heard ${p.advertsReceived} sent ${p.advertsSent}`).join('; ')}`,
+    );
+  return out;
 }
 
 function agoText(ms: number): string {

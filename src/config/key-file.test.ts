@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hasSharedKey, loadConfig } from './load.ts';
+import { parseKeyText } from '../core/key-text.ts';
+import { loadConfig } from './load.ts';
 
-const SECRET = 'Xq7-shared-cluster-secret';
+const SECRET = 'Xq7-shared-cluster-secret-of-32-bytes';
 const yaml = (keyFile: string) => `cluster:\n  key_file: ${keyFile}\n`;
 
 /** An in-memory disk with permission bits. */
@@ -39,16 +40,23 @@ test('cluster.key_file: unreadable, readable by others, or holding no key is an 
   const codes = (f: string) => loadConfig(f, fs).diagnostics.map((d) => [d.code, d.line, d.path]);
   assert.deepEqual(codes('/c/missing.yaml'), [['TND_CFG_IO', 2, 'cluster.key_file']]);
   assert.deepEqual(codes('/c/open.yaml'), [['TND_CFG_PERMISSIONS', 2, 'cluster.key_file']]);
-  assert.deepEqual(codes('/c/crc.yaml'), [['TND_CFG_REQUIRED', 2, 'cluster.key_file']]);
+  assert.deepEqual(codes('/c/crc.yaml'), [['TND_CFG_KEY', 2, 'cluster.key_file']]);
   const open = loadConfig('/c/open.yaml', fs);
-  assert.match(open.diagnostics[0]!.message, /mode 0644: group or others can read the cluster key; chmod 600/);
+  assert.match(open.diagnostics[0]!.message, /mode 0644: group or others can read the key; chmod 600/);
   assert.ok(!JSON.stringify(open.diagnostics).includes(SECRET));
 });
 
-test('hasSharedKey reads authkeys as heartbeat does: the key of auth N, crc has none', () => {
-  assert.equal(hasSharedKey('# keys\nauth 3\n1 crc\n3 md5 k3\n'), true);
-  assert.equal(hasSharedKey('auth 1\n1 crc\n3 md5 k3\n'), false);
-  assert.equal(hasSharedKey('auth 2\n1 sha1 k1\n'), false);
-  assert.equal(hasSharedKey('just-a-key\n'), true);
-  assert.equal(hasSharedKey('\n# nothing\n'), false);
+test('a key file is read as heartbeat reads authkeys (the key of auth N; crc has none), or as a key of 32..64 bytes', () => {
+  const ok = (t: string) => parseKeyText(t).ok;
+  assert.equal(ok('# keys\nauth 3\n1 crc\n3 md5 k3\n'), true);
+  assert.equal(ok('auth 1\n1 crc\n3 md5 k3\n'), false);
+  assert.equal(ok('auth 2\n1 sha1 k1\n'), false);
+  assert.equal(ok(`${'k'.repeat(32)}\n`), true);
+  assert.equal(ok('just-a-short-key\n'), false);
+  assert.equal(ok(`hex:${'ab'.repeat(32)}`), true);
+  // The same secret gives the same key wherever it was written: an imported authkeys keys the peer channel.
+  const a = parseKeyText('auth 1\n1 sha1 s3cret\n');
+  const b = parseKeyText('auth 1\n1 sha1   s3cret   # comment\n');
+  assert.ok(a.ok && b.ok);
+  assert.deepEqual(a.ok && a.key, b.ok && b.key);
 });

@@ -6,9 +6,11 @@ import { posix } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import type { ConfigPath, Diagnostic, Locator, SourcePos } from './diagnostics.ts';
 import { dedupeDiagnostics, dottedPath, sortDiagnostics } from './diagnostics.ts';
+import { keepForeignMeaning } from './foreign-meaning.ts';
 import { isHeartbeatFile, readHeartbeat } from './import/heartbeat.ts';
 import { type ConfigFs, readKeepalived } from './import/keepalived.ts';
 import { isPiranhaFile, readPiranha } from './import/piranha.ts';
+import { keyFileDiagnostics } from './key-files.ts';
 import type { TandemConfig } from './schema.ts';
 import { validateConfig } from './validate.ts';
 
@@ -116,54 +118,6 @@ function loadUnchecked(path: string, fs: ConfigFs, format: ConfigFormat | undefi
   return finish(fmt, y.raw, y.locator, y.diagnostics, [path], fs);
 }
 
-/**
- * The cluster's shared key file must be readable, 0600 (no group or other bits, as heartbeat demands of authkeys) and
- * hold a key: heartbeat's authkeys format (`auth N`, then `N sha1|md5 KEY`) or the key alone on its first line. Only
- * where and why is reported: never a byte of the key.
- */
-export function checkKeyFile(
-  keyFile: string,
-  configFile: string,
-  fs: ConfigFs & { mode?(path: string): number | undefined },
-  locator: Locator,
-): Diagnostic[] {
-  const path = keyFile.startsWith('/') ? keyFile : posix.join(posix.dirname(configFile), keyFile);
-  const { pos, label } = locator.locate(['cluster', 'key_file']);
-  const problem = (code: 'TND_CFG_IO' | 'TND_CFG_PERMISSIONS' | 'TND_CFG_REQUIRED', message: string): Diagnostic[] => [
-    { ...pos, severity: 'error', code, path: label, message },
-  ];
-  let text: string | undefined;
-  try {
-    text = fs.read(path);
-  } catch {
-    text = undefined;
-  }
-  if (text === undefined) return problem('TND_CFG_IO', `cannot read the cluster key file ${path}`);
-  const mode = fs.mode?.(path);
-  if (mode !== undefined && (mode & 0o077) !== 0)
-    return problem(
-      'TND_CFG_PERMISSIONS',
-      `${path} has mode ${mode.toString(8).padStart(4, '0')}: group or others can read the cluster key; chmod 600 ${path}`,
-    );
-  if (!hasSharedKey(text))
-    return problem('TND_CFG_REQUIRED', `${path} holds no key (authkeys: "auth N" and "N sha1 KEY")`);
-  return [];
-}
-
-/** Whether a key file's text holds a key, in authkeys form or alone. Pure; says nothing about the key itself. */
-export function hasSharedKey(text: string): boolean {
-  const lines = text
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter(Boolean);
-  const auth = lines.map((l) => /^auth\s+(\d+)$/.exec(l)).find(Boolean);
-  if (!auth) return lines.length > 0 && !/\s/.test(lines[0]!);
-  return lines.some((l) => {
-    const m = /^(\d+)\s+(\S+)(?:\s+(\S.*))?$/.exec(l);
-    return m !== null && m[1] === auth[1] && m[2] !== 'crc' && m[3] !== undefined;
-  });
-}
-
 /** The message for a file that is none of the formats tandem reads. */
 export const UNRECOGNISED_FORMAT = 'not a keepalived.conf, ha.cf, lvs.cf or tandem YAML file';
 
@@ -193,17 +147,39 @@ function finish(
   locator: Locator,
   early: Diagnostic[],
   files: string[],
-  fs?: ConfigFs & { mode?(path: string): number | undefined },
+  fs: ConfigFs & { mode?(path: string): number | undefined },
 ): LoadResult {
   // Syntax-level errors do not stop validation: the user gets every problem in one run (Rule 7).
-  const v = validateConfig(raw, locator);
-  const keyFile = v.config?.cluster.key_file;
+  const v = validateConfig(format === 'yaml' ? raw : keepForeignMeaning(raw), locator);
+  const config = v.config ? withAbsoluteKeyFiles(v.config, files[0] ?? '') : undefined;
   // The heartbeat reader has judged the authkeys it names already: one root cause, one diagnostic.
-  const keyProblems =
-    keyFile !== undefined && fs && format !== 'heartbeat' ? checkKeyFile(keyFile, files[0] ?? '', fs, locator) : [];
-  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics, ...keyProblems]));
+  const keys = config && format !== 'heartbeat' ? keyFileDiagnostics(config, fs, locator) : [];
+  const diagnostics = sortDiagnostics(dedupeDiagnostics([...early, ...v.diagnostics, ...keys]));
   const ok = !diagnostics.some((d) => d.severity === 'error');
-  return ok && v.config ? { format, config: v.config, diagnostics, files } : { format, diagnostics, files };
+  return ok && config ? { format, config, diagnostics, files } : { format, diagnostics, files };
+}
+
+/**
+ * Key files named relative to the config (cluster.key_file, auth_hmac.key_file) are the config's neighbours: the
+ * loaded config names them absolutely, so the checks and the daemon read the same file wherever it was started.
+ */
+function withAbsoluteKeyFiles(cfg: TandemConfig, configFile: string): TandemConfig {
+  const abs = (f: string): string => (f.startsWith('/') ? f : posix.join(posix.dirname(configFile), f));
+  const key = cfg.cluster.key_file;
+  const relative =
+    (key !== undefined && !key.startsWith('/')) ||
+    cfg.vrrp.instances.some((i) => i.auth_hmac?.key_file !== undefined && !i.auth_hmac.key_file.startsWith('/'));
+  if (!relative) return cfg;
+  return {
+    ...cfg,
+    cluster: { ...cfg.cluster, ...(key !== undefined ? { key_file: abs(key) } : {}) },
+    vrrp: {
+      ...cfg.vrrp,
+      instances: cfg.vrrp.instances.map((i) =>
+        i.auth_hmac?.key_file ? { ...i, auth_hmac: { ...i.auth_hmac, key_file: abs(i.auth_hmac.key_file) } } : i,
+      ),
+    },
+  };
 }
 
 /** Parses YAML keeping positions; returns the plain object and a locator over it. */

@@ -92,6 +92,9 @@ export const groupSchema = z.strictObject({
     .describe('monitor failures restarted in place before the group moves to a peer'),
   failure_timeout: durationOr(0, 'forget failures older than this; 0 = never'),
   maintenance: z.boolean().default(false).describe('neither start nor stop anything of this group'),
+  fence: name
+    .optional()
+    .describe('fencing.devices entry: its owner fences the old master before taking over (docs/split-brain.md)'),
 });
 
 export type ResourceSpec = z.output<typeof resourceSchema>;

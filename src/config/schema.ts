@@ -7,6 +7,14 @@ import { z } from 'zod';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
+import {
+  authHmacSchema,
+  fencingSchema,
+  guardSchema,
+  pathSchema,
+  peerChannelSchema,
+  trackPingSchema,
+} from './schema-split-brain.ts';
 
 export { duration, ipAddress, parsePrefixed, vipSchema };
 
@@ -93,8 +101,9 @@ export const instanceSchema = z.strictObject({
       interfaces: z.array(trackRef).default([]).describe('interfaces; default weight 0'),
       scripts: z.array(trackRef).default([]).describe('names of vrrp.scripts'),
       files: z.array(trackRef).default([]).describe('names of vrrp.track_files'),
+      pings: z.array(trackRef).default([]).describe('names of vrrp.track_pings'),
     })
-    .default({ interfaces: [], scripts: [], files: [] })
+    .default({ interfaces: [], scripts: [], files: [], pings: [] })
     .describe('tracked objects'),
   notify: notifySchema.default({}),
   garp: z
@@ -145,6 +154,13 @@ export const instanceSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("a backup skips checking the address list of its current master's adverts (keepalived)"),
+  // split-brain defences (schema-split-brain.ts, docs/split-brain.md)
+  guard: guardSchema.default({ enabled: true, peer_channel: true, icmp: true, peer_probe: [] }),
+  paths: z
+    .array(pathSchema)
+    .default([])
+    .describe('more heartbeat paths: adverts go out on each, any one keeps the master'),
+  auth_hmac: authHmacSchema.optional(),
 });
 
 /** keepalived static_ipaddress / static_routes / static_rules: present while the daemon runs, whatever the state. */
@@ -180,6 +196,10 @@ export const syncGroupSchema = z.strictObject({
 export const nodeSchema = z.strictObject({
   name: name.describe('node name (hostname by default)'),
   address: ipAddress.optional().describe('primary address; used by the simulator and the demo'),
+  addresses: z
+    .array(ipAddress)
+    .default([])
+    .describe('more addresses of the node (other networks): the guard and the peer channel try them too'),
 });
 
 /** The whole tandem configuration file. */
@@ -193,15 +213,17 @@ export const configSchema = z.strictObject({
         .min(1)
         .optional()
         .describe(
-          "file with the cluster's shared key, mode 0600: heartbeat authkeys (auth N, N sha1|md5 KEY) or the key " +
-            'alone on its first line; the key itself is never written into this file nor printed',
+          "file with the cluster's shared key, mode 0600: a key (hex:… or text, 32..64 bytes) or heartbeat's " +
+            'authkeys (auth N, N sha1|md5 SECRET); the peer channel and auth_hmac use it; it is never printed',
         ),
+      peer_channel: peerChannelSchema.default({ enabled: true, port: 7694, time_window: 30_000 }),
     })
-    .default({ name: 'tandem', nodes: [] }),
+    .default({ name: 'tandem', nodes: [], peer_channel: { enabled: true, port: 7694, time_window: 30_000 } }),
   vrrp: z
     .strictObject({
       scripts: z.record(name, scriptSchema).default({}).describe('vrrp_script objects by name'),
       track_files: z.record(name, trackFileSchema).default({}).describe('track_file objects by name'),
+      track_pings: z.record(name, trackPingSchema).default({}).describe('ping target objects by name (heartbeat ping)'),
       instances: z.array(instanceSchema).default([]).describe('VRRP instances'),
       sync_groups: z.array(syncGroupSchema).default([]).describe('sync groups'),
       static: staticSchema.default({ addresses: [], routes: [], rules: [] }),
@@ -209,12 +231,14 @@ export const configSchema = z.strictObject({
     .default({
       scripts: {},
       track_files: {},
+      track_pings: {},
       instances: [],
       sync_groups: [],
       static: { addresses: [], routes: [], rules: [] },
     }),
   lb: lbSchema.default({ services: [], max_concurrent_checks: 64 }).describe('load balancing: virtual services'),
   groups: z.array(groupSchema).default([]).describe('resource groups, run by the owner of each'),
+  fencing: fencingSchema.default({ devices: {} }),
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */

@@ -25,6 +25,7 @@ import {
   type ServiceSpec,
   serviceSchema,
 } from './schema-lb.ts';
+import { splitBrainChecks } from './validate-split-brain.ts';
 
 /** The result of validation: the config when there is no error, and every diagnostic found in one run. */
 export interface ValidationResult {
@@ -77,6 +78,7 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
   const parsed = configSchema.safeParse(raw ?? {});
   if (parsed.success) {
     semanticChecks(partsOf(parsed.data, raw), report);
+    splitBrainChecks(parsed.data, report);
     const hasError = diagnostics.some((d) => d.severity === 'error');
     return hasError ? { diagnostics } : { config: deepFreeze(parsed.data), diagnostics };
   }

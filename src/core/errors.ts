@@ -94,6 +94,10 @@ export const ERROR_CODES = {
   TND_CFG_LB_NO_OWNER: 'no VRRP instance holds the vip of a service and it names no owner: every node serves it',
   // resource groups (resources/)
   TND_RES_GROUP: 'a resource group handed to the runner is malformed (no resources, an id twice, bad threshold)',
+  // split-brain defences (docs/split-brain.md)
+  TND_CFG_KEY: 'a key file (cluster.key_file, auth_hmac.key_file) is missing, readable by others, or not 32..64 bytes',
+  TND_PEER_LISTEN: 'the peer channel cannot listen on its UDP port (in use, or not permitted)',
+  TND_FENCE_CONFIG: "a fence device's parameters do not match its agent's metadata (unknown or missing required)",
 } as const;
 
 /** A registered, stable error code. */

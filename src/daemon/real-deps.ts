@@ -4,20 +4,27 @@
  * supervisor uses to release a dead daemon's VIPs.
  */
 import { setMaxListeners } from 'node:events';
+import { watchPing } from '../health/ping-watch.ts';
 import type { NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
 import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
 import { wallClock } from '../os/clock.ts';
+import { runFence } from '../os/fence.ts';
 import { garpEffects } from '../os/garp.ts';
+import { IcmpPinger } from '../os/icmp.ts';
+import { readKeyFile } from '../os/key-file.ts';
 import { LinkMonitor } from '../os/link-monitor.ts';
 import { Notifier } from '../os/notify.ts';
+import { PeerChannelServer, peerQuery } from '../os/peer-channel.ts';
 import { IpRouteAdapter, RoutedVipEffects } from '../os/routes.ts';
 import { ensureStatic } from '../os/static.ts';
+import { tcpProbe } from '../os/tcp-probe.ts';
 import { TrackFileWatcher } from '../os/track-file.ts';
 import { resolveUser } from '../os/users.ts';
 import { IpVmacAdapter, type Vmac } from '../os/vmac.ts';
 import { VrrpSocket } from '../os/vrrp-socket.ts';
 import { VRRP_GROUP, VrrpTransports } from '../os/vrrp-transport.ts';
 import type { NotifySpec, StaticPlan } from '../plan/node-plan.ts';
+import { AdvertAuth } from '../vrrp/advert-hmac.ts';
 import { encodeVrrp } from '../vrrp/codec.ts';
 import { advertFor, RELEASE_PRIORITY } from '../vrrp/machine.ts';
 import type { InstanceConfig } from '../vrrp/types.ts';
@@ -49,6 +56,19 @@ export function realDeps(
   const vmacs = new IpVmacAdapter();
   const created = new Map<string, Vmac>();
   const routes = new IpRouteAdapter({ signal: abort.signal });
+  // One ICMP socket per family, opened on first use, for the guard and the ping targets alike.
+  let pinger: IcmpPinger | undefined;
+  const icmp = (): IcmpPinger => {
+    pinger ??= new IcmpPinger();
+    return pinger;
+  };
+  /** A key file's bytes; undefined (logged) when it cannot be read now, which fails closed. */
+  const keyOf = (path: string): Uint8Array | undefined => {
+    const k = readKeyFile(path);
+    if (k.ok) return k.key;
+    log.log('error', `TND_CFG_KEY ${k.reason}`);
+    return undefined;
+  };
   const trackers: TrackerSources = {
     interfaces(names, onChange) {
       const ctl = childAbort(abort.signal);
@@ -104,6 +124,16 @@ export function realDeps(
         .catch(() => onChange(0));
       return () => ctl.abort();
     },
+    ping(_name, spec, onChange) {
+      const ctl = childAbort(abort.signal);
+      watchPing(
+        { targets: spec.targets, intervalMs: spec.interval, timeoutMs: spec.timeout, rise: spec.rise, fall: spec.fall },
+        icmp(),
+        (up) => onChange(up),
+        ctl.signal,
+      );
+      return () => ctl.abort();
+    },
   };
   const notifiers = new Map<string, Notifier>();
   const notify: NotifyPort = {
@@ -129,12 +159,80 @@ export function realDeps(
     clock: wallClock(),
     log,
     transport: (cfg, src) => {
-      if (!cfg.vmac) return transports.forInstance(cfg, src);
-      const v: Vmac = { name: cfg.vmac.name, base: cfg.interface, mac: cfg.vmac.mac };
-      if (vmacs.ensurePresentSync(v)) created.set(v.name, v);
-      log.log('info', `(${cfg.name}) virtual MAC ${v.mac} on ${v.name} over ${v.base}`);
-      // Adverts leave from the vmac (source MAC = the virtual MAC), or from the base with vmac_xmit_base.
-      return transports.forInstance(cfg.vmac.xmitBase ? cfg : { ...cfg, interface: cfg.vmac.name }, src);
+      let tcfg = cfg;
+      if (cfg.vmac) {
+        const v: Vmac = { name: cfg.vmac.name, base: cfg.interface, mac: cfg.vmac.mac };
+        if (vmacs.ensurePresentSync(v)) created.set(v.name, v);
+        log.log('info', `(${cfg.name}) virtual MAC ${v.mac} on ${v.name} over ${v.base}`);
+        // Adverts leave from the vmac (source MAC = the virtual MAC), or from the base with vmac_xmit_base.
+        if (!cfg.vmac.xmitBase) tcfg = { ...cfg, interface: cfg.vmac.name };
+      }
+      if (!cfg.hmac) return transports.forInstance(tcfg, src);
+      const key = keyOf(cfg.hmac.keyFile);
+      // Without its key an instance neither signs nor accepts a signed advert: it fails closed, never open.
+      const auth = new AdvertAuth({ ...cfg, hmac: cfg.hmac }, key ? [{ id: cfg.hmac.keyId, key }] : [], Date.now);
+      return transports.forInstance(tcfg, src, { auth });
+    },
+    guardProbes: {
+      peer: (channel, addr, instance, timeoutMs, done) => {
+        const clusterKey = keyOf(channel.keyFile);
+        if (!clusterKey) return done({ outcome: 'error', detail: `the cluster key ${channel.keyFile} cannot be read` });
+        void peerQuery({ node: channel.node, clusterKey, port: channel.port }, addr, instance, timeoutMs).then(done);
+      },
+      icmp: (addr, timeoutMs, done) => void icmp().echo(addr, { timeoutMs, signal: abort.signal }).then(done),
+      tcp: (addr, port, timeoutMs, done) => void tcpProbe(addr, port, timeoutMs, abort.signal).then(done),
+    },
+    fence: {
+      run: (req, done) =>
+        void runFence({
+          agent: req.spec.agent,
+          action: req.spec.action,
+          params: req.params,
+          timeoutMs: req.timeoutMs,
+          signal: abort.signal,
+        }).then(done),
+    },
+    peerServer: (channel, answer) => {
+      let server: PeerChannelServer | undefined;
+      let stopped = false;
+      const clusterKey = keyOf(channel.keyFile);
+      const rejects = new Map<string, number>();
+      if (clusterKey)
+        PeerChannelServer.listen({
+          node: channel.node,
+          clusterKey,
+          port: channel.port,
+          windowMs: channel.windowMs,
+          answer,
+          onReject: (src, reason) => {
+            // One line per sender and reason per minute: a flood must not flood the log.
+            const k = `${src}/${reason}`;
+            const now = Date.now();
+            if ((rejects.get(k) ?? 0) > now - 60_000) return;
+            rejects.set(k, now);
+            log.log('warn', `peer channel: dropped a datagram from ${src}: ${reason}`, {
+              event: 'peer-reject',
+              src,
+              reason,
+            });
+          },
+        })
+          .then((s) => {
+            if (stopped) s.close();
+            else server = s;
+            log.log('info', `peer channel: answering on UDP port ${channel.port}`);
+          })
+          .catch((e: unknown) => log.log('error', (e as Error).message, { event: 'peer-channel' }));
+      return {
+        stop: () => {
+          stopped = true;
+          server?.close();
+        },
+        stats: () => {
+          const st = server?.stats();
+          return { answered: st?.answered ?? 0, rejected: { ...(st?.rejected ?? {}) } as Record<string, number> };
+        },
+      };
     },
     interfaceDrops: () =>
       transports.stats().map((t) => ({ ifname: t.ifname, family: t.family, received: t.rx, drops: t.drops })),
@@ -159,6 +257,7 @@ export function realDeps(
       void scripts.close();
       transports.close();
       for (const v of created.values()) vmacs.ensureAbsentSync(v);
+      pinger?.close();
     },
   };
 }
@@ -199,8 +298,16 @@ export async function releaseHeld(held: readonly InstanceSnapshot[], log: Logger
         }
         const packet = advertFor(h.cfg, RELEASE_PRIORITY);
         const targets = h.cfg.unicastPeers.length ? h.cfg.unicastPeers : [VRRP_GROUP[h.cfg.family]];
-        for (const dst of targets)
-          sock.send(encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum }), { dst, src: h.src });
+        // With auth_hmac the release is signed too, or the backups would drop it and wait Master_Down_Interval.
+        const hmacKey = h.cfg.hmac ? readKeyFile(h.cfg.hmac.keyFile) : undefined;
+        const auth =
+          h.cfg.hmac && hmacKey?.ok
+            ? new AdvertAuth({ ...h.cfg, hmac: h.cfg.hmac }, [{ id: h.cfg.hmac.keyId, key: hmacKey.key }], Date.now)
+            : undefined;
+        for (const dst of targets) {
+          const bytes = encodeVrrp(packet, { src: h.src, dst, v3Checksum: h.cfg.v3Checksum });
+          sock.send(auth ? auth.seal(bytes, h.src) : bytes, { dst, src: h.src });
+        }
         log.log('info', `(${h.cfg.name}) released for the dead daemon: sent priority 0`);
       } catch (e) {
         log.log('error', `(${h.cfg.name}) could not send priority 0: ${String(e)}`);

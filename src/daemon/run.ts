@@ -127,6 +127,14 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       log.log('warn', `could not raise the VRRP thread's priority to nice ${VRRP_NICE}: ${(e as Error).message}`);
     }
   }
+  // Fence devices are checked against their agents now, not found wrong during a partition.
+  const { fenceDeviceProblems } = await import('./fence-check.ts');
+  const fenceProblems = await fenceDeviceProblems(plan, log, new AbortController().signal);
+  if (fenceProblems.length) {
+    for (const p of fenceProblems) log.log('error', p);
+    log.log('error', `${opts.config}: not starting: fence devices do not match their agents`);
+    return EXIT.CONFIG;
+  }
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
   // The load balancer runs in a worker thread of its own (checks, nft, proxied traffic), started with the first plan

@@ -9,6 +9,7 @@ import { diffById, sameValue } from '../core/diff.ts';
 import { TandemError } from '../core/errors.ts';
 import { EventBus } from '../core/events.ts';
 import type { OwnerRef } from '../election/elector.ts';
+import { guardMessage } from '../election/takeover-guard.ts';
 import { VrrpElector } from '../election/vrrp.ts';
 import type { NodePlan, NotifySpec } from '../plan/node-plan.ts';
 import { SyncGroupRunner, type VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
@@ -16,9 +17,11 @@ import type { InstanceState } from '../vrrp/machine.ts';
 import { trackerEffect } from '../vrrp/trackers.ts';
 import { type InstanceConfig, VRRP_DROPS, type VrrpDrop } from '../vrrp/types.ts';
 import { ResourceGroups } from './groups.ts';
+import { NodeGuard, nodeOfAddress } from './guard.ts';
 import { lbScope } from './lb-scope.ts';
+import { type MultiPathTransport, multiPath } from './paths.ts';
 import type { GroupPort, InstanceSelector, InstanceTransportPort, NodeDeps } from './ports.ts';
-import type { DaemonStatus, InstanceCounters, ReloadSummary } from './status.ts';
+import type { DaemonStatus, GuardStatus, InstanceCounters, ReloadSummary } from './status.ts';
 import { startTrackers } from './trackers.ts';
 
 export type * from './ports.ts';
@@ -31,6 +34,9 @@ interface Running {
   src: string;
   counters: InstanceCounters;
   lastTransitionWall: number | null;
+  /** The joined transports, when the instance has more than one heartbeat path. */
+  paths?: MultiPathTransport;
+  guard: GuardStatus['counters'];
 }
 
 const emptyCounters = (): InstanceCounters => ({
@@ -56,6 +62,8 @@ export class TandemNode {
   #configName: string;
   #since = 0;
   #stopped = false;
+  readonly #guard: NodeGuard;
+  #peer: { key: string; server: ReturnType<NonNullable<NodeDeps['peerServer']>> } | null = null;
 
   constructor(plan: NodePlan, deps: NodeDeps, configName: string) {
     this.#plan = plan;
@@ -76,6 +84,15 @@ export class TandemNode {
       this.#groups.syncOwners();
       this.#lbScope();
     });
+    this.#guard = new NodeGuard({
+      clock: deps.clock,
+      plan: () => this.#plan,
+      ...(deps.guardProbes ? { probes: deps.guardProbes } : {}),
+      ...(deps.fence ? { fence: deps.fence } : {}),
+      events: this.events,
+      learned: (addr) => [...this.#instances.values()].flatMap((r) => r.paths?.aliases(addr) ?? []),
+    });
+    this.#logSplitBrain();
     this.events.on('transition', (e) => this.#onTransition(e));
     this.events.on('drop', (e) => {
       const r = this.#instances.get(e.instance);
@@ -116,6 +133,7 @@ export class TandemNode {
   /** Starts every instance, sync group, tracker and resource group. */
   start(): void {
     this.#since = this.#wall();
+    this.#servePeer();
     for (const cfg of this.#plan.instances) this.#startInstance(cfg);
     this.#startSyncGroups();
     this.#startTrackers();
@@ -153,6 +171,8 @@ export class TandemNode {
   stop(): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
+    this.#peer?.server.stop();
+    this.#peer = null;
     for (const stop of this.#stopTrackers.splice(0)) stop();
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
@@ -171,6 +191,8 @@ export class TandemNode {
   kill(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#peer?.server.stop();
+    this.#peer = null;
     for (const stop of this.#stopTrackers.splice(0)) stop();
     for (const g of this.#runners) g.dispose();
     this.#runners = [];
@@ -221,9 +243,10 @@ export class TandemNode {
       this.#stopInstance(name);
       this.#startInstance(next.get(name)!);
     }
-    for (const name of d.added) this.#startInstance(next.get(name)!);
     this.#plan = plan;
+    for (const name of d.added) this.#startInstance(next.get(name)!);
     this.#configName = configName;
+    this.#servePeer();
     this.#startSyncGroups();
     this.#startTrackers();
     this.#groups.reload(plan.groups ?? []);
@@ -311,12 +334,127 @@ export class TandemNode {
               : null,
           counters: structuredClone(r.counters),
           ...(group ? { syncGroup: group } : {}),
+          ...(r.cfg.guard ? { guard: this.#guardStatus(r) } : {}),
+          ...(r.paths ? { paths: r.paths.counters() } : {}),
         };
       }),
       interfaces: this.#deps.interfaceDrops?.() ?? [],
       ownership: this.elector.all().map((o) => ({ group: o.key, owned: o.owned, token: o.token, cause: o.cause })),
       ...(this.#groups.size ? { groups: this.#groups.statuses() } : {}),
+      ...(this.#peer
+        ? { peerChannel: { port: this.#plan.cluster!.peerChannel!.port, ...this.#peer.server.stats() } }
+        : {}),
     };
+  }
+
+  /** The guard of one instance as status shows it. */
+  #guardStatus(r: Running): GuardStatus {
+    const g = r.vi.state.guard;
+    const wallOf = (ms: number): string => new Date(this.#wall() - (this.#deps.clock.now() - ms)).toISOString();
+    const device = r.cfg.guard?.fence?.device ?? '';
+    const last = g?.last;
+    // A recheck is in flight every advert interval: what the operator must know is the standing verdict — held on
+    // an alive master, or fencing failed — not that a round is running.
+    const rechecking = g?.phase === 'probing' && g.rounds > 1;
+    const phase =
+      rechecking && g.fenceFailure !== undefined
+        ? 'fence-failed'
+        : rechecking && g.last?.verdict === 'alive'
+          ? 'held'
+          : g?.phase;
+    const detail = phase === 'fence-failed' ? (g?.fenceFailure ?? '') : (last?.detail ?? '');
+    return {
+      enabled: true,
+      state: phase ?? 'idle',
+      rounds: g?.rounds ?? 0,
+      message: g
+        ? guardMessage(phase!, g.master.addr, last?.via ?? [], detail, device)
+        : `standing by: a silent master is asked over other paths before this node takes over`,
+      counters: { ...r.guard },
+      ...(g ? { master: g.master.addr, since: wallOf(g.since) } : {}),
+      ...(last
+        ? { last: { verdict: last.verdict, via: [...last.via], detail: last.detail, at: wallOf(last.at) } }
+        : {}),
+    };
+  }
+
+  /** Answers the peer channel when the plan has one (keyed, enabled), restarting it when its settings change. */
+  #servePeer(): void {
+    const c = this.#plan.cluster;
+    const want =
+      c?.peerChannel && c.keyFile && this.#deps.peerServer
+        ? { node: this.#plan.node, port: c.peerChannel.port, windowMs: c.peerChannel.windowMs, keyFile: c.keyFile }
+        : undefined;
+    const key = want ? JSON.stringify(want) : '';
+    if (this.#peer?.key === key) return;
+    this.#peer?.server.stop();
+    this.#peer = null;
+    if (!want) return;
+    try {
+      const server = this.#deps.peerServer!(want, (instance) => {
+        const r = this.#instances.get(instance);
+        if (!r) return undefined;
+        const owned = this.elector.ownership({ kind: 'instance', name: instance })?.owned ?? false;
+        return { state: r.vi.state.state, priority: r.vi.state.effectivePriority, vipsHeld: owned };
+      });
+      this.#peer = { key, server };
+    } catch (e) {
+      this.#deps.log.log('error', `peer channel: ${(e as Error).message}`, { event: 'peer-channel' });
+    }
+  }
+
+  /** Log lines and counters of the guard, the fence runs and pauses. */
+  #logSplitBrain(): void {
+    const log = this.#deps.log;
+    this.events.on('guard', (e) => {
+      const r = this.#instances.get(e.instance);
+      if (r) {
+        if (e.phase === 'probing' && e.from === null) r.guard.engaged++;
+        if (e.phase === 'held' && e.from === 'probing' && r.vi.state.guard?.rounds === 1) r.guard.held++;
+        if (e.reason === 'took-over') r.guard.takeovers++;
+        if (e.reason === 'took-over-fenced') {
+          r.guard.takeovers++;
+          r.guard.fenced++;
+        }
+        if (e.phase === 'fence-failed' && e.on === 'fence-failed') r.guard.fenceFailed++;
+      }
+      // A held guard rechecks every advert interval: the first hold is news, the rechecks are not.
+      const quiet =
+        (e.phase === 'probing' && e.on === 'recheck') || (e.phase === 'held' && (r?.vi.state.guard?.rounds ?? 1) > 1);
+      const text =
+        e.phase === 'released'
+          ? `guard released (${e.reason})${e.detail ? `: ${e.detail}` : ''}`
+          : e.phase === 'probing'
+            ? `guard: ${e.detail || `asking ${e.master}`}`
+            : `guard: ${guardMessage(e.phase, e.master, e.via, e.detail, r?.cfg.guard?.fence?.device)}${e.detail && e.phase === 'held' ? ` (${e.detail})` : ''}`;
+      log.log(quiet ? 'debug' : e.phase === 'fence-failed' ? 'error' : 'warn', `(${e.instance}) ${text}`, {
+        event: 'guard',
+        instance: e.instance,
+        phase: e.phase,
+        on: e.on,
+        master: e.master,
+        ...(e.verdict ? { verdict: e.verdict } : {}),
+        via: [...e.via],
+        ...(e.reason ? { reason: e.reason } : {}),
+      });
+    });
+    this.events.on('fence', (e) => {
+      log.log(
+        e.outcome === 'ok' ? 'warn' : 'error',
+        `(${e.instance}) fence ${e.device} → ${e.target}: ${e.outcome} in ${e.durationMs} ms (${e.detail})`,
+        { event: 'fence', instance: e.instance, device: e.device, target: e.target, outcome: e.outcome },
+      );
+    });
+    this.events.on('paused', (e) => {
+      log.log(
+        'warn',
+        `(${e.instance}) a timer fired ${e.lateMs} ms late: paused longer than Master_Down_Interval; ` +
+          (e.action === 'stepped-down'
+            ? 'rejoining as BACKUP before acting as master'
+            : 'listening again before taking over'),
+        { event: 'paused', instance: e.instance, lateMs: e.lateMs, action: e.action },
+      );
+    });
   }
 
   #select(names: readonly string[] | InstanceSelector): Running[] {
@@ -344,7 +482,9 @@ export class TandemNode {
   #startInstance(cfg: InstanceConfig): void {
     const deps = this.#deps;
     const src = cfg.unicastSrc ?? cfg.mcastSrc ?? deps.primaryAddress(cfg.interface, cfg.family);
-    const transport = deps.transport(cfg, src ?? unspecified(cfg.family));
+    const main = deps.transport(cfg, src ?? unspecified(cfg.family));
+    const paths = cfg.paths?.length ? this.#paths(cfg, main) : undefined;
+    const transport = paths ?? main;
     const vi = new VrrpInstance({
       config: cfg,
       clock: deps.clock,
@@ -353,6 +493,7 @@ export class TandemNode {
       garp: deps.garp(cfg.interface, cfg),
       events: this.events,
       node: this.#plan.node,
+      ...(cfg.guard ? { guard: this.#guard } : {}),
     });
     this.#instances.set(cfg.name, {
       cfg,
@@ -361,6 +502,8 @@ export class TandemNode {
       src: src ?? '',
       counters: emptyCounters(),
       lastTransitionWall: null,
+      guard: { engaged: 0, held: 0, takeovers: 0, fenced: 0, fenceFailed: 0 },
+      ...(paths ? { paths } : {}),
     });
     this.elector.attach(vi);
     deps.log.log(
@@ -380,6 +523,36 @@ export class TandemNode {
       return;
     }
     vi.start(src);
+  }
+
+  /** The instance's transports on every heartbeat path, joined (paths.ts). */
+  #paths(cfg: InstanceConfig, main: InstanceTransportPort): MultiPathTransport {
+    const deps = this.#deps;
+    const extra = (cfg.paths ?? []).map((p) => {
+      const src = p.unicastSrc ?? p.mcastSrc ?? deps.primaryAddress(p.interface, cfg.family);
+      const pathCfg: InstanceConfig = {
+        ...cfg,
+        interface: p.interface,
+        unicastPeers: p.unicastPeers,
+        ...(p.unicastSrc ? { unicastSrc: p.unicastSrc } : {}),
+        ...(p.mcastSrc ? { mcastSrc: p.mcastSrc } : {}),
+      };
+      if (!src)
+        deps.log.log('error', `(${cfg.name}) ${p.interface} has no IPv${cfg.family} address: that path sends nothing`, {
+          event: 'no-address',
+          instance: cfg.name,
+        });
+      return {
+        interface: p.interface,
+        transport: deps.transport(pathCfg, src ?? unspecified(cfg.family)),
+        peers: p.unicastPeers,
+      };
+    });
+    return multiPath(
+      [{ interface: cfg.interface, transport: main, peers: cfg.unicastPeers }, ...extra],
+      (addr) => nodeOfAddress(this.#plan, addr)?.name,
+      (node) => this.#plan.cluster?.nodes.find((n) => n.name === node)?.addresses[0],
+    );
   }
 
   #stopInstance(name: string): void {

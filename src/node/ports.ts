@@ -6,6 +6,7 @@
 
 import type { Logger } from '../core/log.ts';
 import type { Clock } from '../core/time.ts';
+import type { PeerAnswer } from '../election/takeover-guard.ts';
 import type { LbStatus, RsOutcome, RsVerb } from '../lb/status.ts';
 import type { LbPlan } from '../plan/lb-plan.ts';
 import type { NodePlan, NotifySpec } from '../plan/node-plan.ts';
@@ -37,6 +38,64 @@ export interface TrackerSources {
   script(name: string, spec: NodePlan['scripts'][string], onChange: (up: boolean) => void): () => void;
   /** keepalived track_file: calls back with the file's integer (missing or not a number: 0). */
   file(name: string, spec: NodePlan['trackFiles'][string], onChange: (value: number) => void): () => void;
+  /** A ping target object (vrrp.track_pings): up while any target answers ICMP echo. @default none: stays up */
+  ping?(name: string, spec: NonNullable<NodePlan['pings']>[string], onChange: (up: boolean) => void): () => void;
+}
+
+/** The peer channel's settings as the node passes them to its ports. */
+export interface PeerChannelSettings {
+  node: string;
+  port: number;
+  windowMs: number;
+  keyFile: string;
+}
+
+/** What a peer channel query learned. */
+export type PeerProbeOutcome =
+  | { outcome: 'answer'; answer: PeerAnswer }
+  | { outcome: 'refused' | 'timeout' | 'error'; detail: string };
+
+/** What an ICMP echo, a TCP connect or a peer channel query of the guard ended with. */
+export type IcmpProbeOutcome = { outcome: 'reply' | 'timeout' | 'unreachable' | 'error'; detail: string };
+export type TcpProbeOutcome = { outcome: 'open' | 'refused' | 'timeout' | 'unreachable' | 'error'; detail: string };
+
+/**
+ * The takeover guard's probes (docs/split-brain.md §1). Each calls `done` once, by its timeout; callbacks rather than
+ * promises, so that the simulator (which runs time synchronously) sees an answer at the instant it arrives. A port
+ * that is missing is a path the node does not try.
+ */
+export interface GuardProbePorts {
+  peer?(
+    channel: PeerChannelSettings,
+    addr: string,
+    instance: string,
+    timeoutMs: number,
+    done: (r: PeerProbeOutcome) => void,
+  ): void;
+  icmp?(addr: string, timeoutMs: number, done: (r: IcmpProbeOutcome) => void): void;
+  tcp?(addr: string, port: number, timeoutMs: number, done: (r: TcpProbeOutcome) => void): void;
+}
+
+/** A fence run, as the node asks for it. */
+export interface FenceRun {
+  device: string;
+  spec: NonNullable<NodePlan['fencing']>[string];
+  /** Parameters resolved for the node being fenced. */
+  params: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** How a fence run ended. */
+export interface FenceRunOutcome {
+  outcome: 'ok' | 'failed' | 'timeout' | 'error';
+  code: number | null;
+  durationMs: number;
+  detail: string;
+}
+
+/** Runs fence agents (os/fence.ts); calls `done` once, by the run's timeout. */
+export interface FencePort {
+  run(req: FenceRun, done: (r: FenceRunOutcome) => void): void;
 }
 
 /** Runs notify scripts; never blocks. */
@@ -87,6 +146,18 @@ export interface NodeDeps {
   lb?: LbPort;
   /** Makes the runner of a resource group (real agents; fakes in tests). Without it, groups are not run. */
   groupRunner?(def: GroupDef, ctx: { defaultInterface?: string; lb: LbHook; owner: OwnerHook }): GroupPort;
+  /** The takeover guard's probes. Without them a guarded round has no path and is unconfirmed at once. */
+  guardProbes?: GuardProbePorts;
+  /** Fence agents. Without it a fence always fails (no takeover), which is the safe way to be wrong. */
+  fence?: FencePort;
+  /**
+   * Answers the peer channel with `answer` until the returned function is called; `onReject` hears of datagrams it
+   * dropped. Without it this node does not answer (others see it as refused or silent).
+   */
+  peerServer?(
+    channel: PeerChannelSettings,
+    answer: (instance: string) => Omit<PeerAnswer, 'node'> | undefined,
+  ): { stop(): void; stats(): { answered: number; rejected: Record<string, number> } };
 }
 
 /** Every instance, or (heartbeat's hb_standby) those whose preferred node is this one, or the others. */

@@ -15,6 +15,31 @@ export interface InstanceCounters {
   drops: Record<VrrpDrop, number>;
 }
 
+/** The takeover guard of one instance in `tandem status` (docs/split-brain.md). */
+export interface GuardStatus {
+  enabled: true;
+  state: 'idle' | 'probing' | 'held' | 'fencing' | 'fence-failed';
+  /** The master being asked about. */
+  master?: string;
+  /** When the guard engaged (Master_Down_Timer fired). */
+  since?: string;
+  /** Probe rounds since it engaged. */
+  rounds: number;
+  last?: { verdict: string; via: string[]; detail: string; at: string };
+  /** As an operator reads it: "master 198.18.0.11 alive via peer channel; adverts lost". */
+  message: string;
+  /** Since the daemon started. */
+  counters: { engaged: number; held: number; takeovers: number; fenced: number; fenceFailed: number };
+}
+
+/** One heartbeat path of an instance (docs/split-brain.md §2). */
+export interface PathStatus {
+  interface: string;
+  advertsReceived: number;
+  advertsSent: number;
+  lastHeardFrom?: string;
+}
+
 /** One instance in `tandem status`. */
 export interface InstanceStatus {
   name: string;
@@ -38,6 +63,10 @@ export interface InstanceStatus {
   lastTransition: { at: string; from: VrrpState; to: VrrpState; cause: string } | null;
   counters: InstanceCounters;
   syncGroup?: string;
+  /** The takeover guard, when configured. */
+  guard?: GuardStatus;
+  /** Every heartbeat path, the instance's interface first, when it has more than one. */
+  paths?: PathStatus[];
 }
 
 /** The whole status. */
@@ -53,6 +82,8 @@ export interface DaemonStatus {
   lb?: LbStatus;
   /** Resource groups run by this node. */
   groups?: GroupStatus[];
+  /** tandem's peer channel, when this node answers it. */
+  peerChannel?: { port: number; answered: number; rejected: Record<string, number> };
 }
 
 /** Result of a reload: what changed, for the log and the caller. */

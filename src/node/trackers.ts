@@ -21,7 +21,7 @@ export interface TrackedInstance {
  * @example const stops = startTrackers(plan, deps.trackers, () => running.values(), log)
  */
 export function startTrackers(
-  plan: Pick<NodePlan, 'interfaces' | 'scripts' | 'trackFiles'>,
+  plan: Pick<NodePlan, 'interfaces' | 'scripts' | 'trackFiles' | 'pings'>,
   sources: TrackerSources,
   instances: () => Iterable<TrackedInstance>,
   log: Logger,
@@ -59,5 +59,24 @@ export function startTrackers(
         }
       }),
     );
+  for (const [name, spec] of Object.entries(plan.pings ?? {})) {
+    if (!sources.ping) {
+      log.log('error', `track_ping ${name}: this node cannot send ICMP echo; it counts as up`, {
+        event: 'ping',
+        ping: name,
+      });
+      continue;
+    }
+    stops.push(
+      sources.ping(name, spec, (up) => {
+        log.log(up ? 'info' : 'warn', `track_ping ${name} ${up ? 'up' : 'down'} (${spec.targets.join(' ')})`, {
+          event: 'ping',
+          ping: name,
+          up,
+        });
+        feed(`ping:${name}`, up);
+      }),
+    );
+  }
   return stops;
 }

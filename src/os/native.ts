@@ -38,6 +38,10 @@ export interface NativeAddon {
   address(op: 'add' | 'del', ifname: string, family: 4 | 6, addr: string, prefix: number, label?: string): boolean;
   /** flock(fd, LOCK_EX | LOCK_NB): true when this process holds the lock now, false when another process does. */
   lock(fd: number): boolean;
+  /** An ICMP echo socket (os/icmp.ts): a ping socket where allowed, else raw. */
+  IcmpSocket: new (
+    family: 4 | 6,
+  ) => import('./icmp.ts').NativeIcmpSocket;
 }
 
 let cached: NativeAddon | undefined;

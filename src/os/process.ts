@@ -55,6 +55,8 @@ export interface RunOptions {
   maxOutputBytes?: number;
   /** Time between SIGTERM and SIGKILL to the group on timeout or abort. @default 2000 */
   killGraceMs?: number;
+  /** Written to the command's stdin, which is then closed (fence agents read their options there). @default none */
+  input?: string;
 }
 
 /** A function with runCommand's contract; track-script and notify take one so tests can inject a fake. */
@@ -236,7 +238,7 @@ export function runCommand(command: readonly string[] | string, opts: RunOptions
       child = spawn(file, argv.slice(1), {
         // detached = setsid(): the child leads a new process group we can kill as a whole.
         detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         env: opts.env ?? process.env,
         ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
         ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
@@ -247,6 +249,11 @@ export function runCommand(command: readonly string[] | string, opts: RunOptions
       return;
     }
 
+    if (opts.input !== undefined && child.stdin) {
+      // A child that exits without reading its stdin must not turn into an EPIPE exception here.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
     child.stdout?.on('data', (c: Buffer) => out.push(c));
     child.stderr?.on('data', (c: Buffer) => err.push(c));
     // Stream errors (EPIPE after we destroy a pipe) must not become uncaught exceptions.

@@ -12,6 +12,7 @@
  */
 import { TandemError } from '../core/errors.ts';
 import { normaliseAddr, stripZone } from '../core/inet.ts';
+import type { AdvertAuth } from '../vrrp/advert-hmac.ts';
 import { decodeVrrp, encodeVrrp, matchSource } from '../vrrp/codec.ts';
 import type { VrrpRx, VrrpTransport } from '../vrrp/ports.ts';
 import type { AddressFamily, InstanceConfig, VrrpDrop } from '../vrrp/types.ts';
@@ -81,6 +82,8 @@ interface Registration {
   src: string;
   handler: ((rx: VrrpRx) => void) | null;
   stats: InstanceTransportStats;
+  /** auth_hmac: seals what it sends, opens what it receives (docs/split-brain.md §6). */
+  auth?: AdvertAuth;
 }
 
 const canon = (addr: string): string => {
@@ -138,7 +141,7 @@ export class InterfaceTransport {
    * group, or to the peer the instance names; received adverts with its VRID come to its handler. One VRID per
    * interface and family: a second instance with the same VRID is refused.
    */
-  forInstance(cfg: InstanceConfig, srcAddr: string): InstanceTransport {
+  forInstance(cfg: InstanceConfig, srcAddr: string, opts: { auth?: AdvertAuth } = {}): InstanceTransport {
     if (this.#closed) throw new TandemError('TND_VRRP_TRANSPORT', `the VRRP transport on ${this.ifname} is closed`);
     if (cfg.family !== this.family) {
       throw new TandemError(
@@ -156,6 +159,7 @@ export class InterfaceTransport {
       src: srcAddr,
       handler: null,
       stats: { instance: cfg.name, vrid: cfg.vrid, rx: 0, tx: 0, txErrors: 0, drops: {} },
+      ...(opts.auth ? { auth: opts.auth } : {}),
     };
     this.#byVrid.set(cfg.vrid, reg);
     return {
@@ -205,7 +209,8 @@ export class InterfaceTransport {
     if (this.#closed || this.#byVrid.get(reg.cfg.vrid) !== reg) return;
     const dst = to ?? VRRP_GROUP[this.family];
     // An encode error is a bug or a config that validation should have refused: let it surface.
-    const bytes = encodeVrrp(packet, { src: reg.src, dst, v3Checksum: reg.cfg.v3Checksum });
+    const message = encodeVrrp(packet, { src: reg.src, dst, v3Checksum: reg.cfg.v3Checksum });
+    const bytes = reg.auth ? reg.auth.seal(message, reg.src) : message;
     try {
       this.#socket.send(bytes, { dst, src: reg.src });
       reg.stats.tx++;
@@ -244,6 +249,11 @@ export class InterfaceTransport {
       this.#drop(reg, peer.reason, m.src, peer.detail);
       return;
     }
+    const sealed = reg.auth?.open(m.data, decoded.packet, m.src);
+    if (sealed && !sealed.ok) {
+      this.#drop(reg, sealed.reason, m.src, sealed.detail);
+      return;
+    }
     reg.stats.rx++;
     reg.handler?.({ ok: true, packet: decoded.packet, src: m.src });
   }
@@ -274,7 +284,7 @@ export class VrrpTransports {
   }
 
   /** The transport of one instance, on its interface's shared socket. */
-  forInstance(cfg: InstanceConfig, srcAddr: string): InstanceTransport {
+  forInstance(cfg: InstanceConfig, srcAddr: string, opts: { auth?: AdvertAuth } = {}): InstanceTransport {
     const key = `${cfg.interface}/${cfg.family}`;
     let iface = this.#byKey.get(key);
     if (!iface) {
@@ -284,7 +294,7 @@ export class VrrpTransports {
       });
       this.#byKey.set(key, iface);
     }
-    const inner = iface.forInstance(cfg, srcAddr);
+    const inner = iface.forInstance(cfg, srcAddr, opts);
     const owner = iface;
     return {
       ...inner,

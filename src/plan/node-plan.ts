@@ -4,6 +4,7 @@
  */
 
 import { type InstanceSpec, parsePrefixed, type SyncGroupSpec, type TandemConfig } from '../config/schema.ts';
+import type { FenceDeviceSpec } from '../config/schema-split-brain.ts';
 import { instanceFamily } from '../config/validate.ts';
 import type { OwnerRef } from '../election/elector.ts';
 import type { GroupDef } from '../resources/group-def.ts';
@@ -12,6 +13,7 @@ import { defaultVmacName, virtualRouterMac } from '../vrrp/vmac.ts';
 import { type ConntrackSyncPlan, conntrackSyncPlan } from './conntrack-sync.ts';
 import { groupDef } from './groups.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
+import { splitBrainOfInstance } from './split-brain.ts';
 
 /** What one node runs. */
 export interface NodePlan {
@@ -39,6 +41,19 @@ export interface NodePlan {
   preferredHere?: string[];
   /** keepalived static_ipaddress / static_routes / static_rules, when the config has any. */
   static?: StaticPlan;
+  /**
+   * The cluster as the split-brain defences see it (docs/split-brain.md): every node's addresses (the guard asks a
+   * master at all of them), the cluster key file and the peer channel (present = enabled and keyed).
+   */
+  cluster?: {
+    nodes: { name: string; addresses: string[] }[];
+    keyFile?: string;
+    peerChannel?: { port: number; windowMs: number };
+  };
+  /** The ping target objects this node's instances track (`ping:NAME` trackers). */
+  pings?: Record<string, TandemConfig['vrrp']['track_pings'][string]>;
+  /** Fence devices named by this node's instances (guard.fence, or a group's fence). */
+  fencing?: Record<string, FenceDeviceSpec>;
 }
 
 /** Network state present while the daemon runs (keepalived static_*): addresses, then rules, then routes. */
@@ -101,7 +116,12 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     for (let i = 0; i < instances.length; i++) {
       const inst = instances[i]!;
       if (owners.includes(inst.name))
-        instances[i] = { ...inst, trackers: [...inst.trackers, { id: `group:${g.name}`, weight: 0 }] };
+        instances[i] = {
+          ...inst,
+          trackers: [...inst.trackers, { id: `group:${g.name}`, weight: 0 }],
+          // A group that names a fence device fences the old master before its owner takes over.
+          ...(g.fence && inst.guard && !inst.guard.fence ? { guard: fenceGuard(cfg, inst.guard, g.fence) } : {}),
+        };
     }
   }
   const preferredHere = cfg.vrrp.instances
@@ -143,6 +163,40 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     ...conntrackSyncField(cfg, node),
     ...(groups.length ? { groups } : {}),
     preferredHere,
+    ...splitBrainOfNode(cfg, instances, trackerNames('ping')),
+  };
+}
+
+/** The guard of an instance with a fence device named by one of its groups. */
+function fenceGuard(cfg: TandemConfig, guard: NonNullable<InstanceConfig['guard']>, device: string) {
+  const d = cfg.fencing.devices[device];
+  return d ? { ...guard, fence: { device, timeoutMs: d.timeout, retryMs: d.retry } } : guard;
+}
+
+/** The node-level parts of the split-brain defences. */
+function splitBrainOfNode(cfg: TandemConfig, instances: readonly InstanceConfig[], pings: readonly string[]) {
+  const c = cfg.cluster;
+  const devices = new Set(instances.flatMap((i) => (i.guard?.fence ? [i.guard.fence.device] : [])));
+  const peerChannel =
+    c.key_file && c.peer_channel.enabled
+      ? { port: c.peer_channel.port, windowMs: c.peer_channel.time_window }
+      : undefined;
+  return {
+    cluster: {
+      nodes: c.nodes.map((n) => ({ name: n.name, addresses: [...(n.address ? [n.address] : []), ...n.addresses] })),
+      ...(c.key_file ? { keyFile: c.key_file } : {}),
+      ...(peerChannel ? { peerChannel } : {}),
+    },
+    ...(pings.length
+      ? {
+          pings: Object.fromEntries(
+            pings.flatMap((n) => (cfg.vrrp.track_pings[n] ? [[n, cfg.vrrp.track_pings[n]]] : [])),
+          ),
+        }
+      : {}),
+    ...(devices.size
+      ? { fencing: Object.fromEntries([...devices].map((d) => [d, cfg.fencing.devices[d]!] as const)) }
+      : {}),
   };
 }
 
@@ -202,6 +256,10 @@ function instanceConfig(
       const f = cfg.vrrp.track_files[t.name];
       return { id: `file:${t.name}`, weight: t.weight ?? f?.weight ?? 1, reverse: t.reverse ?? f?.reverse ?? false };
     }),
+    ...spec.track.pings.map((t) => {
+      const pg = cfg.vrrp.track_pings[t.name];
+      return { id: `ping:${t.name}`, weight: t.weight ?? pg?.weight ?? 0, reverse: t.reverse ?? false };
+    }),
   ];
   const unicastSrc = pick(spec.unicast?.source, node) ?? (spec.unicast ? address : undefined);
   const mcastSrc = pick(spec.mcast_source, node);
@@ -244,6 +302,7 @@ function instanceConfig(
     downTimerAdverts: spec.down_timer_adverts,
     lowerPrioNoAdvert: spec.lower_prio_no_advert,
     ...compatFields(spec),
+    ...splitBrainOfInstance(cfg, spec, node, address),
   };
 }
 

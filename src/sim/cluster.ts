@@ -9,15 +9,18 @@ import { EventBus } from '../core/events.ts';
 import type { LogRecord } from '../core/log.ts';
 import { seededRng } from '../core/rng.ts';
 import type { Ms } from '../core/time.ts';
+import type { PeerAnswer } from '../election/takeover-guard.ts';
 import { TandemNode } from '../node/node.ts';
-import type { LbPort, NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
+import type { FencePort, GuardProbePorts, LbPort, NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
 import type { NodePlan } from '../plan/node-plan.ts';
+import { AdvertAuth } from '../vrrp/advert-hmac.ts';
 import { decodeVrrp, encodeVrrp } from '../vrrp/codec.ts';
 import type { VrrpEvents, VrrpInstance } from '../vrrp/instance.ts';
 import type { TransitionCause } from '../vrrp/machine.ts';
 import type { VrrpRx } from '../vrrp/ports.ts';
 import type { AddressFamily, InstanceConfig, VrrpPacket, VrrpState } from '../vrrp/types.ts';
 import { FakeHosts } from './fake-os.ts';
+import { NodeClock } from './node-clock.ts';
 import { SimClock } from './sim-clock.ts';
 import { type LinkOptions, SimNetwork } from './sim-network.ts';
 
@@ -34,6 +37,8 @@ export interface SimNodeSpec {
   plan?: NodePlan;
   /** The config file name the node's status shows. @default `NAME.yaml` */
   configName?: string;
+  /** TCP ports a service listens on at this host (the guard's `peer_probe` finds them open). @default none */
+  openPorts?: readonly number[];
 }
 
 /** How to build a simulated cluster. */
@@ -54,6 +59,10 @@ export interface SimClusterOptions {
   lb?: (node: string) => LbPort | undefined;
   /** The clock to run on (when the test builds fakes on it first). @default a new SimClock */
   clock?: SimClock;
+  /** A node's fence agents (fakes); without it a fence fails, so a fenced takeover never happens. */
+  fence?: (node: string) => FencePort | undefined;
+  /** Key bytes by key file path (auth_hmac in `wire: 'bytes'`). @default a fixed test key for every path */
+  keys?: Readonly<Record<string, Uint8Array>>;
 }
 
 /** One transition, for assertions and printing. */
@@ -75,18 +84,39 @@ export interface SimNodeControls {
   setLink(ifname: string, up: boolean): void;
   setScript(name: string, up: boolean): void;
   setFile(name: string, value: number): void;
+  /** Reports a ping target object (vrrp.track_pings) up or down. */
+  setPing(name: string, up: boolean): void;
   notifications: { kind: string; name: string; state: string; priority: number }[];
   /** Every log record of the node, across restarts. */
   log: LogRecord[];
 }
 
-/** What travels on the simulated segment. */
-interface Frame {
+/** An advert on the segment. */
+interface VrrpFrame {
+  kind?: 'vrrp';
   family: AddressFamily;
   /** The IP source address of the advert. */
   src: string;
   body: VrrpPacket | Uint8Array;
 }
+
+/** The guard's probes and their answers (docs/split-brain.md): ICMP echo, a TCP connect, a peer channel query. */
+type ProbeFrame = { kind: 'probe'; id: number; proto: 'icmp' | 'tcp' | 'peer'; port?: number; instance?: string };
+type ReplyFrame = {
+  kind: 'reply';
+  id: number;
+  outcome: 'reply' | 'open' | 'refused' | 'answer';
+  answer?: PeerAnswer;
+};
+
+/** What travels on the simulated segment. */
+type Frame = VrrpFrame | ProbeFrame | ReplyFrame;
+
+/** Whether a frame is VRRP (what a "VRRP only" link cut drops). */
+export const isVrrpFrame = (f: unknown): boolean => (f as Frame).kind === undefined || (f as Frame).kind === 'vrrp';
+
+/** A fixed key for simulated auth_hmac, the same on every node. */
+const SIM_KEY = Uint8Array.from({ length: 32 }, (_, i) => 0x40 + i);
 
 /** The VRRP multicast groups. @see RFC 5798 §5.1.1.2, §5.1.2.2 */
 const MCAST: Readonly<Record<AddressFamily, string>> = { 4: '224.0.0.18', 6: 'ff02::12' };
@@ -109,12 +139,29 @@ interface Sim {
     link: Set<(ifname: string, up: boolean) => void>;
     script: Map<string, (up: boolean) => void>;
     file: Map<string, (value: number) => void>;
+    ping: Map<string, (up: boolean) => void>;
   };
+}
+
+/** A registered instance on a node's simulated socket layer. */
+interface Receiver {
+  handler: (rx: VrrpRx) => void;
+  auth?: AdvertAuth;
 }
 
 interface RunningNode {
   node: TandemNode;
   close: () => void;
+  clock: NodeClock;
+  receivers: Map<string, Receiver>;
+  /** The node's peer channel answers, while it serves them. */
+  peer?: (instance: string) => Omit<PeerAnswer, 'node'> | undefined;
+}
+
+/** A node's host: its one place on the segment, up from construction until powered off. */
+interface Host {
+  endpoint: ReturnType<SimNetwork<Frame>['attach']>;
+  up: boolean;
 }
 
 /**
@@ -134,6 +181,10 @@ export class SimCluster {
   readonly #running = new Map<string, RunningNode>();
   readonly #opts: SimClusterOptions;
   readonly #wire: 'packets' | 'bytes';
+  readonly #hosts = new Map<string, Host>();
+  readonly #pending = new Map<number, (r: ReplyFrame) => void>();
+  readonly #wallOffset = new Map<string, number>();
+  #probeSeq = 0;
 
   constructor(opts: SimClusterOptions) {
     this.#opts = opts;
@@ -146,6 +197,10 @@ export class SimCluster {
     for (const n of opts.nodes) {
       this.#plans.set(n.name, n.plan ?? planOf(n));
       this.#sims.set(n.name, newSim());
+      const endpoint = this.network.attach(n.name, [n.primaryAddr, ...(n.addresses ?? [])], (d) =>
+        this.#hostReceive(n.name, d),
+      );
+      this.#hosts.set(n.name, { endpoint, up: true });
     }
     this.events.on('transition', (e) => {
       this.timeline.push({
@@ -238,10 +293,11 @@ export class SimCluster {
     const spec = this.#spec(node);
     this.kill(node);
     const plan = this.#plans.get(node)!;
-    const handlers = new Map<string, (rx: VrrpRx) => void>();
-    const endpoint = this.network.attach(node, [spec.primaryAddr, ...(spec.addresses ?? [])], (d) => {
-      this.#deliver(handlers, d.payload, d.ttl, d.dst);
-    });
+    const host = this.#hosts.get(node)!;
+    host.up = true;
+    const endpoint = host.endpoint;
+    const receivers = new Map<string, Receiver>();
+    const clock = new NodeClock(this.clock);
     const seen = new Set<string>();
     for (const cfg of plan.instances) {
       if (seen.has(cfg.name)) throw new TandemError('TND_SIM_SCENARIO', `${node} runs ${cfg.name} twice`);
@@ -252,21 +308,34 @@ export class SimCluster {
         if (!seen.has(m))
           throw new TandemError('TND_SIM_SCENARIO', `sync group ${g.name} names ${m}, which ${node} does not run`);
     const sim = this.#sims.get(node)!;
+    const wallNow = () => 1_800_000_000_000 + this.clock.now() + (this.#wallOffset.get(node) ?? 0);
+    const running: Partial<RunningNode> = {};
     const deps: NodeDeps = {
-      clock: this.clock,
+      clock,
       log: { log: (level, msg, fields = {}) => sim.controls.log.push({ level, msg, fields }) },
       transport: (cfg, src) => {
-        const muxKey = `${cfg.family}/${cfg.vrid}`;
+        // One socket layer per interface: the same VRID on two interfaces (heartbeat paths) are two registrations.
+        const muxKey = `${cfg.interface}/${cfg.family}/${cfg.vrid}`;
+        const auth =
+          cfg.hmac && this.#wire === 'bytes'
+            ? new AdvertAuth(
+                { ...cfg, hmac: cfg.hmac },
+                [{ id: cfg.hmac.keyId, key: this.#opts.keys?.[cfg.hmac.keyFile] ?? SIM_KEY }],
+                wallNow,
+              )
+            : undefined;
         return {
           send: (packet, to) => {
-            const body = this.#wire === 'bytes' ? encodeVrrp(packet, txMeta(cfg, src, to)) : packet;
+            if (clock.paused) return; // a stopped process sends nothing
+            const bytes = this.#wire === 'bytes' ? encodeVrrp(packet, txMeta(cfg, src, to)) : packet;
+            const body = auth && bytes instanceof Uint8Array ? auth.seal(bytes, src) : bytes;
             endpoint.send({ family: cfg.family, src, body }, to);
           },
           onReceive: (h) => {
-            handlers.set(muxKey, h);
-            return () => handlers.delete(muxKey);
+            receivers.set(muxKey, { handler: h, ...(auth ? { auth } : {}) });
+            return () => receivers.delete(muxKey);
           },
-          close: () => handlers.delete(muxKey),
+          close: () => receivers.delete(muxKey),
         };
       },
       vips: () => this.hosts.vips(node),
@@ -274,22 +343,37 @@ export class SimCluster {
       primaryAddress: (_ifname, family) => sourceFor(spec, family),
       trackers: trackerSources(sim),
       notify: notifier(sim),
-      wallNow: () => 1_800_000_000_000 + this.clock.now(),
+      wallNow,
       ...(this.#opts.groupRunner ? { groupRunner: this.#opts.groupRunner(node) } : {}),
+      guardProbes: this.#probes(node, clock),
+      peerServer: (_channel, answer) => {
+        running.peer = answer;
+        return {
+          stop: () => {
+            delete running.peer;
+          },
+          stats: () => ({ answered: 0, rejected: {} }),
+        };
+      },
     };
+    const fence = this.#opts.fence?.(node);
+    if (fence) deps.fence = fence;
     const lb = this.#opts.lb?.(node);
     if (lb) deps.lb = lb;
     const tandem = new TandemNode(plan, deps, spec.configName ?? `${node}.yaml`);
     const off = FORWARDED.map((kind) =>
       tandem.events.on(kind, (e) => this.events.emit(kind, e as VrrpEvents[typeof kind])),
     );
-    this.#running.set(node, {
+    Object.assign(running, {
       node: tandem,
+      clock,
+      receivers,
       close: () => {
         for (const f of off) f();
-        endpoint.close();
+        receivers.clear();
       },
     });
+    this.#running.set(node, running as RunningNode);
     tandem.start();
   }
 
@@ -374,22 +458,148 @@ export class SimCluster {
   }
 
   /** A node's socket layer: decode (in bytes mode) and hand the advert to the instance with its VRID. */
-  #deliver(handlers: ReadonlyMap<string, (rx: VrrpRx) => void>, frame: Frame, ttl: number, dst: string | null): void {
+  #deliver(receivers: ReadonlyMap<string, Receiver>, frame: VrrpFrame, ttl: number, dst: string | null): void {
+    // The simulated segment is one wire; the first registration of a VRID (the instance's own interface) hears it.
+    const first = (vrid: number) =>
+      [...receivers].filter(([k]) => k.endsWith(`/${frame.family}/${vrid}`)).map(([, r]) => r)[0];
     if (!(frame.body instanceof Uint8Array)) {
-      handlers.get(`${frame.family}/${frame.body.vrid}`)?.({ ok: true, packet: frame.body, src: frame.src });
+      first(frame.body.vrid)?.handler({ ok: true, packet: frame.body, src: frame.src });
       return;
     }
     const rx = { ttl, family: frame.family, src: frame.src, dst: dst ?? MCAST[frame.family] };
     const decoded = decodeVrrp(frame.body, rx);
     if (decoded.ok) {
-      handlers.get(`${frame.family}/${decoded.packet.vrid}`)?.({ ok: true, packet: decoded.packet, src: frame.src });
+      const r = first(decoded.packet.vrid);
+      const sealed = r?.auth?.open(frame.body, decoded.packet, frame.src);
+      if (sealed && !sealed.ok) r!.handler({ ok: false, reason: sealed.reason, src: frame.src, detail: sealed.detail });
+      else r?.handler({ ok: true, packet: decoded.packet, src: frame.src });
       return;
     }
     // Without a valid header the VRID is unknown: every instance of the family hears about the drop, as in a log.
-    for (const [k, h] of handlers) {
-      if (k.startsWith(`${frame.family}/`))
-        h({ ok: false, reason: decoded.reason, src: frame.src, detail: decoded.detail });
+    for (const [k, r] of receivers) {
+      if (k.includes(`/${frame.family}/`))
+        r.handler({ ok: false, reason: decoded.reason, src: frame.src, detail: decoded.detail });
     }
+  }
+
+  /** What reaches a node's host: adverts go to its daemon (if it runs), probes to the host's own answers. */
+  #hostReceive(node: string, d: { payload: Frame; ttl: number; dst: string | null; src: string }): void {
+    const host = this.#hosts.get(node)!;
+    if (!host.up) return;
+    const f = d.payload;
+    const r = this.#running.get(node);
+    if (f.kind === 'reply') {
+      this.#pending.get(f.id)?.(f);
+      return;
+    }
+    if (f.kind === 'probe') {
+      const reply = (outcome: ReplyFrame['outcome'], answer?: PeerAnswer): void =>
+        host.endpoint.send({ kind: 'reply', id: f.id, outcome, ...(answer ? { answer } : {}) }, d.src);
+      // The peer channel is the daemon's: refused when it does not run; a paused one answers when it wakes.
+      if (f.proto === 'icmp') reply('reply');
+      else if (f.proto === 'tcp') reply(this.#spec(node).openPorts?.includes(f.port ?? -1) ? 'open' : 'refused');
+      else if (!r?.peer) reply('refused');
+      else
+        r.clock.io(() => {
+          const a = r.peer?.(f.instance ?? '');
+          reply('answer', {
+            state: a?.state ?? 'absent',
+            priority: a?.priority ?? 0,
+            vipsHeld: a?.vipsHeld ?? false,
+            node,
+          });
+        });
+      return;
+    }
+    if (r) r.clock.io(() => this.#deliver(r.receivers, f, d.ttl, d.dst));
+  }
+
+  /** The guard's probes of `node`, over the simulated segment (partitions and filters apply both ways). */
+  #probes(node: string, clock: NodeClock): GuardProbePorts {
+    const ask = (
+      addr: string,
+      probe: Omit<ProbeFrame, 'kind' | 'id'>,
+      timeoutMs: number,
+      done: (r: ReplyFrame | null) => void,
+    ): void => {
+      const id = ++this.#probeSeq;
+      const cancel = clock.at(clock.now() + timeoutMs, () => {
+        this.#pending.delete(id);
+        done(null);
+      });
+      this.#pending.set(id, (reply) => {
+        this.#pending.delete(id);
+        cancel();
+        done(reply);
+      });
+      // A virtual address is where its holder is (ARP resolves it to that host); nobody holding it: unroutable.
+      const holder = this.hosts.holders(addr)[0];
+      this.#hosts
+        .get(node)!
+        .endpoint.send({ kind: 'probe', id, ...probe }, holder ? this.#spec(holder).primaryAddr : addr);
+    };
+    const timeout = (t: number) => ({ outcome: 'timeout' as const, detail: `no answer within ${t} ms` });
+    return {
+      icmp: (addr, t, done) =>
+        ask(addr, { proto: 'icmp' }, t, (r) => done(r ? { outcome: 'reply', detail: 'reply' } : timeout(t))),
+      tcp: (addr, port, t, done) =>
+        ask(addr, { proto: 'tcp', port }, t, (r) =>
+          done(r ? { outcome: r.outcome === 'open' ? 'open' : 'refused', detail: r.outcome } : timeout(t)),
+        ),
+      peer: (_channel, addr, instance, t, done) =>
+        ask(addr, { proto: 'peer', instance }, t, (r) => {
+          if (!r) done(timeout(t));
+          else if (r.outcome === 'answer' && r.answer) done({ outcome: 'answer', answer: r.answer });
+          else done({ outcome: 'refused', detail: `nothing listens on ${addr}` });
+        }),
+    };
+  }
+
+  /**
+   * SIGSTOP: the node's daemon stops running — no timers, no packets handled, nothing sent, no peer channel answers —
+   * while its host still answers ICMP and its services their ports, and time goes on.
+   */
+  pause(node: string): void {
+    this.#running.get(this.#spec(node).name)?.clock.pause();
+  }
+
+  /** SIGCONT: the paused daemon's late timers fire, then the packets that waited (docs/split-brain.md §5). */
+  resume(node: string): void {
+    this.#running.get(this.#spec(node).name)?.clock.resume();
+  }
+
+  /** The whole host goes dark (power off): the daemon dies as with SIGKILL and nothing answers any probe. */
+  powerOff(node: string): void {
+    this.kill(node);
+    this.#hosts.get(this.#spec(node).name)!.up = false;
+    this.hosts.dropAll(node);
+  }
+
+  /**
+   * Drops VRRP (only) from `from` to `to`, or both ways: the firewall rule of the issue's nemesis ("VRRP dropped on
+   * the backup's input"). Everything else — the peer channel, ICMP, TCP — still passes.
+   */
+  dropVrrp(from: string, to: string, oneWay = true): void {
+    this.#spec(from);
+    this.#spec(to);
+    this.network.setFilter(from, to, isVrrpFrame, oneWay);
+  }
+
+  /** Cuts everything from `from` to `to` (one way unless told otherwise). */
+  cutLink(from: string, to: string, oneWay = true): void {
+    this.#spec(from);
+    this.#spec(to);
+    this.network.setFilter(from, to, () => true, oneWay);
+  }
+
+  /** Removes every dropVrrp and cutLink rule. */
+  restoreLinks(): void {
+    this.network.clearFilters();
+  }
+
+  /** Steps `node`'s wall clock by `ms` (NTP, an operator): the monotonic clock, and so VRRP's timers, do not move. */
+  stepWallClock(node: string, ms: number): void {
+    this.#wallOffset.set(this.#spec(node).name, (this.#wallOffset.get(node) ?? 0) + ms);
   }
 }
 
@@ -419,7 +629,7 @@ function txMeta(cfg: InstanceConfig, src: string, to: string | undefined) {
 }
 
 function newSim(): Sim {
-  const listeners: Sim['listeners'] = { link: new Set(), script: new Map(), file: new Map() };
+  const listeners: Sim['listeners'] = { link: new Set(), script: new Map(), file: new Map(), ping: new Map() };
   return {
     listeners,
     controls: {
@@ -428,6 +638,7 @@ function newSim(): Sim {
       },
       setScript: (name, up) => listeners.script.get(name)?.(up),
       setFile: (name, value) => listeners.file.get(name)?.(value),
+      setPing: (name, up) => listeners.ping.get(name)?.(up),
       notifications: [],
       log: [],
     },
@@ -448,6 +659,10 @@ function trackerSources(sim: Sim): TrackerSources {
     file(name, _spec, onChange) {
       l.file.set(name, onChange);
       return () => l.file.delete(name);
+    },
+    ping(name, _spec, onChange) {
+      l.ping.set(name, onChange);
+      return () => l.ping.delete(name);
     },
   };
 }

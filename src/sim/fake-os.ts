@@ -65,6 +65,41 @@ export class FakeHosts {
       .sort();
   }
 
+  /** The host loses every address (it was powered off); recorded in the history like removals. */
+  dropAll(node: string): void {
+    const set = this.#held.get(node);
+    if (!set) return;
+    for (const addr of [...set].sort()) {
+      set.delete(addr);
+      this.history.push({ at: this.#clock.now(), node, op: 'remove', addr, changed: true });
+    }
+  }
+
+  /**
+   * How long two or more nodes held `addr` at once, and how long none did, between `from` and `to`, from the history
+   * (the simulator's `ip monitor`).
+   */
+  overlap(addr: string, from: Ms, to: Ms): { twoHoldersMs: Ms; noHolderMs: Ms } {
+    const holders = new Set<string>();
+    let twoHoldersMs = 0;
+    let noHolderMs = 0;
+    let last = from;
+    const account = (until: Ms): void => {
+      const span = Math.max(0, Math.min(until, to) - Math.max(last, from));
+      if (holders.size > 1) twoHoldersMs += span;
+      if (holders.size === 0) noHolderMs += span;
+      last = Math.max(last, until);
+    };
+    for (const c of this.history) {
+      if (c.addr !== addr || !c.changed) continue;
+      if (c.at > from) account(c.at);
+      if (c.op === 'add') holders.add(c.node);
+      else holders.delete(c.node);
+    }
+    account(to);
+    return { twoHoldersMs, noHolderMs };
+  }
+
   /** Addresses `node` holds now, sorted. */
   held(node: string): string[] {
     return [...(this.#held.get(node) ?? [])].sort();

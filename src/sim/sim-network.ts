@@ -79,6 +79,8 @@ export class SimNetwork<P> {
   readonly #rng: Rng;
   readonly #nodes = new Map<string, Attached<P>>();
   readonly #links = new Map<string, LinkOptions>();
+  /** Per-direction drop rules on top of the link options: a firewall rule for one protocol (VRRP only). */
+  readonly #filters = new Map<string, (payload: P) => boolean>();
   #defaults: LinkOptions;
   /** Node → partition group; a node in no group is in group 0 with every other such node. */
   #group = new Map<string, number>();
@@ -122,6 +124,22 @@ export class SimNetwork<P> {
     if (!oneWay) this.#links.set(key(b, a), this.#checked({ ...this.link(b, a), ...opts }));
   }
 
+  /**
+   * Drops what `drop` picks on the way from `a` to `b` (and back, unless `oneWay`): a firewall rule for one kind of
+   * packet, e.g. VRRP only, with everything else passing. `null` removes the rule.
+   */
+  setFilter(a: string, b: string, drop: ((payload: P) => boolean) | null, oneWay = false): void {
+    for (const k of oneWay ? [key(a, b)] : [key(a, b), key(b, a)]) {
+      if (drop) this.#filters.set(k, drop);
+      else this.#filters.delete(k);
+    }
+  }
+
+  /** Removes every filter. */
+  clearFilters(): void {
+    this.#filters.clear();
+  }
+
   /** The options in force from `a` to `b`. */
   link(a: string, b: string): LinkOptions {
     return this.#links.get(key(a, b)) ?? this.#defaults;
@@ -158,7 +176,7 @@ export class SimNetwork<P> {
 
   /** No partition and no loss on any link: the condition under which VRRP must converge. */
   get healthy(): boolean {
-    if (this.#group.size > 0) return false;
+    if (this.#group.size > 0 || this.#filters.size > 0) return false;
     if (this.#defaults.loss > 0) return false;
     for (const l of this.#links.values()) if (l.loss > 0) return false;
     return true;
@@ -197,7 +215,7 @@ export class SimNetwork<P> {
 
   /** One packet over one link: partition, loss, delay and duplication, decided now from the Rng. */
   #carry(from: Attached<P>, to: Attached<P>, payload: P, dst: string | null): void {
-    if (!this.canReach(from.node, to.node)) {
+    if (!this.canReach(from.node, to.node) || this.#filters.get(key(from.node, to.node))?.(payload)) {
       this.stats.cut++;
       return;
     }

@@ -27,6 +27,7 @@ import {
   type VrrpMatchResult,
   vrrpChecksum,
 } from './codec.ts';
+import { clockSeq, type HmacVerifyResult, signHmac, verifyHmac } from './codec-hmac.ts';
 import { type RxMeta, type TxMeta, type V3ChecksumForm, VRRP_DROPS, type VrrpDrop, type VrrpPacket } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ function expectOk(r: VrrpDecodeResult): Extract<VrrpDecodeResult, { ok: true }> 
   return r;
 }
 
-function expectDrop(r: VrrpDecodeResult | VrrpMatchResult, reason: VrrpDrop, detail?: RegExp): void {
+function expectDrop(r: VrrpDecodeResult | VrrpMatchResult | HmacVerifyResult, reason: VrrpDrop, detail?: RegExp): void {
   if (r.ok) assert.fail(`expected drop '${reason}', got ok`);
   assert.equal(r.reason, reason, r.detail);
   assert.ok(r.detail.length > 0);
@@ -653,7 +654,13 @@ test('a unicast instance hears only its configured peers, compared as addresses;
 });
 
 test('every VrrpDrop reason has an example that produces it', () => {
-  const examples: Record<VrrpDrop, () => VrrpDecodeResult | VrrpMatchResult> = {
+  // auth_hmac (codec-hmac.ts): the binding, a key and a clock
+  const bind = { family: 4 as const, version: 2 as const, vrid: V2_PACKET.vrid, src: RX4.src };
+  const key = { id: 1, key: new Uint8Array(32).fill(7) };
+  const wallMs = 1_800_000_000_000;
+  const opts = { mode: 'enforce' as const, antiReplay: 'time' as const, windowS: 5, wallMs };
+  const signed = signHmac(V2_ADVERT, bind, key, clockSeq(wallMs));
+  const examples: Record<VrrpDrop, () => VrrpDecodeResult | VrrpMatchResult | HmacVerifyResult> = {
     short: () => decodeVrrp(V2_ADVERT.subarray(0, 7), RX4),
     version: () => decodeVrrp(patch(V2_ADVERT, { 0: 0x41 }), RX4),
     type: () => decodeVrrp(patch(V2_ADVERT, { 0: 0x22 }), RX4),
@@ -670,6 +677,9 @@ test('every VrrpDrop reason has an example that produces it', () => {
     'addr-list': () => matchAdvert({ ...V2_PACKET, addrs: ['192.0.2.1'] }, LAB_INSTANCE_V2),
     owner: () => matchAdvert(V2_PACKET, { ...LAB_INSTANCE_V2, priority: 255 }),
     'unicast-peer': () => matchSource('198.18.0.99', { unicastPeers: ['198.18.0.12'] }),
+    hmac: () => verifyHmac(V2_ADVERT, V2_ADVERT.length, bind, [key], opts, null),
+    stale: () => verifyHmac(signed, V2_ADVERT.length, bind, [key], { ...opts, wallMs: wallMs + 60_000 }, null),
+    replay: () => verifyHmac(signed, V2_ADVERT.length, bind, [key], opts, { seq: clockSeq(wallMs) }),
   };
   assert.deepEqual(Object.keys(examples).sort(), [...VRRP_DROPS].sort());
   for (const reason of VRRP_DROPS) expectDrop(examples[reason](), reason);

@@ -142,6 +142,10 @@ export function decodeVrrp(buf: Uint8Array, rx: RxMeta): VrrpDecodeResult {
       checksumForm = 'pseudo-header';
     } else if (family === 4 && got === plain) {
       checksumForm = 'message';
+    } else if (family === 6 && buf.length > length && got === vrrpChecksum(buf, pseudoHeader(src, dst, buf.length))) {
+      // The kernel's IPv6 checksum (IPV6_CHECKSUM) covers the whole payload: an auth_hmac trailer (codec-hmac.ts)
+      // is inside it.
+      checksumForm = 'pseudo-header';
     } else {
       // IPv6 has only the pseudo-header form; the kernel usually verifies it before we see the packet.
       const alt = family === 4 ? ` (pseudo-header) or ${hex16(plain)} (message only)` : ' (pseudo-header)';

@@ -41,7 +41,33 @@ export type VrrpEvents = {
   vips: EventBase & { op: 'add' | 'remove'; addrs: string[] };
   /** An asynchronous effect failed; the machine does not wait for effects, so this is the only trace. */
   effectFailed: EventBase & { effect: 'addVips' | 'delVips' | 'garp'; error: string };
+  /** The takeover guard changed phase (docs/split-brain.md; guard.ts has the table). */
+  guard: EventBase & Omit<Extract<VrrpEffect, { kind: 'guard' }>, 'kind'>;
+  /** A fence agent finished (the node runs it for a `fence` effect). */
+  fence: EventBase & {
+    device: string;
+    target: string;
+    outcome: 'ok' | 'failed' | 'timeout' | 'error';
+    code: number | null;
+    durationMs: number;
+    detail: string;
+  };
+  /** A timer fired after a pause longer than any Master_Down_Interval. */
+  paused: EventBase & { lateMs: number; action: 'stepped-down' | 'relistening' };
 };
+
+/** The guard's probe and fence requests, as the machine emits them. */
+export type ProbeEffect = Extract<VrrpEffect, { kind: 'probe' }>;
+export type FenceEffect = Extract<VrrpEffect, { kind: 'fence' }>;
+
+/**
+ * Runs the guard's requests (node/guard.ts): each must end with a `guardVerdict` or `fenceResult` fed to the instance
+ * by the request's deadline (the machine has a backstop). Never blocks the step.
+ */
+export interface GuardRunner {
+  probe(req: ProbeEffect, vi: VrrpInstance): void;
+  fence(req: FenceEffect, vi: VrrpInstance): void;
+}
 
 /** Instance-level receive checks; the codec's matchAdvert by default. */
 export type AdvertMatcher = (
@@ -79,6 +105,8 @@ export interface VrrpInstanceOptions {
   match?: AdvertMatcher | null;
   /** Runtime state carried over a reload (Rule 6). @default initialState(config) */
   state?: InstanceState;
+  /** Runs the takeover guard's probes and fences; without it a guarded round is unconfirmed at once. */
+  guard?: GuardRunner;
 }
 
 /** Called after every step with the new state, the effects and the input that caused them. */
@@ -198,8 +226,9 @@ export class VrrpInstance {
     switch (e.kind) {
       case 'send': {
         const peers = this.config.unicastPeers;
-        if (peers.length === 0) transport.send(e.packet);
-        for (const peer of peers) transport.send(e.packet, peer);
+        if (transport.sendAdvert) transport.sendAdvert(e.packet);
+        else if (peers.length === 0) transport.send(e.packet);
+        if (!transport.sendAdvert) for (const peer of peers) transport.send(e.packet, peer);
         this.events.emit('advertSent', { ...this.#base(), priority: e.packet.priority });
         break;
       }
@@ -210,7 +239,8 @@ export class VrrpInstance {
           timer,
           clock.at(e.at, () => {
             this.#timers.delete(timer);
-            this.feed({ kind: 'timer', timer });
+            // How late it fires tells a pause (SIGSTOP, a frozen VM) from an ordinary event loop delay.
+            this.feed({ kind: 'timer', timer, lateMs: Math.max(0, clock.now() - e.at) });
           }),
         );
         break;
@@ -249,6 +279,29 @@ export class VrrpInstance {
         break;
       case 'discard':
         this.events.emit('discard', { ...this.#base(), src: e.src, priority: e.priority, reason: e.reason });
+        break;
+      case 'probe':
+        if (this.#opts.guard) this.#opts.guard.probe(e, this);
+        else
+          this.#queue.push({
+            kind: 'guardVerdict',
+            round: e.round,
+            verdict: 'unconfirmed',
+            via: [],
+            detail: 'no probes',
+          });
+        break;
+      case 'fence':
+        if (this.#opts.guard) this.#opts.guard.fence(e, this);
+        else this.#queue.push({ kind: 'fenceResult', round: e.round, ok: false, detail: 'no fence runner' });
+        break;
+      case 'guard': {
+        const { kind: _k, ...rest } = e;
+        this.events.emit('guard', { ...this.#base(), ...rest });
+        break;
+      }
+      case 'paused':
+        this.events.emit('paused', { ...this.#base(), lateMs: e.lateMs, action: e.action });
         break;
     }
   }

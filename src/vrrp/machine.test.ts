@@ -15,6 +15,7 @@ import {
   type VrrpEffect,
   type VrrpInput,
 } from './machine.ts';
+import { exploreStates } from './test-support.ts';
 import type { InstanceConfig, VrrpPacket } from './types.ts';
 
 // Our address and two neighbours, chosen so that comparing them as text would give the wrong order.
@@ -48,8 +49,8 @@ class Harness {
   advert(priority: number, now: Ms, src = HIGHER, extra: Partial<VrrpPacket> = {}): VrrpEffect[] {
     return this.feed({ kind: 'advert', packet: packet(this.cfg, priority, extra), src }, now);
   }
-  fire(timer: 'advert' | 'masterDown' | 'garp', now: Ms): VrrpEffect[] {
-    return this.feed({ kind: 'timer', timer }, now);
+  fire(timer: 'advert' | 'masterDown' | 'garp' | 'guard', now: Ms, lateMs = 0): VrrpEffect[] {
+    return this.feed({ kind: 'timer', timer, lateMs }, now);
   }
   /** Starts and waits out Master_Down_Interval: a master with nobody else around. */
   master(now: Ms = 0): this {
@@ -257,7 +258,7 @@ test('RFC 5798 §6.4.3: on Shutdown a master cancels the Adver_Timer, sends an A
   assert.deepEqual(transitions(fx), ['MASTER→INIT:shutdown']);
   assert.deepEqual(sentPriorities(fx), [0]);
   assert.equal(only(fx, 'delVips').length, 1);
-  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null });
+  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null });
 });
 
 test('keepalived: an advert with our priority from our own address is ignored', () => {
@@ -313,7 +314,7 @@ test('keepalived: a failed tracker of weight 0 forces FAULT', () => {
   assert.deepEqual(transitions(mfx), ['MASTER→FAULT:tracker-fault']);
   assert.deepEqual(sentPriorities(mfx), [0], 'keepalived sends priority 0 when a master faults');
   assert.equal(only(mfx, 'delVips').length, 1);
-  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null });
+  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null });
 });
 
 test('keepalived: a faulted instance at startup enters FAULT, not BACKUP', () => {
@@ -577,6 +578,10 @@ function allInputs(cfg: InstanceConfig): VrrpInput[] {
     { kind: 'setPriority', priority: 50 },
     { kind: 'setPriority', priority: 255 },
     { kind: 'setPriority', priority: 1, release: true },
+    // a pause longer than any Master_Down_Interval (docs/split-brain.md §5)
+    { kind: 'timer', timer: 'advert', lateMs: 60_000 },
+    { kind: 'timer', timer: 'masterDown', lateMs: 60_000 },
+    { kind: 'timer', timer: 'guard' },
   ];
   for (const t of cfg.trackers)
     inputs.push({ kind: 'tracker', id: t.id, up: false }, { kind: 'tracker', id: t.id, up: true });
@@ -606,7 +611,40 @@ const CONFIGS: InstanceConfig[] = [
     lowerPrioNoAdvert: true,
     trackers: [{ id: 'f', weight: 0, reverse: true }],
   }),
+  // the takeover guard with fencing (guard.ts)
+  instanceConfig({
+    priority: 100,
+    guard: {
+      timeoutMs: 200,
+      peerChannel: true,
+      icmp: true,
+      ports: [],
+      fence: { device: 'f', timeoutMs: 500, retryMs: 0 },
+    },
+  }),
 ];
+
+/** The guard's inputs for the state's current round (stale rounds are dropped, so they would explore nothing). */
+function guardInputs(s: InstanceState): VrrpInput[] {
+  const round = s.guard?.round ?? 0;
+  const verdict = (v: 'alive' | 'not-master' | 'dead' | 'unconfirmed', remote?: number): VrrpInput => ({
+    kind: 'guardVerdict',
+    round,
+    verdict: v,
+    via: ['icmp'],
+    detail: '',
+    ...(remote === undefined ? {} : { remote: { priority: remote, addr: HIGHER } }),
+  });
+  return [
+    verdict('alive'),
+    verdict('dead'),
+    verdict('unconfirmed'),
+    verdict('not-master', 50),
+    verdict('not-master', 200),
+    { kind: 'fenceResult', round, ok: true, detail: '' },
+    { kind: 'fenceResult', round, ok: false, detail: '' },
+  ];
+}
 
 test('every row of the transition table happens, and no input from any reachable state produces another transition', () => {
   const allowed = new Set(TRANSITIONS.map(rowKey));
@@ -622,36 +660,27 @@ test('every row of the transition table happens, and no input from any reachable
     });
   for (const cfg of CONFIGS) {
     const inputs = allInputs(cfg);
-    const visited = new Set<string>();
-    let frontier: { s: InstanceState; now: Ms }[] = [{ s: initialState(cfg), now: 0 }];
-    for (let depth = 0; depth < 6 && frontier.length > 0; depth++) {
-      const next: typeof frontier = [];
-      for (const { s, now } of frontier) {
-        for (const input of inputs) {
-          const at = now + 700;
-          const r = step(cfg, s, input, at);
-          const ts = only(r.effects, 'transition');
-          // A transition effect is emitted exactly when the state changes, and names both ends.
-          if (ts.length === 0) assert.equal(r.state.state, s.state, `${s.state} + ${input.kind} changed silently`);
-          else {
-            assert.equal(ts.length, 1);
-            assert.equal(ts[0]?.from, s.state);
-            assert.equal(ts[0]?.to, r.state.state);
-          }
-          for (const t of ts) {
-            const k = rowKey(t);
-            assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
-            seen.add(k);
-          }
-          const key = keyOf(r.state);
-          if (!visited.has(key)) {
-            visited.add(key);
-            next.push({ s: r.state, now: at });
-          }
+    exploreStates(
+      cfg,
+      initialState(cfg),
+      (s) => [...inputs, ...guardInputs(s)],
+      { depth: 6, stepMs: 700, key: keyOf },
+      (s, input, r) => {
+        const ts = only(r.effects, 'transition');
+        // A transition effect is emitted exactly when the state changes, and names both ends.
+        if (ts.length === 0) assert.equal(r.state.state, s.state, `${s.state} + ${input.kind} changed silently`);
+        else {
+          assert.equal(ts.length, 1);
+          assert.equal(ts[0]?.from, s.state);
+          assert.equal(ts[0]?.to, r.state.state);
         }
-      }
-      frontier = next;
-    }
+        for (const t of ts) {
+          const k = rowKey(t);
+          assert.ok(allowed.has(k), `${k} is not in the table (input ${JSON.stringify(input)})`);
+          seen.add(k);
+        }
+      },
+    );
   }
   assert.deepEqual(
     [...allowed].filter((k) => !seen.has(k)),
@@ -668,4 +697,39 @@ test('regression (bench/failover jitter): a late Adver_Timer does not push every
   assert.equal(m.state.timers.advert, first + 100, 'next advert on the grid');
   m.fire('advert', first + 100 + 250); // more than an interval behind: start afresh from now
   assert.equal(m.state.timers.advert, first + 350 + 100);
+});
+
+// ── a paused node (docs/split-brain.md §5) ──────────────────────────────────────────────────────────────────────────
+
+test('pause: a master whose Adver_Timer fires later than any Master_Down_Interval steps down to BACKUP without a word', () => {
+  const m = new Harness(instanceConfig({ version: 3, advertIntervalMs: 100 })).master();
+  const due = m.state.timers.advert!;
+  const fx = m.fire('advert', due + 5_000, 5_000);
+  assert.deepEqual(transitions(fx), ['MASTER→BACKUP:paused']);
+  assert.deepEqual(sentPriorities(fx), [], 'no advert: it has not heard the cluster yet');
+  assert.equal(only(fx, 'delVips').length, 1);
+  assert.deepEqual(only(fx, 'paused'), [{ kind: 'paused', lateMs: 5_000, action: 'stepped-down' }]);
+  // It listens one advert interval plus the smallest skew before it may claim the addresses again.
+  assert.equal(m.state.timers.masterDown, due + 5_000 + 100 + 0);
+  assert.equal(m.state.timers.advert, null);
+});
+
+test('pause: a master whose timer is late by less than down_timer_adverts intervals keeps advertising', () => {
+  const m = new Harness(instanceConfig({ version: 3, advertIntervalMs: 100 })).master();
+  const due = m.state.timers.advert!;
+  const fx = m.fire('advert', due + 250, 250);
+  assert.deepEqual(transitions(fx), []);
+  assert.deepEqual(sentPriorities(fx), [100]);
+});
+
+test('pause: a backup whose Master_Down_Timer fires that late waits a fresh Master_Down_Interval instead of taking over', () => {
+  const m = new Harness(instanceConfig({ version: 3, advertIntervalMs: 100 }));
+  m.start(0);
+  m.advert(150, 50);
+  const due = m.state.timers.masterDown!;
+  const fx = m.fire('masterDown', due + 10_000, 10_000);
+  assert.deepEqual(transitions(fx), []);
+  assert.equal(m.state.state, 'BACKUP');
+  assert.deepEqual(only(fx, 'paused'), [{ kind: 'paused', lateMs: 10_000, action: 'relistening' }]);
+  assert.equal(m.state.timers.masterDown, due + 10_000 + 360);
 });

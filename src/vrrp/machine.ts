@@ -16,6 +16,7 @@
  *   BACKUP  MASTER  master-down                    Master_Down_Timer fired (RFC 5798 §6.4.2)
  *   BACKUP  MASTER  priority-change                setPriority made this instance the address owner
  *   BACKUP  MASTER  sync-group                     another member of the sync group became MASTER (keepalived)
+ *   BACKUP  MASTER  fenced                         the guard could not confirm the master's death; fencing it worked
  *   BACKUP  FAULT   tracker-fault                  a weight-0 tracker failed (keepalived)
  *   BACKUP  FAULT   sync-group                     another member of the sync group is faulted (keepalived)
  *   BACKUP  INIT    shutdown                       Shutdown event (RFC 5798 §6.4.2)
@@ -23,6 +24,7 @@
  *   MASTER  BACKUP  equal-priority-higher-address  advert with our priority from a higher address (RFC 5798 §6.4.3)
  *   MASTER  BACKUP  sync-group                     another member of the sync group left MASTER (keepalived)
  *   MASTER  BACKUP  standby                        setPriority with release (tandem standby); sends priority 0
+ *   MASTER  BACKUP  paused                         a timer fired later than any Master_Down_Interval: a pause
  *   MASTER  FAULT   tracker-fault                  a weight-0 tracker failed; sends priority 0 (keepalived)
  *   MASTER  FAULT   sync-group                     another member is faulted; sends priority 0 (keepalived)
  *   MASTER  INIT    shutdown                       Shutdown event; sends priority 0 (RFC 5798 §6.4.3)
@@ -31,15 +33,31 @@
  *   FAULT   MASTER  owner                          the address owner left FAULT (keepalived)
  *   FAULT   INIT    shutdown                       Shutdown event
  * </transitions>
+ *
+ * A guarded backup (docs/split-brain.md) has sub-states of BACKUP with a table of their own in guard.ts: there,
+ * Master_Down_Timer leads to a `probe` effect, and BACKUP → MASTER (master-down or fenced) follows the verdict.
  */
 
 import { parseIpv4, parseIpv6, stripZone } from '../core/inet.ts';
 import type { Ms } from '../core/time.ts';
+import {
+  decideVerdict,
+  type GuardPhase,
+  type GuardRelease,
+  type GuardState,
+  type GuardTrigger,
+  type GuardVerdict,
+  type GuardVerdictInput,
+  guardBackstopMs,
+  guardEngages,
+  guardLeadMs,
+  pauseThresholdMs,
+} from './guard.ts';
 import { masterDownIntervalMs, minSkewTimeMs, skewTimeMs } from './timers.ts';
 import type { InstanceConfig, VipConfig, VrrpPacket, VrrpState } from './types.ts';
 
 /** The timers an instance runs: Adver_Timer, Master_Down_Timer, and the delayed/refresh gratuitous ARP timer. */
-export type TimerName = 'advert' | 'masterDown' | 'garp';
+export type TimerName = 'advert' | 'masterDown' | 'garp' | 'guard';
 
 /** Why a transition happened: a closed set that flows unchanged to logs, metrics and the API (Rule 5). */
 export type TransitionCause =
@@ -53,7 +71,9 @@ export type TransitionCause =
   | 'tracker-recovered'
   | 'sync-group'
   | 'standby'
-  | 'shutdown';
+  | 'shutdown'
+  | 'fenced'
+  | 'paused';
 
 /** One row of the transition table. */
 export interface TransitionRow {
@@ -71,6 +91,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { from: 'BACKUP', to: 'MASTER', cause: 'master-down' },
   { from: 'BACKUP', to: 'MASTER', cause: 'priority-change' },
   { from: 'BACKUP', to: 'MASTER', cause: 'sync-group' },
+  { from: 'BACKUP', to: 'MASTER', cause: 'fenced' },
   { from: 'BACKUP', to: 'FAULT', cause: 'tracker-fault' },
   { from: 'BACKUP', to: 'FAULT', cause: 'sync-group' },
   { from: 'BACKUP', to: 'INIT', cause: 'shutdown' },
@@ -78,6 +99,7 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   { from: 'MASTER', to: 'BACKUP', cause: 'equal-priority-higher-address' },
   { from: 'MASTER', to: 'BACKUP', cause: 'sync-group' },
   { from: 'MASTER', to: 'BACKUP', cause: 'standby' },
+  { from: 'MASTER', to: 'BACKUP', cause: 'paused' },
   { from: 'MASTER', to: 'FAULT', cause: 'tracker-fault' },
   { from: 'MASTER', to: 'FAULT', cause: 'sync-group' },
   { from: 'MASTER', to: 'INIT', cause: 'shutdown' },
@@ -138,6 +160,10 @@ export interface InstanceState {
   /** What the armed `garp` timer is for: the second burst after garp_master_delay, or the periodic refresh. */
   garpPhase: 'delayed' | 'refresh' | null;
   lastTransition: TransitionRecord | null;
+  /** The takeover guard's sub-state of BACKUP (guard.ts), or null when not guarding. */
+  guard: GuardState | null;
+  /** The last guard round handed out; rounds only grow, so a late verdict of an earlier round is recognised. */
+  guardSeq: number;
 }
 
 /** What can happen to an instance. */
@@ -146,8 +172,12 @@ export type VrrpInput =
   | { kind: 'startup'; primaryAddr: string }
   /** Shutdown event (graceful stop: a master sends priority 0). */
   | { kind: 'shutdown' }
-  /** An armed timer fired. */
-  | { kind: 'timer'; timer: TimerName }
+  /** An armed timer fired, `lateMs` after its deadline (a pause shows here: guard.ts pauseThresholdMs). */
+  | { kind: 'timer'; timer: TimerName; lateMs?: Ms }
+  /** The verdict of a guard probe round (the node ran the `probe` effect). */
+  | ({ kind: 'guardVerdict' } & GuardVerdictInput)
+  /** The outcome of a `fence` effect. */
+  | { kind: 'fenceResult'; round: number; ok: boolean; detail: string }
   /** An advert that passed decoding and matchAdvert; `src` is its IP source address. */
   | { kind: 'advert'; packet: VrrpPacket; src: string }
   /** A tracked object changed state. */
@@ -179,7 +209,25 @@ export type VrrpEffect =
   /** The effective priority changed (keepalived's notify_priority_changes). */
   | { kind: 'priority'; from: number; to: number }
   /** An advert was ignored, and why. */
-  | { kind: 'discard'; reason: AdvertDiscard; src: string; priority: number };
+  | { kind: 'discard'; reason: AdvertDiscard; src: string; priority: number }
+  /** Ask the master over other paths and feed a `guardVerdict` of this round by `deadline`. */
+  | { kind: 'probe'; round: number; master: { addr: string; priority: number }; deadline: Ms }
+  /** Fence the master and feed a `fenceResult` of this round by `deadline`. */
+  | { kind: 'fence'; round: number; master: { addr: string; priority: number }; deadline: Ms }
+  /** The guard changed phase (a row of guard.ts's table). */
+  | {
+      kind: 'guard';
+      from: GuardPhase | null;
+      phase: GuardPhase | 'released';
+      on: GuardTrigger;
+      master: string;
+      verdict?: GuardVerdict;
+      via: readonly string[];
+      detail: string;
+      reason?: GuardRelease;
+    }
+  /** A timer fired after a pause: a master stepped down, or a backup waits to hear the cluster again. */
+  | { kind: 'paused'; lateMs: Ms; action: 'stepped-down' | 'relistening' };
 
 /** What {@link step} returns. */
 export interface StepResult {
@@ -264,10 +312,12 @@ export function initialState(cfg: InstanceConfig): InstanceState {
     syncFault: false,
     masterAdverIntervalMs: cfg.advertIntervalMs,
     master: null,
-    timers: { advert: null, masterDown: null, garp: null },
+    timers: { advert: null, masterDown: null, garp: null, guard: null },
     preemptAt: null,
     garpPhase: null,
     lastTransition: null,
+    guard: null,
+    guardSeq: 0,
   };
 }
 
@@ -335,6 +385,7 @@ function send(c: Ctx, priority: number): void {
 }
 
 function transition(c: Ctx, to: VrrpState, cause: TransitionCause): void {
+  if (c.s.guard && to !== 'BACKUP') releaseGuard(c, 'left-backup');
   const from = c.s.state;
   c.s.state = to;
   c.s.lastTransition = { at: c.now, from, to, cause };
@@ -460,14 +511,23 @@ function onShutdown(c: Ctx): void {
   c.s.preemptAt = null;
 }
 
-function onTimer(c: Ctx, timer: TimerName): void {
+function onTimer(c: Ctx, timer: TimerName, lateMs: Ms): void {
   const { cfg, s, now } = c;
   // A timer the driver fires after we disarmed it (a race the driver cannot always avoid) is stale.
   const deadline = s.timers[timer];
   if (deadline === null) return;
   s.timers[timer] = null;
+  // A timer this late means the process was paused (docs/split-brain.md §5): what it would do now rests on a view of
+  // the cluster that is older than any backup's patience.
+  if (lateMs >= pauseThresholdMs(cfg, s.masterAdverIntervalMs) && afterPause(c, timer, lateMs)) return;
+  if (timer === 'guard') {
+    onGuardTimer(c);
+    return;
+  }
   if (timer === 'masterDown') {
-    if (s.state === 'BACKUP') becomeMaster(c, 'master-down');
+    if (s.state !== 'BACKUP') return;
+    if (guardEngages(cfg, s.master, s.effectivePriority, isOwner(c))) startGuard(c);
+    else becomeMaster(c, 'master-down');
     return;
   }
   if (s.state !== 'MASTER') return;
@@ -512,6 +572,7 @@ function backupReceives(c: Ctx, p: VrrpPacket, src: string): void {
   const { cfg, s, now } = c;
   if (p.priority === RELEASE_PRIORITY) {
     // "If the Priority is zero, then set the Master_Down_Timer to Skew_Time."
+    if (s.guard) releaseGuard(c, 'priority-zero');
     s.master = null;
     arm(c, 'masterDown', now + instanceSkewMs(cfg, s));
     return;
@@ -524,16 +585,27 @@ function backupReceives(c: Ctx, p: VrrpPacket, src: string): void {
     // "Otherwise, discard the ADVERTISEMENT": Master_Down_Timer keeps running, and we take over when it fires.
     s.master = { addr: src, priority: p.priority };
     discard(c, 'lower-priority', src, p.priority);
+    if (s.guard) {
+      // A guarded backup's timer has fired already: a master that speaks again below us is preempted now.
+      releaseGuard(c, 'adverts-resumed');
+      arm(c, 'masterDown', now);
+    }
     return;
   }
   // RFC 5798 §6.4.2: v3 adopts the master's interval, then Master_Down_Timer := Master_Down_Interval.
   if (cfg.version === 3) s.masterAdverIntervalMs = p.advertIntervalMs;
+  if (s.guard) releaseGuard(c, 'adverts-resumed');
   s.master = { addr: src, priority: p.priority };
   if (cfg.preemptDelayMs > 0) {
     if (higherOrEqual) s.preemptAt = null;
     else if (s.preemptAt === null) s.preemptAt = now + cfg.preemptDelayMs;
   }
-  arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s));
+  // A guarded backup starts asking one probe deadline early, so that a real death still fails over at
+  // Master_Down_Interval: the guard's verdict is due when plain VRRP would take over (guard.ts guardLeadMs).
+  const lead = guardEngages(cfg, s.master, s.effectivePriority, isOwner(c))
+    ? guardLeadMs(cfg, instanceMasterDownMs(cfg, s), s.masterAdverIntervalMs)
+    : 0;
+  arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s) - lead);
 }
 
 /** RFC 5798 §6.4.3 with RFC 9568's immediate advert and keepalived's two-owner repair. */
@@ -623,6 +695,150 @@ function onSetPriority(c: Ctx, priority: number | null, release: boolean): void 
   if (c.s.state === 'BACKUP' && isOwner(c)) becomeMaster(c, 'priority-change');
 }
 
+// ── the takeover guard (guard.ts has its phase table) and the pause rule ────────────────────────────────────────
+
+function guardChange(
+  c: Ctx,
+  to: GuardPhase | 'released',
+  on: GuardTrigger,
+  extra: { verdict?: GuardVerdict; via?: readonly string[]; detail?: string; reason?: GuardRelease } = {},
+): void {
+  const g = c.s.guard;
+  c.fx.push({
+    kind: 'guard',
+    from: g?.phase ?? null,
+    phase: to,
+    on,
+    master: g?.master.addr ?? c.s.master?.addr ?? '',
+    via: extra.via ?? [],
+    detail: extra.detail ?? '',
+    ...(extra.verdict ? { verdict: extra.verdict } : {}),
+    ...(extra.reason ? { reason: extra.reason } : {}),
+  });
+}
+
+/** Ends the guard: the phase goes, and so does its timer. */
+function releaseGuard(c: Ctx, reason: GuardRelease, detail = ''): void {
+  if (!c.s.guard) return;
+  guardChange(c, 'released', reason, { reason, detail, ...(c.s.guard.last ? { via: c.s.guard.last.via } : {}) });
+  c.s.guard = null;
+  disarm(c, 'guard');
+}
+
+/** One probe round: a `probe` effect, and the backstop timer in case no verdict ever comes. */
+function probeRound(c: Ctx, g: GuardState): void {
+  const timeout = c.cfg.guard?.timeoutMs ?? 0;
+  c.s.guardSeq++;
+  const round = c.s.guardSeq;
+  c.s.guard = { ...g, phase: 'probing', round, rounds: g.rounds + 1 };
+  c.fx.push({ kind: 'probe', round, master: g.master, deadline: c.now + timeout });
+  arm(c, 'guard', c.now + timeout + guardBackstopMs(timeout));
+}
+
+/** Master_Down_Timer fired on a guarded backup: ask before taking over. */
+function startGuard(c: Ctx): void {
+  const master = c.s.master!;
+  guardChange(c, 'probing', 'master-down', { detail: `no advert from ${master.addr} for Master_Down_Interval` });
+  probeRound(c, { phase: 'probing', master, round: 0, since: c.now, rounds: 0, last: null, fenceRetryAt: null });
+}
+
+function onGuardTimer(c: Ctx): void {
+  const g = c.s.guard;
+  if (!g || c.s.state !== 'BACKUP') return;
+  if (g.phase === 'held' || g.phase === 'fence-failed') {
+    guardChange(c, 'probing', 'recheck');
+    probeRound(c, g);
+  } else if (g.phase === 'probing') {
+    onGuardVerdict(c, { round: g.round, verdict: 'unconfirmed', via: [], detail: 'no verdict by the deadline' });
+  } else {
+    onFenceResult(c, g.round, false, 'no result from the fence agent by the deadline');
+  }
+}
+
+function onGuardVerdict(c: Ctx, v: GuardVerdictInput): void {
+  const { cfg, s, now } = c;
+  const g = s.guard;
+  if (g?.phase !== 'probing' || v.round !== g.round || s.state !== 'BACKUP') return;
+  const last = { verdict: v.verdict, via: [...v.via], detail: v.detail, at: now };
+  s.guard = { ...g, last };
+  disarm(c, 'guard');
+  // RFC 5798 §6.4.3's election, asked of a node that answers but is not master: does it win against us?
+  const remoteWins =
+    v.remote !== undefined &&
+    (v.remote.priority > s.effectivePriority ||
+      (v.remote.priority === s.effectivePriority && compareAddresses(v.remote.addr, s.primaryAddr ?? '') > 0));
+  const info = { verdict: v.verdict, via: v.via, detail: v.detail };
+  switch (decideVerdict(cfg, s.guard, v.verdict, remoteWins, now)) {
+    case 'hold':
+      guardChange(c, 'held', 'alive', info);
+      s.guard = { ...s.guard, phase: 'held' };
+      arm(c, 'guard', now + s.masterAdverIntervalMs);
+      return;
+    case 'defer':
+      releaseGuard(c, 'deferred', v.detail);
+      arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s));
+      return;
+    case 'take-over':
+      releaseGuard(c, 'took-over', v.detail);
+      becomeMaster(c, 'master-down');
+      return;
+    case 'wait-fence-retry':
+      guardChange(c, 'fence-failed', 'unconfirmed', info);
+      s.guard = { ...s.guard, phase: 'fence-failed' };
+      arm(c, 'guard', now + s.masterAdverIntervalMs);
+      return;
+    case 'fence': {
+      const fence = cfg.guard!.fence!;
+      guardChange(c, 'fencing', 'unconfirmed', info);
+      s.guardSeq++;
+      s.guard = { ...s.guard, phase: 'fencing', round: s.guardSeq };
+      c.fx.push({ kind: 'fence', round: s.guardSeq, master: g.master, deadline: now + fence.timeoutMs });
+      arm(c, 'guard', now + fence.timeoutMs + guardBackstopMs(fence.timeoutMs));
+      return;
+    }
+  }
+}
+
+function onFenceResult(c: Ctx, round: number, ok: boolean, detail: string): void {
+  const { cfg, s, now } = c;
+  const g = s.guard;
+  if (g?.phase !== 'fencing' || round !== g.round || s.state !== 'BACKUP') return;
+  disarm(c, 'guard');
+  if (ok) {
+    releaseGuard(c, 'took-over-fenced', detail);
+    becomeMaster(c, 'fenced');
+    return;
+  }
+  guardChange(c, 'fence-failed', 'fence-failed', { detail });
+  s.guard = { ...g, phase: 'fence-failed', fenceRetryAt: now + (cfg.guard?.fence?.retryMs ?? 0), fenceFailure: detail };
+  arm(c, 'guard', now + s.masterAdverIntervalMs);
+}
+
+/**
+ * A timer fired `lateMs` after its deadline, past every backup's patience. A master goes to BACKUP without a word and
+ * listens for one advert interval (plus the smallest skew) before it may take over again; a backup whose
+ * Master_Down_Timer is that late waits a fresh Master_Down_Interval. True when the pause was handled.
+ */
+function afterPause(c: Ctx, timer: TimerName, lateMs: Ms): boolean {
+  const { cfg, s, now } = c;
+  if (s.state === 'MASTER') {
+    transition(c, 'BACKUP', 'paused');
+    releaseMaster(c);
+    s.masterAdverIntervalMs = cfg.advertIntervalMs;
+    s.master = null;
+    s.preemptAt = null;
+    c.fx.push({ kind: 'paused', lateMs, action: 'stepped-down' });
+    arm(c, 'masterDown', now + cfg.advertIntervalMs + minSkewTimeMs(cfg.version, cfg.advertIntervalMs));
+    return true;
+  }
+  if (s.state === 'BACKUP' && timer === 'masterDown') {
+    c.fx.push({ kind: 'paused', lateMs, action: 'relistening' });
+    arm(c, 'masterDown', now + instanceMasterDownMs(cfg, s));
+    return true;
+  }
+  return false;
+}
+
 /**
  * The reducer: applies one input at time `now` and returns the new state and the effects to carry out, in order.
  * Never throws, never mutates `state`.
@@ -638,7 +854,13 @@ export function step(cfg: InstanceConfig, state: InstanceState, input: VrrpInput
       onShutdown(c);
       break;
     case 'timer':
-      onTimer(c, input.timer);
+      onTimer(c, input.timer, input.lateMs ?? 0);
+      break;
+    case 'guardVerdict':
+      onGuardVerdict(c, input);
+      break;
+    case 'fenceResult':
+      onFenceResult(c, input.round, input.ok, input.detail);
       break;
     case 'advert':
       onAdvert(c, input.packet, input.src);

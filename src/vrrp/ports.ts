@@ -16,6 +16,11 @@ export interface VrrpTransport {
   send(packet: VrrpPacket, to?: string): void;
   /** Registers the receive handler; returns the function that unregisters it. */
   onReceive(handler: (rx: VrrpRx) => void): () => void;
+  /**
+   * Sends one advert everywhere it goes (every heartbeat path, each path's unicast peers or group). When present the
+   * driver calls it instead of `send` once per unicast peer (node/paths.ts: redundant heartbeat paths).
+   */
+  sendAdvert?(packet: VrrpPacket): void;
 }
 
 /** Puts virtual addresses on, and takes them off, the host. Converging: adding a present address is not an error. */

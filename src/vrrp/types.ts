@@ -71,7 +71,11 @@ export type VrrpDrop =
   | 'addr-list'
   | 'owner'
   // the transport: a unicast instance hears only its configured peers
-  | 'unicast-peer';
+  | 'unicast-peer'
+  // auth_hmac (vrrp/auth-hmac.ts): no valid trailer, a stale one, or a replayed one
+  | 'hmac'
+  | 'stale'
+  | 'replay';
 
 /** Every VrrpDrop value, in a fixed order (for counters and tests). */
 export const VRRP_DROPS: readonly VrrpDrop[] = [
@@ -91,6 +95,9 @@ export const VRRP_DROPS: readonly VrrpDrop[] = [
   'addr-list',
   'owner',
   'unicast-peer',
+  'hmac',
+  'stale',
+  'replay',
 ];
 
 /** Instance states: RFC's Initialize/Backup/Master plus keepalived's Fault. */
@@ -143,6 +150,43 @@ export interface VmacConfig {
   xmitBase: boolean;
 }
 
+/**
+ * The takeover guard of an instance (docs/split-brain.md): before a backup whose master went silent takes over, the
+ * node asks that master over other paths. The machine needs the deadline and whether to fence; the paths are the
+ * node's business.
+ */
+export interface GuardConfig {
+  /** Deadline of one probe round: the most the guard adds to a real failover. */
+  timeoutMs: Ms;
+  /** Ask tandem's peer channel (cluster nodes only). */
+  peerChannel: boolean;
+  /** ICMP echo to the master's addresses. */
+  icmp: boolean;
+  /** TCP ports on the master; open = alive (`peer_probe`). */
+  ports: readonly number[];
+  /** A fence device to run when the master's death cannot be confirmed; absent = take over without fencing. */
+  fence?: { device: string; timeoutMs: Ms; retryMs: Ms };
+}
+
+/** One more heartbeat path: the interface, and unicast peers on it (empty = multicast). */
+export interface PathConfig {
+  interface: string;
+  unicastPeers: readonly string[];
+  unicastSrc?: string;
+  mcastSrc?: string;
+}
+
+/** keepalived 2.4's auth_hmac: an HMAC-SHA256 trailer with anti-replay (vrrp/auth-hmac.ts). */
+export interface HmacConfig {
+  /** The key file (read by the daemon, never part of the config). */
+  keyFile: string;
+  keyId: number;
+  mode: 'enforce' | 'permissive' | 'receive-only';
+  antiReplay: 'time' | 'monotonic';
+  /** Freshness window in `time` mode. */
+  timeWindowMs: Ms;
+}
+
 /** What one VRRP instance needs to run: frozen config, produced from any config format by config/. */
 export interface InstanceConfig {
   name: string;
@@ -186,4 +230,10 @@ export interface InstanceConfig {
   virtualRoutes?: readonly { kind: 'route' | 'rule'; args: readonly string[] }[];
   /** keepalived skip_check_adv_addr: a backup does not check the address list of its current master's adverts. */
   skipCheckAdvAddr?: boolean;
+  /** The takeover guard; absent = plain VRRP. */
+  guard?: GuardConfig;
+  /** More heartbeat paths besides `interface` (and its unicast peers). @default none */
+  paths?: readonly PathConfig[];
+  /** HMAC-authenticated adverts; absent = none (or `auth` PASS). */
+  hmac?: HmacConfig;
 }

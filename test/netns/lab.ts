@@ -57,9 +57,36 @@ export class Lab {
   readonly #children = new Set<ChildProcess>();
   readonly #namespaces: string[] = [];
 
-  constructor(id: string) {
+  constructor(id: string, prefix = 'tnd') {
     this.id = id;
-    this.switchNs = `tnd-${id}-sw`;
+    this.prefix = prefix;
+    this.switchNs = `${prefix}-${id}-sw`;
+  }
+
+  /** The prefix of every name this lab makes (`tnd`, or a test's own, e.g. `t14`). */
+  readonly prefix: string;
+
+  /**
+   * Adds another segment (a second bridge, `brN`) with an interface `ifname` in each host named in `addrs`, at that
+   * address (/24): a second network for redundant heartbeat paths.
+   */
+  async addSegment(ifname: string, addrs: Record<string, string>): Promise<void> {
+    const br = `br${ifname.replace(/\D/g, '') || '1'}`;
+    await ip(['-n', this.switchNs, 'link', 'add', br, 'type', 'bridge']);
+    await ip(['-n', this.switchNs, 'link', 'set', br, 'up']);
+    for (const [name, addr] of Object.entries(addrs)) {
+      const h = this.host(name);
+      const peer = `v${name}${ifname.replace(/\D/g, '')}`;
+      await ip(['-n', this.switchNs, 'link', 'add', peer, 'type', 'veth', 'peer', 'name', ifname, 'netns', h.ns]);
+      await ip(['-n', this.switchNs, 'link', 'set', peer, 'master', br, 'up']);
+      await ip(['-n', h.ns, 'addr', 'add', `${addr}/24`, 'dev', ifname]);
+      await ip(['-n', h.ns, 'link', 'set', ifname, 'up']);
+    }
+  }
+
+  /** Takes a host's link on another segment down or up, from the switch side. */
+  async setSegmentLink(host: string, ifname: string, up: boolean): Promise<void> {
+    await ip(['-n', this.switchNs, 'link', 'set', `v${host}${ifname.replace(/\D/g, '')}`, up ? 'up' : 'down']);
   }
 
   /** Runs a command inside a host's namespace; never throws on a non-zero exit. */
@@ -163,10 +190,14 @@ async function ip(args: readonly string[]): Promise<void> {
  * the order given (or as `addrs` says), loopback up, no default route.
  * @example const lab = await createLab(['d1', 'd2', 'client']); try { … } finally { await lab.teardown(); }
  */
-export async function createLab(hosts: readonly string[], addrs: Record<string, string> = {}): Promise<Lab> {
+export async function createLab(
+  hosts: readonly string[],
+  addrs: Record<string, string> = {},
+  opts: { prefix?: string } = {},
+): Promise<Lab> {
   // pid and counter in base 36 keep names short: interface names are limited to 15 characters.
   const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
-  const lab = new Lab(id);
+  const lab = new Lab(id, opts.prefix);
   live.add(lab);
   try {
     await ip(['netns', 'add', lab.switchNs]);
@@ -174,7 +205,7 @@ export async function createLab(hosts: readonly string[], addrs: Record<string, 
     await ip(['-n', lab.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
     await ip(['-n', lab.switchNs, 'link', 'set', 'br0', 'up']);
     for (const [i, name] of hosts.entries()) {
-      const ns = `tnd-${id}-${name}`;
+      const ns = `${lab.prefix}-${id}-${name}`;
       await ip(['netns', 'add', ns]);
       lab.addNamespace(ns);
       // Both veth ends are created inside lab namespaces: the root namespace never sees them.

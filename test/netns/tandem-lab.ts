@@ -295,17 +295,16 @@ export class VipWatch {
     // until every monitor has seen it, so that no event after start() is missed.
     await Promise.all(
       this.hosts.map(async (host, i) => {
+        let reported = false;
         const seen = new Promise<void>((resolve) => {
           createInterface({ input: this.#children[i]!.stdout! }).on('line', (l) => {
-            if (l.includes(` ${SENTINEL}/`)) resolve();
+            if (!l.includes(` ${SENTINEL}/`)) return;
+            reported = true;
+            resolve();
           });
         });
         // A monitor that had not subscribed yet misses the change: add and remove again until one is seen (a loaded
         // machine may take more than one round; bounded to 10 × 1 s, as the single 10 s wait was).
-        let reported = false;
-        void seen.then(() => {
-          reported = true;
-        });
         for (let round = 0; !reported; round++) {
           if (round === 10) throw new Error(`ip monitor on ${host} did not report the sentinel address`);
           await this.lab.run(host, 'ip', ['addr', 'add', `${SENTINEL}/32`, 'dev', 'eth0']);

@@ -159,15 +159,16 @@ test('ucast lines become unicast peers; bcast and mcast mean multicast VRRP on t
   ]);
 });
 
-test("a second heartbeat link is a warning, and one ucast address for two nodes says the file is one node's own", () => {
-  const two = read({ ha: 'bcast eth0 eth1\nauto_failback on\nnode n1\nnode n2\n' });
-  assert.deepEqual(rows(two.diagnostics.filter((d) => d.file === HA)), [
-    ['warning', 'TND_CFG_NOT_CARRIED', 'ha.cf', 1],
+test("a second heartbeat link is a redundant path (ucast on it: unicast), and one ucast address for two nodes says the file is one node's own", () => {
+  const two = read({
+    ha: 'bcast eth0 eth1\nucast eth2 198.18.2.1\nucast eth2 198.18.2.2\nauto_failback on\nnode n1\nnode n2\n',
+  });
+  assert.deepEqual(rows(two.diagnostics.filter((d) => d.file === HA)), []);
+  assert.deepEqual(inst(two).paths, [
+    { interface: 'eth1' },
+    { interface: 'eth2', unicast: { peers: ['198.18.2.1', '198.18.2.2'] } },
   ]);
-  assert.match(
-    two.diagnostics.find((d) => d.file === HA)!.message,
-    /link on eth1 is not carried over: VRRP adverts go out on eth0 only/,
-  );
+  assert.equal(inst(two).interface, 'eth0');
   const own = read({ ha: 'ucast eth0 198.18.0.2\nauto_failback on\nnode n1\nnode n2\n' });
   assert.match(
     own.diagnostics.find((d) => d.file === HA)!.message,
@@ -328,11 +329,13 @@ test('ha.cf directives: unknown ones are errors with a suggestion; unused ones a
   });
   assert.deepEqual(rows(r.diagnostics.filter((d) => d.file === HA)), [
     ['error', 'TND_CFG_UNKNOWN_KEY', 'ha.cf', 1],
-    ['warning', 'TND_CFG_UNSUPPORTED', 'ha.cf', 8],
-    ['warning', 'TND_CFG_UNSUPPORTED', 'ha.cf', 9],
     ['warning', 'TND_CFG_UNSUPPORTED', 'ha.cf', 10],
     ['warning', 'TND_CFG_UNSUPPORTED', 'ha.cf', 12],
   ]);
+  // ping and respawn ipfail are mapped (docs/split-brain.md §3): a ping target, tracked with ipfail's weight.
+  assert.deepEqual((r.raw as { vrrp: { track_pings?: unknown } }).vrrp.track_pings, {
+    'ping_198.18.0.254': { targets: ['198.18.0.254'] },
+  });
   assert.match(
     r.diagnostics.find((d) => d.file === HA)!.message,
     /keepalve is not an ha.cf directive; did you mean keepalive\?/,

@@ -147,21 +147,10 @@ const NOTED: Readonly<Record<string, string>> = {
 /** Directives that change behaviour tandem does not have yet: a warning each. */
 const WARNED: Readonly<Record<string, string>> = {
   serial: 'serial heartbeat links are not supported: VRRP runs over IP',
-  ping:
-    'ping nodes are not carried over yet; tandem will read them as ping targets once the split-brain work lands ' +
-    '(a reachability tracker with a weight per node, as ipfail used them); until then use a vrrp track script ' +
-    '(e.g. `ping -c1 -W1 ADDR`) with a weight',
-  ping_group:
-    'ping groups are not carried over yet; tandem will read them as one ping target that any member keeps up once ' +
-    'the split-brain work lands; until then use a vrrp track script with a weight',
   hbaping: 'HBA ping nodes are not carried over yet: use a vrrp track script with a weight',
-  respawn:
-    'respawned processes are not carried over: ipfail (ping-based failover) will be replaced by the ping targets of ' +
-    'the split-brain work, and dopd (DRBD outdating) by its redundant paths; until then run other clients as ' +
-    'systemd units and use vrrp track scripts for reachability',
   failfast: 'failfast children are not carried over yet: run them as systemd units',
-  stonith: 'tandem has no fencing (STONITH) yet: the resources can run on two nodes during a network split',
-  stonith_host: 'tandem has no fencing (STONITH) yet: the resources can run on two nodes during a network split',
+  stonith: 'STONITH devices are not carried over: configure fencing.devices (fence-agents) in the YAML',
+  stonith_host: 'STONITH devices are not carried over: configure fencing.devices (fence-agents) in the YAML',
   watchdog:
     "watchdog is not carried over: tandem will not drive /dev/watchdog itself; it will notify systemd's watchdog " +
     '(sd_notify WATCHDOG=1, with WatchdogSec= in its unit) once the operator API work adds sd_notify, which is how ' +
@@ -186,6 +175,9 @@ const KNOWN = [
   'pacemaker',
   'autojoin',
   'cluster',
+  'ping',
+  'ping_group',
+  'respawn',
   ...Object.keys(NOTED),
   ...Object.keys(WARNED),
 ];
@@ -204,7 +196,7 @@ class Reader {
   readonly notes: ImportNote[] = [];
   readonly map: SourceMap;
   readonly read: string[] = [];
-  readonly raw: { cluster: Obj; vrrp: { instances: Obj[] }; groups: Obj[] } = {
+  readonly raw: { cluster: Obj; vrrp: { instances: Obj[]; track_pings?: Obj }; groups: Obj[] } = {
     cluster: {},
     vrrp: { instances: [] },
     groups: [],
@@ -217,6 +209,10 @@ class Reader {
   initdead?: Timed;
   failback?: { preempt: boolean; word: Word };
   sawFailback = false;
+  /** ping and ping_group (docs/split-brain.md §3): vrrp.track_pings objects. */
+  readonly pings: { name: string; kw: Word; targets: Word[] }[] = [];
+  /** `respawn … ipfail`: the ping targets move resources (priority weights), as ipfail does. */
+  ipfail?: Word;
   /** What every instance takes from ha.cf, once the whole file is read. */
   settings?: {
     interface: { text: string; pos: SourcePos; label: string } | undefined;
@@ -224,6 +220,8 @@ class Reader {
     keepalive: number;
     downAdverts: number;
     preempt: boolean;
+    /** The other heartbeat media's devices: redundant paths (docs/split-brain.md §2). */
+    paths: { dev: Word; label: string; peers: Word[] }[];
   };
 
   constructor(readonly files: HeartbeatFiles) {
@@ -336,6 +334,26 @@ class Reader {
               where,
               `autojoin ${args[0]!.text} cannot be used with haresources (heartbeat refuses it too): ` +
                 'list every node with a node line',
+            );
+          break;
+        case 'ping':
+          if (this.args(words, 1, Number.POSITIVE_INFINITY, where))
+            for (const t of args) this.pings.push({ name: `ping_${t.text}`, kw, targets: [t] });
+          break;
+        case 'ping_group':
+          if (this.args(words, 2, Number.POSITIVE_INFINITY, where))
+            this.pings.push({ name: args[0]!.text, kw, targets: args.slice(1) });
+          break;
+        case 'respawn':
+          if (this.args(words, 2, Number.POSITIVE_INFINITY, where) && /(^|\/)ipfail$/.test(args[1]!.text))
+            this.ipfail = args[1]!;
+          else
+            this.diag(
+              'warning',
+              'TND_CFG_UNSUPPORTED',
+              kw.pos,
+              where,
+              'respawned processes are not carried over: run them as systemd units (ipfail is built in: ping targets)',
             );
           break;
         case 'cluster':
@@ -543,14 +561,12 @@ class Reader {
     const devices = new Map<string, Medium>();
     for (const m of this.media) if (!devices.has(m.dev.text)) devices.set(m.dev.text, m);
     const [first, ...others] = devices.values();
-    for (const m of others)
-      this.diag(
-        'warning',
-        'TND_CFG_NOT_CARRIED',
-        m.dev.pos,
-        `ha.cf: ${m.kind}`,
-        `the heartbeat link on ${m.dev.text} is not carried over: VRRP adverts go out on ${first!.dev.text} only`,
-      );
+    // Every further medium's device is a redundant heartbeat path: adverts go out on each, any one keeps the master.
+    const paths = others.map((m) => ({
+      dev: m.dev,
+      label: `ha.cf: ${m.kind}`,
+      peers: this.media.filter((x) => x.peer && x.dev.text === m.dev.text).map((x) => x.peer!),
+    }));
     const peers = this.media.filter((m) => m.peer && m.dev.text === first?.dev.text);
     const unicast = peers.length > 0;
     if (unicast) {
@@ -590,7 +606,55 @@ class Reader {
       keepalive: advert,
       downAdverts: keepalive > 0 ? Math.ceil(deadtime / advert) : 1,
       preempt: this.failback?.preempt ?? true,
+      paths,
     };
+    this.pingTargets();
+  }
+
+  /** ping / ping_group → vrrp.track_pings (docs/split-brain.md §3). */
+  private pingTargets(): void {
+    if (this.pings.length === 0) {
+      if (this.ipfail) this.note(this.ipfail.pos, 'ha.cf: respawn', 'ipfail without ping nodes does nothing');
+      return;
+    }
+    const objects: Obj = {};
+    for (const p of this.pings) {
+      objects[p.name] = { targets: p.targets.map((t) => t.text) };
+      this.map.record(['vrrp', 'track_pings', p.name], p.kw.pos, `ha.cf: ${p.kw.text}`);
+      for (const [i, t] of p.targets.entries())
+        this.map.record(['vrrp', 'track_pings', p.name, 'targets', i], t.pos, `ha.cf: ${p.kw.text}`);
+    }
+    this.raw.vrrp.track_pings = objects;
+    if (!this.ipfail)
+      this.note(
+        this.pings[0]!.kw.pos,
+        'ha.cf: ping',
+        'without ipfail heartbeat only reports ping nodes: the ping targets are written out but no instance tracks them',
+      );
+  }
+
+  /** The heartbeat paths and (with ipfail) the ping targets of one instance. */
+  private splitBrainOf(
+    inst: Obj,
+    s: NonNullable<Reader['settings']>,
+    rec: (sub: ConfigPath, pos: SourcePos, label?: string) => void,
+  ): void {
+    if (s.paths.length > 0) {
+      inst.paths = s.paths.map((p) => ({
+        interface: p.dev.text,
+        ...(p.peers.length ? { unicast: { peers: p.peers.map((w) => w.text) } } : {}),
+      }));
+      s.paths.forEach((p, j) => {
+        rec(['paths', j], p.dev.pos, p.label);
+        rec(['paths', j, 'interface'], p.dev.pos, p.label);
+      });
+    }
+    if (this.ipfail && this.pings.length > 0) {
+      // ipfail: the node that reaches more ping nodes holds the resources; one more than the preferred node's lead.
+      const weight = PREFERRED_PRIORITY - OTHER_PRIORITY + 1;
+      inst.track = { pings: this.pings.map((p) => ({ name: p.name, weight })) };
+      rec(['track'], this.ipfail.pos, 'ha.cf: respawn ipfail');
+    }
   }
 
   // ---- authkeys
@@ -766,6 +830,7 @@ class Reader {
           rec(['unicast'], s.peers[0]!.pos, 'ha.cf: ucast');
           for (const [j, w] of s.peers.entries()) rec(['unicast', 'peers', j], w.pos, 'ha.cf: ucast');
         }
+        this.splitBrainOf(inst, s, rec);
       }
       const vips: unknown[] = [];
       const others: Obj[] = [];
