@@ -111,6 +111,15 @@ export const instanceSchema = z.strictObject({
       master_delay: durationOr(5000, 'delay before the second gratuitous ARP burst'),
       master_repeat: z.number().int().min(1).max(255).default(5).describe('gratuitous ARPs per burst'),
       master_refresh: durationOr(0, 'refresh period while master; 0 = off'),
+      lower_prio_repeat: z
+        .number()
+        .int()
+        .min(0)
+        .max(255)
+        .optional()
+        .describe(
+          'gratuitous ARPs a master sends when it hears a lower-priority advert (keepalived garp_lower_prio_repeat), so that clients a split brain turned to the other node come back; 0 = none; default: master_repeat',
+        ),
       interval: durationOr(0, 'gap between the gratuitous ARPs of a burst (keepalived vrrp_garp_interval); 0 = none'),
       na_interval: durationOr(
         0,

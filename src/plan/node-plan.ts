@@ -296,6 +296,7 @@ function instanceConfig(
       masterDelayMs: spec.garp.master_delay,
       masterRepeat: spec.garp.master_repeat,
       masterRefreshMs: spec.garp.master_refresh,
+      ...(spec.garp.lower_prio_repeat !== undefined ? { lowerPrioRepeat: spec.garp.lower_prio_repeat } : {}),
       ...(spec.garp.interval ? { intervalMs: spec.garp.interval } : {}),
       ...(spec.garp.na_interval ? { naIntervalMs: spec.garp.na_interval } : {}),
     },

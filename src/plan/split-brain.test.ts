@@ -136,13 +136,13 @@ groups:
   assert.match(nokey, /TND_CFG_REQUIRED vrrp\.instances\[0\]\.auth_hmac: auth_hmac needs a key/);
 });
 
-test('key files: missing, readable by others, or too short are TND_CFG_KEY at the key_file line', () => {
+test('key files: missing (TND_CFG_IO), readable by others (TND_CFG_PERMISSIONS), or too short (TND_CFG_KEY), at the key_file line', () => {
   const text = 'cluster:\n  key_file: /etc/tandem/cluster.key\n';
   assert.match(
     lines(load(text, { keyMode: 0o644 })).join('\n'),
-    /tandem\.yaml:2:\d+ error TND_CFG_KEY cluster\.key_file: .* mode 0644/,
+    /tandem\.yaml:2:\d+ error TND_CFG_PERMISSIONS cluster\.key_file: .* mode 0644/,
   );
   assert.match(lines(load(text, { key: 'short' })).join('\n'), /TND_CFG_KEY .*32\.\.64 bytes, this one is 5/);
   const missing = lines(load('cluster:\n  key_file: /nope.key\n')).join('\n');
-  assert.match(missing, /TND_CFG_KEY cluster\.key_file: cannot read the key file \/nope\.key/);
+  assert.match(missing, /TND_CFG_IO cluster\.key_file: cannot read the key file \/nope\.key/);
 });

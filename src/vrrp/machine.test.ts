@@ -245,6 +245,32 @@ test('keepalived lower_prio_no_advert: a master discards a lower-priority advert
   assert.deepEqual(sentPriorities(m.advert(100, 4000, HIGHER)), []);
 });
 
+test('keepalived garp_lower_prio_repeat: a master that hears a lower-priority master (a healed split brain) re-sends its gratuitous ARPs, master_repeat of them by default', () => {
+  const m = new Harness(instanceConfig({ priority: 150 })).master();
+  const bursts = only(m.advert(100, 4000, HIGHER), 'garp');
+  assert.deepEqual(
+    bursts.map((g) => g.repeat),
+    [5],
+  );
+  const off = new Harness(
+    instanceConfig({
+      priority: 150,
+      garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, lowerPrioRepeat: 0 },
+    }),
+  ).master();
+  assert.deepEqual(only(off.advert(100, 4000, HIGHER), 'garp'), []);
+  const two = new Harness(
+    instanceConfig({
+      priority: 150,
+      garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0, lowerPrioRepeat: 2 },
+    }),
+  ).master();
+  assert.deepEqual(
+    only(two.advert(100, 4000, HIGHER), 'garp').map((g) => g.repeat),
+    [2],
+  );
+});
+
 test('RFC 5798 §6.4.3: a v3 master that yields adopts the new master’s Max Adver Int for Master_Down_Interval', () => {
   const m = new Harness(instanceConfig({ version: 3, priority: 100 })).master();
   const fx = m.advert(200, 5000, HIGHER, { advertIntervalMs: 100 });

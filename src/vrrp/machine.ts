@@ -643,6 +643,10 @@ function masterReceives(c: Ctx, p: VrrpPacket, src: string): void {
     send(c, mine);
     arm(c, 'advert', now + cfg.advertIntervalMs);
   }
+  // keepalived garp_lower_prio_repeat: the other node was master too (a split brain that healed, a paused master
+  // come back), so clients may have its MAC for the VIPs; a GARP burst brings them back now, not at ARP expiry.
+  const repeat = cfg.garp.lowerPrioRepeat ?? cfg.garp.masterRepeat;
+  if (repeat > 0) c.fx.push({ kind: 'garp', vips: cfg.vips, repeat });
 }
 
 function onAdvert(c: Ctx, p: VrrpPacket, src: string): void {

@@ -134,6 +134,12 @@ export interface GarpConfig {
   masterRepeat: number;
   /** Periodic refresh while master; 0 = off. @default 0 */
   masterRefreshMs: Ms;
+  /**
+   * Gratuitous ARPs sent when a master hears a lower-priority advert (keepalived garp_lower_prio_repeat): after a
+   * split brain heals, clients that followed the other master's GARPs come back at once. 0 = none.
+   * @default masterRepeat
+   */
+  lowerPrioRepeat?: number;
   /** Gap between the gratuitous ARPs of one burst (keepalived vrrp_garp_interval). @default 0 */
   intervalMs?: Ms;
   /** Gap between the unsolicited NAs of one burst (keepalived vrrp_gna_interval). @default 0 */

@@ -128,6 +128,7 @@ export const SUPPORTED: KeywordTable = {
     vrrp_version: 'default of vrrp.instances[].version',
     vrrp_garp_master_delay: 'default of vrrp.instances[].garp.master_delay',
     vrrp_garp_master_repeat: 'default of vrrp.instances[].garp.master_repeat',
+    vrrp_garp_lower_prio_repeat: 'default of vrrp.instances[].garp.lower_prio_repeat',
     vrrp_garp_master_refresh: 'default of vrrp.instances[].garp.master_refresh',
     vrrp_lower_prio_no_advert: 'default of vrrp.instances[].lower_prio_no_advert',
     vrrp_down_timer_adverts: 'default of vrrp.instances[].down_timer_adverts',
@@ -185,6 +186,7 @@ export const SUPPORTED: KeywordTable = {
     notify: `notify.any: ${NOTIFY_NOTE}`,
     garp_master_delay: 'garp.master_delay (seconds → ms)',
     garp_master_repeat: 'garp.master_repeat',
+    garp_lower_prio_repeat: 'garp.lower_prio_repeat',
     garp_master_refresh: 'garp.master_refresh (seconds → ms)',
     down_timer_adverts: 'down_timer_adverts',
     lower_prio_no_advert: 'lower_prio_no_advert (no value = true)',
@@ -478,7 +480,6 @@ export const WARNED: KeywordTable = {
     ),
     ...each(
       [
-        'vrrp_garp_lower_prio_repeat',
         'vrrp_garp_lower_prio_delay',
         'vrrp_garp_master_refresh_repeat',
         'vrrp_min_garp',
@@ -575,7 +576,6 @@ export const WARNED: KeywordTable = {
     unicast_ttl: 'tandem sends every advert with TTL 255',
     old_unicast_checksum: 'the checksum of keepalived 1.3.6 and older is not implemented',
     garp_lower_prio_delay: GARP,
-    garp_lower_prio_repeat: GARP,
     garp_master_refresh_repeat: GARP,
     garp_extra_if: GARP,
     timer_expired_backup: 'not implemented yet',

@@ -678,6 +678,19 @@ test('global_defs defaults fill the instances that do not set them, pointing at 
   ]);
 });
 
+test('garp_lower_prio_repeat, in an instance or as global_defs vrrp_garp_lower_prio_repeat, is read as garp.lower_prio_repeat', () => {
+  const r = read(
+    'global_defs {\n vrrp_garp_lower_prio_repeat 3\n}\n' +
+      vi('priority 100').replace('VI_1', 'A') +
+      vi('garp_lower_prio_repeat 0').replace('VI_1', 'B'),
+  );
+  assert.deepEqual(r.diagnostics, []);
+  assert.deepEqual(
+    [instance(r.raw, 0)!.garp, instance(r.raw, 1)!.garp],
+    [{ lower_prio_repeat: 3 }, { lower_prio_repeat: 0 }],
+  );
+});
+
 test('a multicast group other than the standard one is refused; the standard one is fine', () => {
   const ok = read('global_defs {\n vrrp_mcast_group4 224.0.0.18\n vrrp_mcast_group6 FF02::12\n}\n');
   assert.deepEqual(ok.diagnostics, []);

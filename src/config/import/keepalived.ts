@@ -162,6 +162,7 @@ export class Parser {
       master_delay: GlobalDefault<number>;
       master_repeat: GlobalDefault<number>;
       master_refresh: GlobalDefault<number>;
+      lower_prio_repeat: GlobalDefault<number>;
     };
     lowerPrioNoAdvert: GlobalDefault<boolean>;
     downTimerAdverts: GlobalDefault<number>;
@@ -173,7 +174,7 @@ export class Parser {
     gnaInterval: GlobalDefault<number>;
   } = {
     version: undefined,
-    garp: { master_delay: undefined, master_repeat: undefined, master_refresh: undefined },
+    garp: { master_delay: undefined, master_repeat: undefined, master_refresh: undefined, lower_prio_repeat: undefined },
     lowerPrioNoAdvert: undefined,
     downTimerAdverts: undefined,
     v3Checksum: undefined,
@@ -589,11 +590,12 @@ export class Parser {
         // keepalived's default is VRRPv2, and v3 for IPv6 addresses: written out so tandem speaks what its peers do.
         else o.version = firstVipIsV6(o.vips) ? 3 : 2;
       }
-      if (g.garp.master_delay || g.garp.master_repeat || g.garp.master_refresh) {
+      if (g.garp.master_delay || g.garp.master_repeat || g.garp.master_refresh || g.garp.lower_prio_repeat) {
         const garp = (o.garp as Obj | undefined) ?? {};
         fill('master_delay', g.garp.master_delay, garp, ['garp', 'master_delay']);
         fill('master_repeat', g.garp.master_repeat, garp, ['garp', 'master_repeat']);
         fill('master_refresh', g.garp.master_refresh, garp, ['garp', 'master_refresh']);
+        fill('lower_prio_repeat', g.garp.lower_prio_repeat, garp, ['garp', 'lower_prio_repeat']);
         o.garp = garp;
       }
       fill('lower_prio_no_advert', g.lowerPrioNoAdvert);
@@ -806,7 +808,7 @@ const notifyField =
     }
   };
 
-const garpField = (key: 'master_delay' | 'master_repeat' | 'master_refresh', unit: 'ms' | 'int'): Handler =>
+const garpField = (key: 'master_delay' | 'master_repeat' | 'master_refresh' | 'lower_prio_repeat', unit: 'ms' | 'int'): Handler =>
   one((p, v, scope, where) => {
     const n = unit === 'ms' ? p.ms(v, where) : p.int(v, where);
     if (n === undefined) return;
@@ -957,6 +959,12 @@ const GLOBAL_DEFS: Record<string, Handler> = {
       p.globals.garp.master_delay = d;
     },
     (p, w, where) => p.ms(w, where),
+  ),
+  vrrp_garp_lower_prio_repeat: globalDefault<number>(
+    (p, d) => {
+      p.globals.garp.lower_prio_repeat = d;
+    },
+    (p, w, where) => p.int(w, where),
   ),
   vrrp_garp_master_repeat: globalDefault<number>(
     (p, d) => {
@@ -1110,6 +1118,7 @@ const INSTANCE: Record<string, Handler> = {
   down_timer_adverts: intField('down_timer_adverts'),
   garp_master_delay: garpField('master_delay', 'ms'),
   garp_master_repeat: garpField('master_repeat', 'int'),
+  garp_lower_prio_repeat: garpField('lower_prio_repeat', 'int'),
   garp_master_refresh: garpField('master_refresh', 'ms'),
   notify_master: notifyField('master'),
   notify_backup: notifyField('backup'),
