@@ -57,9 +57,13 @@ export class Lab {
   readonly #children = new Set<ChildProcess>();
   readonly #namespaces: string[] = [];
 
-  constructor(id: string) {
+  /** The prefix of every name the lab makes (namespaces). @default 'tnd' */
+  readonly prefix: string;
+
+  constructor(id: string, prefix = 'tnd') {
     this.id = id;
-    this.switchNs = `tnd-${id}-sw`;
+    this.prefix = prefix;
+    this.switchNs = `${prefix}-${id}-sw`;
   }
 
   /** Runs a command inside a host's namespace; never throws on a non-zero exit. */
@@ -160,13 +164,18 @@ async function ip(args: readonly string[]): Promise<void> {
 
 /**
  * Builds a lab: one namespace per host, each with `eth0` on a shared bridge, addresses 198.18.0.(11, 12, …)/24 in
- * the order given (or as `addrs` says), loopback up, no default route.
+ * the order given (or as `addrs` says), loopback up, no default route. `opts.prefix` starts every namespace name
+ * (default `tnd`), so a suite's leftovers are recognisable as its own.
  * @example const lab = await createLab(['d1', 'd2', 'client']); try { … } finally { await lab.teardown(); }
  */
-export async function createLab(hosts: readonly string[], addrs: Record<string, string> = {}): Promise<Lab> {
+export async function createLab(
+  hosts: readonly string[],
+  addrs: Record<string, string> = {},
+  opts: { prefix?: string } = {},
+): Promise<Lab> {
   // pid and counter in base 36 keep names short: interface names are limited to 15 characters.
   const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
-  const lab = new Lab(id);
+  const lab = new Lab(id, opts.prefix);
   live.add(lab);
   try {
     await ip(['netns', 'add', lab.switchNs]);
@@ -174,7 +183,7 @@ export async function createLab(hosts: readonly string[], addrs: Record<string, 
     await ip(['-n', lab.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
     await ip(['-n', lab.switchNs, 'link', 'set', 'br0', 'up']);
     for (const [i, name] of hosts.entries()) {
-      const ns = `tnd-${id}-${name}`;
+      const ns = `${lab.prefix}-${id}-${name}`;
       await ip(['netns', 'add', ns]);
       lab.addNamespace(ns);
       // Both veth ends are created inside lab namespaces: the root namespace never sees them.
