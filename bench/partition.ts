@@ -16,8 +16,10 @@ import {
   cells,
   cellUnavailable,
   legend,
+  matrix,
   type RunResult,
   runCell,
+  skipReasons,
   TABLE_HEADER,
   tableRow,
 } from '../test/netns/partition.ts';
@@ -85,6 +87,10 @@ const usedNemeses = NEMESES.filter((n) => selected.some((c) => c.nemesis === n))
 const usedModes = MODES.filter((m) => selected.some((c) => c.mode === m));
 console.log(`\n${legend(params, usedNemeses, usedModes)}\n`);
 console.log(TABLE_HEADER);
-for (const r of results) console.log(tableRow(r));
+const reasons: string[] = [];
+for (const r of results) console.log(tableRow(r, reasons));
+if (reasons.length) console.log(`\nskipped:\n${skipReasons(reasons)}`);
+console.log('\nmedians, two holders ms / no holder ms / failed requests:\n');
+console.log(matrix(results));
 const failedRuns = results.flatMap((r) => r.errors.map((e) => `${cellName(r.cell)}: ${e.split('\n')[0]}`));
 if (failedRuns.length) console.log(`\nruns that failed:\n${failedRuns.map((l) => `- ${l}`).join('\n')}`);

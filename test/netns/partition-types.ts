@@ -91,6 +91,8 @@ export interface Mode {
   unavailable(impl: string, ctx: Omit<ConfigContext, 'dir'>): string | null;
   /** Starts what the extra hosts run, before the directors start. */
   setup?(lab: Lab, dir: string): Promise<void>;
+  /** Why a nemesis does not apply to this mode (e.g. a VRRP-only drop where no VRRP runs), or null. */
+  declines?(nemesis: string): string | null;
 }
 
 /** Sets a director's wall clock offset (seconds; libfaketime reads it from a file). */

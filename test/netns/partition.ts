@@ -70,6 +70,7 @@ export function cellUnavailable(c: Cell, p: SuiteParams): string | null {
     c.impl.unavailable() ??
     c.mode.unavailable(c.impl.name, { topo, params: p }) ??
     c.nemesis.unavailable?.(c.mode, c.impl.name) ??
+    c.mode.declines?.(c.nemesis.name) ??
     null
   );
 }
@@ -171,8 +172,10 @@ export function spread(xs: readonly number[]): Spread {
   return { min: s[0] ?? 0, median: s[Math.floor((s.length - 1) / 2)] ?? 0, max: s[s.length - 1] ?? 0 };
 }
 
-const fmt = (s: Spread) =>
-  s.min === s.max ? `${Math.round(s.min)}` : `${Math.round(s.min)}/${Math.round(s.median)}/${Math.round(s.max)}`;
+const fmt = (s: Spread) => {
+  const [lo, mid, hi] = [s.min, s.median, s.max].map(Math.round);
+  return lo === hi ? `${lo}` : `${lo}/${mid}/${hi}`;
+};
 
 /** The runs of one cell, or why it did not run. */
 export interface CellRuns {
@@ -189,10 +192,16 @@ export const TABLE_HEADER = [
   '|---|---|---|---|---|---|---|---|',
 ].join('\n');
 
-/** One row of the table: min/median/max over the runs (one number when they agree); a skipped cell says why. */
-export function tableRow(r: CellRuns): string {
+/**
+ * One row of the table: min/median/max over the runs (one number when they agree). A skipped cell names its reason
+ * by number in `reasons` (each reason once, listed under the table by {@link skipReasons}).
+ */
+export function tableRow(r: CellRuns, reasons: string[] = []): string {
   const head = `| ${r.cell.nemesis.name} | ${r.cell.mode.name} / ${r.cell.impl.name}`;
-  if (r.skipped) return `${head} | 0 | skipped: ${r.skipped} | | | | |`;
+  if (r.skipped) {
+    if (!reasons.includes(r.skipped)) reasons.push(r.skipped);
+    return `${head} | 0 | skipped [${reasons.indexOf(r.skipped) + 1}] | | | | |`;
+  }
   const n = r.runs.length;
   const errs = r.errors.length ? ` (+${r.errors.length} failed)` : '';
   if (n === 0) return `${head} | 0${errs} | - | - | - | - | - |`;
@@ -202,6 +211,33 @@ export function tableRow(r: CellRuns): string {
   const failed = spread(r.runs.map((x) => x.failed));
   const sent = Math.round(spread(r.runs.map((x) => x.sent)).median);
   return `${head} | ${n}${errs} | ${fmt(spread(r.runs.map((x) => x.twoHoldersMs)))} | ${fmt(spread(r.runs.map((x) => x.noneMs)))} | ${fmt(spread(r.runs.map((x) => x.falseFailovers)))} | ${fmt(failed)} of ${sent} | ${takeover} |`;
+}
+
+/** The numbered reasons of the skipped rows. */
+export function skipReasons(reasons: readonly string[]): string {
+  return reasons.map((why, i) => `[${i + 1}] ${why}`).join('\n');
+}
+
+/**
+ * The same results as a matrix: a row per nemesis, a column per mode / implementation (the etcd issue's modes
+ * become more columns), each cell `two holders / no holder / failed requests`, medians in ms and counts.
+ */
+export function matrix(results: readonly CellRuns[]): string {
+  const cols = [...new Set(results.map((r) => `${r.cell.mode.name} / ${r.cell.impl.name}`))];
+  const rows = [...new Set(results.map((r) => r.cell.nemesis.name))];
+  const cell = (n: string, col: string) => {
+    const r = results.find((x) => x.cell.nemesis.name === n && `${x.cell.mode.name} / ${x.cell.impl.name}` === col);
+    if (!r) return '';
+    if (r.skipped) return 'skipped';
+    if (r.runs.length === 0) return 'failed';
+    const med = (f: (x: RunResult) => number) => Math.round(spread(r.runs.map(f)).median);
+    return `${med((x) => x.twoHoldersMs)} / ${med((x) => x.noneMs)} / ${med((x) => x.failed)}`;
+  };
+  return [
+    `| nemesis | ${cols.join(' | ')} |`,
+    `|---|${cols.map(() => '---').join('|')}|`,
+    ...rows.map((n) => `| ${n} | ${cols.map((c) => cell(n, c)).join(' | ')} |`),
+  ].join('\n');
 }
 
 /** The legend: what each nemesis and mode does, and the timing. */
