@@ -57,14 +57,14 @@ export class Lab {
   readonly #children = new Set<ChildProcess>();
   readonly #namespaces: string[] = [];
 
-  /** The prefix of every name the lab makes (namespaces). @default 'tnd' */
-  readonly prefix: string;
-
   constructor(id: string, prefix = 'tnd') {
     this.id = id;
     this.prefix = prefix;
     this.switchNs = `${prefix}-${id}-sw`;
   }
+
+  /** The prefix of every name this lab makes (`tnd`, or a test's own, e.g. `t14`). */
+  readonly prefix: string;
 
   /** Runs a command inside a host's namespace; never throws on a non-zero exit. */
   async exec(host: string, cmd: string, args: readonly string[] = [], timeoutMs = 30_000): Promise<ExecResult> {
@@ -164,8 +164,7 @@ async function ip(args: readonly string[]): Promise<void> {
 
 /**
  * Builds a lab: one namespace per host, each with `eth0` on a shared bridge, addresses 198.18.0.(11, 12, …)/24 in
- * the order given (or as `addrs` says), loopback up, no default route. `opts.prefix` starts every namespace name
- * (default `tnd`), so a suite's leftovers are recognisable as its own.
+ * the order given (or as `addrs` says), loopback up, no default route.
  * @example const lab = await createLab(['d1', 'd2', 'client']); try { … } finally { await lab.teardown(); }
  */
 export async function createLab(
