@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 # make and g++ what node-gyp builds the native addon with during npm install; tcpdump: bench/failover; nftables and
 # conntrack: the kernel data plane (nft) and its connection counts; resource-agents (with kmod, which its Filesystem
 # agent needs): the OCF agents the resource tests run unmodified; wrk, haproxy, nginx-light, curl: bench/lb and the
-# tests of its configs (haproxy -c, nginx -t); faketime (libfaketime): the partition suite's wall-clock jump, given to
-# the directors' processes only (LD_PRELOAD), because the wall clock is one for the whole machine and no namespace
-# isolates it (test/netns/nemesis.ts).
+# tests of its configs (haproxy -c, nginx -t).
 APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++ nftables conntrack resource-agents kmod
-  wrk haproxy nginx-light curl faketime)
+  wrk haproxy nginx-light curl)
 missing=()
+# faketime (libfaketime): the partition suite's wall-clock jump, given to the directors' processes only (LD_PRELOAD),
+# because the wall clock is one for the whole machine and no namespace isolates it (test/netns/nemesis.ts).
+APT_PACKAGES+=(faketime)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
