@@ -15,6 +15,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(iproute2 iputils-ping procps util-linux keepalived tcpdump python3 make g++ nftables conntrack resource-agents kmod
   wrk haproxy nginx-light curl conntrackd fence-agents)
 missing=()
+# faketime (libfaketime): the partition suite's wall-clock jump, given to the directors' processes only (LD_PRELOAD),
+# because the wall clock is one for the whole machine and no namespace isolates it (test/netns/nemesis.ts).
+APT_PACKAGES+=(faketime)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

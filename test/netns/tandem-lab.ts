@@ -86,6 +86,8 @@ export async function startTandem(
     file?: string;
     /** Mount this directory over /etc/init.d for the daemon only (a private mount namespace; the host is untouched). */
     initd?: string;
+    /** Extra environment of the daemon only (e.g. libfaketime's LD_PRELOAD), set by `env` inside the namespace. */
+    env?: Record<string, string>;
   },
 ): Promise<TandemProc> {
   const file = opts.file ?? join(opts.dir, `${host}.${opts.ext ?? 'yaml'}`);
@@ -93,6 +95,7 @@ export async function startTandem(
   const control = join(opts.dir, `${host}.sock`);
   const args = ['run', '-c', file, '--node', host, '--control', control, ...(opts.args ?? [])];
   if (opts.supervisor === false) args.push('--no-supervisor');
+  const [cmd, cmdArgs] = withEnv(opts.env, process.execPath, [TANDEM, ...args]);
   const child = opts.initd
     ? lab.spawn(host, 'unshare', [
         '-m',
@@ -102,11 +105,10 @@ export async function startTandem(
         '-c',
         `mount --bind "$0" /etc/init.d && exec "$@"`,
         opts.initd,
-        process.execPath,
-        TANDEM,
-        ...args,
+        cmd,
+        ...cmdArgs,
       ])
-    : lab.spawn(host, process.execPath, [TANDEM, ...args]);
+    : lab.spawn(host, cmd, cmdArgs);
   const out = new Output(child);
   const status = async (): Promise<DaemonStatus> => {
     const r = await callDaemon(control, 'GET', '/v1/status', undefined, 2_000);
@@ -125,6 +127,12 @@ export async function startTandem(
     }
   }
   return { host, child, out, control, status };
+}
+
+/** `cmd args` run under `env K=V …` when `env` is given, so only that process (not `ip netns exec`) gets it. */
+function withEnv(env: Record<string, string> | undefined, cmd: string, args: readonly string[]): [string, string[]] {
+  if (!env || Object.keys(env).length === 0) return [cmd, [...args]];
+  return ['env', [...Object.entries(env).map(([k, v]) => `${k}=${v}`), cmd, ...args]];
 }
 
 /** Waits until `pred` holds, checking every 50 ms; throws with `what` after `timeoutMs`. */
@@ -350,6 +358,7 @@ export async function startKeepalived(
   host: string,
   conf: string,
   dir: string,
+  opts: { env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; out: Output }> {
   const file = join(dir, `keepalived-${host}.conf`);
   writeFileSync(file, conf);
@@ -367,7 +376,7 @@ export async function startKeepalived(
     '-r',
     join(dir, `${host}-v.pid`),
   ];
-  const child = lab.spawn(host, KEEPALIVED, args);
+  const child = lab.spawn(host, ...withEnv(opts.env, KEEPALIVED, args));
   const out = new Output(child);
   await out.waitFor(/\(VI_1\) Entering (BACKUP|MASTER) STATE/, 15_000);
   return { child, out };
