@@ -479,12 +479,7 @@ export const WARNED: KeywordTable = {
       FIFO,
     ),
     ...each(
-      [
-        'vrrp_garp_lower_prio_delay',
-        'vrrp_garp_master_refresh_repeat',
-        'vrrp_min_garp',
-        'vrrp_garp_extra_if',
-      ],
+      ['vrrp_garp_lower_prio_delay', 'vrrp_garp_master_refresh_repeat', 'vrrp_min_garp', 'vrrp_garp_extra_if'],
       GARP,
     ),
     ...each(['script_user', 'enable_script_security', 'set_supplementary_groups', 'use_symlink_paths'], SCRIPTS),

@@ -174,7 +174,12 @@ export class Parser {
     gnaInterval: GlobalDefault<number>;
   } = {
     version: undefined,
-    garp: { master_delay: undefined, master_repeat: undefined, master_refresh: undefined, lower_prio_repeat: undefined },
+    garp: {
+      master_delay: undefined,
+      master_repeat: undefined,
+      master_refresh: undefined,
+      lower_prio_repeat: undefined,
+    },
     lowerPrioNoAdvert: undefined,
     downTimerAdverts: undefined,
     v3Checksum: undefined,
@@ -808,7 +813,10 @@ const notifyField =
     }
   };
 
-const garpField = (key: 'master_delay' | 'master_repeat' | 'master_refresh' | 'lower_prio_repeat', unit: 'ms' | 'int'): Handler =>
+const garpField = (
+  key: 'master_delay' | 'master_repeat' | 'master_refresh' | 'lower_prio_repeat',
+  unit: 'ms' | 'int',
+): Handler =>
   one((p, v, scope, where) => {
     const n = unit === 'ms' ? p.ms(v, where) : p.int(v, where);
     if (n === undefined) return;
