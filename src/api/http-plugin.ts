@@ -8,6 +8,7 @@
  * `POST /api/v1/logout`, `GET /api/v1/whoami`, `GET /api/v1/openapi.json`, `GET /metrics`, the console at `/`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DaemonStatus } from './contract.ts';
 
 /** What a caller may do: viewer reads; operator also acts on servers, instances and groups; admin also changes config and users. */
 export type Role = 'viewer' | 'operator' | 'admin';
@@ -35,6 +36,18 @@ export interface ApiContext {
   require(req: FastifyRequest, reply: FastifyReply, role: Role): Promise<Principal | undefined>;
   /** Writes one audit line (who, from where, what, on what, result) and emits it on the event stream. */
   audit(who: Principal, action: string, target: string, result: AuditResult, detail?: string): void;
+  /** This node's status, as `GET /api/v1/status` returns it. */
+  status(): Promise<DaemonStatus>;
+  /** Subscribes to what the event stream carries; returns the unsubscribe function. */
+  onEvent(handler: (event: ApiEvent) => void): () => void;
+}
+
+/** One event of the stream (`GET /api/v1/events`): its kind, when, and the producer's own fields. */
+export interface ApiEvent {
+  type: string;
+  /** ISO 8601. */
+  time: string;
+  [field: string]: unknown;
 }
 
 /** A part that adds routes to the API listener. */
