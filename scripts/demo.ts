@@ -1,7 +1,9 @@
 // The README's main-job demo: a namespace lab with two directors, three real servers and a client. Two tandem nodes
 // share a VIP and load-balance it over the real servers (kernel data plane, nftables). Shows `tandem status` (the
 // VRRP instance and an ipvsadm-like table), the spread the client sees, a drain, a real server that dies and is
-// taken out, the master losing its link, and tears everything down. Needs root (network namespaces); without it, it
+// taken out, direct routing over a second VIP (replies bypass the director), adverts lost while the master still
+// serves (the takeover guard keeps the backup from taking the VIP: no split brain), the master losing its link, and
+// tears everything down. Needs root (network namespaces); without it, it
 // runs the VRRP story under simulated time and load-balances over the user-space proxy on 127.0.0.0/8 instead.
 // Run: node --import tsx scripts/demo.ts
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -24,6 +26,7 @@ import {
 } from '../test/netns/tandem-lab.ts';
 
 const VIP = '198.18.0.100';
+const DR_VIP = '198.18.0.101';
 const RS = ['198.18.0.21', '198.18.0.22', '198.18.0.23'];
 const CONFIG = `# One file for both directors: per-node values are maps by node name.
 cluster:
@@ -38,7 +41,7 @@ vrrp:
       version: 3
       priority: { d1: 150, d2: 100 }
       advert_interval: 100ms
-      vips: [${VIP}/24]
+      vips: [${VIP}/24, ${DR_VIP}/24]
 lb:
   services:
     - name: web
@@ -49,11 +52,18 @@ lb:
       check: { type: http, path: /, interval: 500ms, rise: 2, fall: 2, timeout: 300ms }
       real_servers:
 ${RS.map((a) => `        - { address: ${a} }`).join('\n')}
+    - name: web-dr
+      vip: ${DR_VIP}
+      port: 80
+      method: dr            # direct routing: frames forwarded unchanged, replies go straight to the client
+      check: { type: tcp, interval: 500ms, rise: 2, fall: 2, connect_timeout: 300ms }
+      real_servers:
+${RS.map((a) => `        - { address: ${a} }`).join('\n')}
 `;
 
 /** The `web` service as a node's status shows it. */
-const web = async (p: TandemProc): Promise<LbServiceStatus | undefined> =>
-  (await p.status()).lb?.services.find((s) => s.name === 'web');
+const web = async (p: TandemProc, name = 'web'): Promise<LbServiceStatus | undefined> =>
+  (await p.status()).lb?.services.find((s) => s.name === name);
 
 const say = (s: string) => process.stdout.write(`\n== ${s}\n`);
 const show = (args: string[], ns?: string) => {
@@ -84,7 +94,11 @@ try {
   say(`lab ${lab.id}: directors d1, d2; real servers rs1..rs3 (${RS.join(', ')}); client 198.18.0.50; VIP ${VIP}`);
   for (const d of ['d1', 'd2']) await lab.run(d, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
   const responders: Record<string, ChildProcess> = {};
-  for (const h of ['rs1', 'rs2', 'rs3']) responders[h] = await startResponder(lab, h);
+  for (const h of ['rs1', 'rs2', 'rs3']) {
+    // seed 004's lvs_real: the DR VIP on lo, arp_ignore=1 / arp_announce=2 (undone by `tandem realserver down`)
+    await lab.run(h, process.execPath, [TANDEM, 'realserver', 'up', DR_VIP, '--state', join(dir, `${h}-rs.json`)]);
+    responders[h] = await startResponder(lab, h);
+  }
   const d1 = await startTandem(lab, 'd1', CONFIG, { dir });
   const d2 = await startTandem(lab, 'd2', CONFIG, { dir });
   await untilState(d1, 'MASTER');
@@ -101,6 +115,23 @@ try {
   const spread = await probe(lab, 'client', VIP, 10, 1_500);
   say('the client requests the VIP every 10 ms for 1.5 s, each on a new connection');
   process.stdout.write(`answered ${spread.ok}/${spread.sent}, by ${JSON.stringify(spread.who)}\n`);
+
+  say(
+    `direct routing: the same real servers behind ${DR_VIP} (method: dr); the client's packets pass d1, the replies do not`,
+  );
+  await eventually(
+    'd1 forwards web-dr to three healthy servers',
+    () => web(d1, 'web-dr'),
+    (w) => w?.role === 'serving' && w.servers.filter((x) => x.programmed && x.health === 'up').length === 3,
+    20_000,
+  );
+  await countOnD1(lab.host('d1').ns, 'add');
+  const viaDr = await probe(lab, 'client', DR_VIP, 10, 1_500);
+  const c = await countOnD1(lab.host('d1').ns, 'read');
+  process.stdout.write(
+    `answered ${viaDr.ok}/${viaDr.sent}, by ${JSON.stringify(viaDr.who)}; d1 saw ${c.requests} client packets and ${c.replies} replies\n`,
+  );
+  await countOnD1(lab.host('d1').ns, 'delete');
 
   say('drain rs3 under load: new connections go elsewhere, open ones finish, the command waits for them');
   const during = startProbe(lab, 'client', VIP, 10, 2_000);
@@ -121,6 +152,31 @@ try {
     `client: failed ${k.failed} of ${k.sent} until rs2 was out; answered by ${JSON.stringify(k.who)}\n`,
   );
   show(['status', '--control', d1.control]);
+
+  say('split brain that does not happen: d2 stops hearing the adverts for 3 s while d1 still serves');
+  process.stdout.write('(an nft rule in d2 drops VRRP; keepalived 2.2.7 here: both MASTER for the whole drop)\n');
+  const sb = startProbe(lab, 'client', VIP, 10, 4_000);
+  await sb.answered(30);
+  const table = `${lab.id}sb`;
+  await lab.run('d2', 'nft', ['add', 'table', 'inet', table]);
+  await lab.run('d2', 'nft', ['add', 'chain', 'inet', table, 'in', '{ type filter hook input priority 0; }']);
+  await lab.run('d2', 'nft', ['add', 'rule', 'inet', table, 'in', 'ip', 'protocol', 'vrrp', 'drop']);
+  const holders = { both: 0, samples: 0 };
+  let guardLine = '';
+  const until = Date.now() + 3_000;
+  while (Date.now() < until) {
+    const [a, b] = await Promise.all(['d1', 'd2'].map((h) => lab.run(h, 'ip', ['-o', 'addr', 'show', 'dev', 'eth0'])));
+    holders.samples++;
+    if (a!.includes(` ${VIP}/`) && b!.includes(` ${VIP}/`)) holders.both++;
+    const g = (await d2.status()).instances[0]?.guard;
+    if (g?.state === 'held') guardLine = g.message;
+  }
+  await lab.run('d2', 'nft', ['delete', 'table', 'inet', table]);
+  const sbr = await sb.done;
+  process.stdout.write(
+    `both directors held the VIP in ${holders.both} of ${holders.samples} samples; d2's guard: ${guardLine || '(not engaged)'}\n` +
+      `client: failed ${sbr.failed} of ${sbr.sent}, answered by ${JSON.stringify(sbr.who)}\n`,
+  );
 
   say('the master (d1) loses its link: d2 takes the VIP and serves the virtual service');
   const client = startProbe(lab, 'client', VIP, 10, 4_000);
@@ -148,6 +204,23 @@ try {
   say('tearing the lab down');
   await lab.teardown();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A counting table in d1's ingress (before tandem's): client packets to the DR VIP, and replies from it. */
+async function countOnD1(ns: string, what: 'add' | 'read' | 'delete'): Promise<{ requests: number; replies: number }> {
+  const t = `${ns}cnt`;
+  const nft = (args: string[], input?: string) =>
+    spawnSync('ip', ['netns', 'exec', ns, 'nft', ...args], { encoding: 'utf8', input });
+  if (what === 'add')
+    nft(
+      ['-f', '-'],
+      `table netdev ${t} {\n chain c {\n  type filter hook ingress device "eth0" priority -500; policy accept;\n` +
+        `  ip saddr ${DR_VIP} counter comment "replies"\n  ip daddr ${DR_VIP} meta l4proto tcp counter comment "requests"\n }\n}\n`,
+    );
+  if (what === 'delete') nft(['delete', 'table', 'netdev', t]);
+  const text = what === 'read' ? nft(['list', 'table', 'netdev', t]).stdout : '';
+  const n = (c: string) => Number(new RegExp(`packets (\\d+) bytes \\d+ comment "${c}"`).exec(text)?.[1] ?? 0);
+  return { requests: n('requests'), replies: n('replies') };
 }
 
 /** Without root: `tandem run` with only a user-space proxy service on loopback, three responders behind it. */
