@@ -157,7 +157,7 @@ try {
   process.stdout.write('(an nft rule in d2 drops VRRP; keepalived 2.2.7 here: both MASTER for the whole drop)\n');
   const sb = startProbe(lab, 'client', VIP, 10, 4_000);
   await sb.answered(30);
-  const table = `${lab.id}sb`;
+  const table = `tnddemo${lab.id}sb`;
   await lab.run('d2', 'nft', ['add', 'table', 'inet', table]);
   await lab.run('d2', 'nft', ['add', 'chain', 'inet', table, 'in', '{ type filter hook input priority 0; }']);
   await lab.run('d2', 'nft', ['add', 'rule', 'inet', table, 'in', 'ip', 'protocol', 'vrrp', 'drop']);
