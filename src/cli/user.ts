@@ -38,6 +38,9 @@ export const passwordFromStdin: PasswordSource = async () => {
   return text.split(/\r?\n/)[0] ?? '';
 };
 
+// Keys typed ahead of a prompt (a paste of both lines) wait here for the next one.
+let typedAhead = '';
+
 function promptOnce(prompt: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
@@ -45,37 +48,58 @@ function promptOnce(prompt: string): Promise<string> {
       reject(new Error('stdin is not a terminal: pass --password-stdin and pipe the password'));
       return;
     }
-    process.stderr.write(prompt);
-    stdin.setRawMode(true);
-    stdin.resume();
     stdin.setEncoding('utf8');
+    process.stderr.write(prompt);
     let pw = '';
     const done = (v: string | Error) => {
-      stdin.setRawMode(false);
-      stdin.pause();
       stdin.off('data', onData);
+      stdin.pause();
       process.stderr.write('\n');
       if (v instanceof Error) reject(v);
       else resolve(v);
     };
-    const onData = (s: string) => {
-      for (const c of s) {
-        if (c === '\r' || c === '\n') return done(pw);
-        if (c === '\u0003') return done(new Error('interrupted'));
+    const consume = (): boolean => {
+      while (typedAhead.length) {
+        const c = typedAhead[0]!;
+        typedAhead = typedAhead.slice(1);
+        if (c === '\r' || c === '\n') {
+          if (typedAhead[0] === '\n' && c === '\r') typedAhead = typedAhead.slice(1);
+          done(pw);
+          return true;
+        }
+        if (c === '\u0003') {
+          done(new Error('interrupted'));
+          return true;
+        }
         if (c === '\u007f' || c === '\b') pw = pw.slice(0, -1);
         else if (pw.length < 4096) pw += c;
       }
+      return false;
     };
+    const onData = (s: string) => {
+      typedAhead += s;
+      consume();
+    };
+    if (consume()) return;
     stdin.on('data', onData);
+    stdin.resume();
   });
 }
 
 /** The prompt: asks twice and insists they match. */
 export const passwordFromPrompt: PasswordSource = async () => {
-  const a = await promptOnce('Password: ');
-  const b = await promptOnce('Again: ');
-  if (a !== b) throw new Error('the two passwords differ');
-  return a;
+  if (!process.stdin.isTTY) throw new Error('stdin is not a terminal: pass --password-stdin and pipe the password');
+  // Raw mode before the first prompt and until after the second: the terminal echoes nothing typed in between, and
+  // each key arrives as typed.
+  process.stdin.setRawMode(true);
+  try {
+    const a = await promptOnce('Password: ');
+    const b = await promptOnce('Again: ');
+    if (a !== b) throw new Error('the two passwords differ');
+    return a;
+  } finally {
+    process.stdin.setRawMode(false);
+  }
 };
 
 const fail = (io: CliIo, cmd: string, message: string): number => {
