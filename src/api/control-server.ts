@@ -42,6 +42,8 @@ export interface ControlHandlers {
   takeover(names: string[] | InstanceSelector, clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
   reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] };
+  /** issue 12, metrics: `GET /v1/metrics`, the Prometheus text format. @default none: 404 */
+  metrics?(): Promise<string>;
 }
 
 /**
@@ -107,6 +109,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandl
   switch (route) {
     case ROUTES.status:
       return send(res, 200, await h.status());
+    // issue 12, metrics
+    case ROUTES.metrics: {
+      if (!h.metrics) break;
+      const text = await h.metrics();
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(text);
+      return;
+    }
     case ROUTES.group: {
       if (!h.group) break;
       const p = parseGroup(await readJson(req));

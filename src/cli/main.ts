@@ -294,6 +294,14 @@ Scenario file:
         });
       });
 
+  // issue 12, metrics: `tandem metrics` (Prometheus text over the control socket)
+  control(
+    program.command('metrics').description("print the running daemon's Prometheus metrics (as GET /metrics)"),
+  ).action(async (opts: { control?: string }) => {
+    const { runMetrics } = await import('./metrics.ts');
+    process.exitCode = await runMetrics(opts, io);
+  });
+
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
     async (opts: { control?: string }) => {
       const { runReload } = await import('./status.ts');

@@ -12,6 +12,9 @@ import { loadConfig } from '../config/load.ts';
 import { diskFs } from '../config/load-files.ts';
 import type { TandemConfig } from '../config/schema.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
+// issue 12, metrics
+import { configFileHash } from '../metrics/config-hash.ts';
+import { DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
 import { conntrackSyncPart } from './conntrack-sync.ts';
@@ -135,6 +138,11 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     log.log('error', `${opts.config}: not starting: fence devices do not match their agents`);
     return EXIT.CONFIG;
   }
+  // issue 12, metrics: the running config's hash, and counters from the event buses (gauges come at scrape time).
+  const metrics = new DaemonMetrics({ file: opts.config, hash: configFileHash(opts.config), nowMs: Date.now() });
+  const { resourceEvents } = await import('../resources/runner.ts');
+  const groupEvents = resourceEvents();
+  metrics.watchGroups(groupEvents);
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
   // The load balancer runs in a worker thread of its own (checks, nft, proxied traffic), started with the first plan
@@ -154,7 +162,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     createGroupRunner(
       def,
       { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
-      { clock: deps.clock, owner: ctx.owner, log },
+      { clock: deps.clock, owner: ctx.owner, log, events: groupEvents },
     );
   // keepalived static_ipaddress / static_routes / static_rules: in place before the instances start.
   if (plan.static) await deps.staticSetup(plan.static);
@@ -167,9 +175,12 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     process.send({ type: 'snapshot', snapshot });
   };
   node.events.on('transition', report);
+  metrics.watchVrrp(node.events);
 
   const reload = (): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] } => {
+    const nextHash = configFileHash(opts.config);
     const next = loadPlan(opts.config, opts.node ?? plan.node, log, opts.configId);
+    metrics.reloaded('errors' in next ? { ok: false } : { ok: true, hash: nextHash, nowMs: Date.now() });
     if ('errors' in next) {
       for (const e of next.errors) log.log('error', formatDiagnostic(e));
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');
@@ -198,6 +209,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   };
 
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
+  const status = async () => {
+    const st = { ...node.status(), configHash: metrics.configHash };
+    return lb ? { ...st, lb: await lb.status() } : st;
+  };
   // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
   // raw sockets close last.
@@ -213,10 +228,9 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       // A path that cannot be used stops the start before any VIP is touched.
       start: async () => {
         control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-          status: async () => {
-            const st = node.status();
-            return lb ? { ...st, lb: await lb.status() } : st;
-          },
+          status,
+          // issue 12, metrics
+          metrics: async () => metrics.render(await status()),
           group: (name, action) => {
             const g = node.requireGroup(name);
             if (action === 'cleanup') g.cleanup();
