@@ -203,7 +203,7 @@ test('arguments: checks, thresholds, nodes (repeated or listed), usage errors as
   assert.equal(err(['instance', 'VI_1', '-w', '1']), 'instance does not take --warning');
   assert.equal(
     err(['instance', 'VI_1', '--node', 'ftp://x']),
-    '--node needs a URL (http://host:port or https://…) or "local", got ftp://x',
+    '--node needs a URL (http://host:port or https://…), "local" or unix:SOCKET, got ftp://x',
   );
   assert.equal(err(['instance', 'VI_1', '--bogus']), 'unknown option --bogus');
   assert.equal(err(['service', 'web', '--node', 'http://a', 'http://b']), 'service asks one node; got 2 --node');

@@ -279,8 +279,8 @@ export const NAGIOS_USAGE = [
   'tandem nagios service NAME [-w RANGE] [-c RANGE] [--node URL]',
   'tandem nagios server SERVICE ADDR:PORT [--node URL]',
   'tandem nagios config --node URL --node URL…',
-  'options: --control PATH (local socket), --node URL|local (repeatable; also --node URL URL…), --token-file FILE',
-  '         (else $TANDEM_TOKEN), --ca FILE (https), -t SECONDS (timeout, default 10)',
+  'options: --control PATH (local socket), --node URL|local|unix:SOCKET (repeatable; also --node URL URL…),',
+  '         --token-file FILE (else $TANDEM_TOKEN), --ca FILE (https), -t SECONDS (timeout, default 10)',
 ].join('\n');
 
 /** Parses `tandem nagios …` arguments; a usage error is a sentence (printed as UNKNOWN). */
@@ -288,7 +288,8 @@ export function parseNagiosArgs(argv: readonly string[]): NagiosArgs | { error: 
   const pos: string[] = [];
   const nodes: string[] = [];
   const opt: Record<string, string> = {};
-  const isNode = (s: string | undefined) => s !== undefined && (/^https?:\/\//i.test(s) || s === 'local');
+  const isNode = (s: string | undefined) =>
+    s !== undefined && (/^https?:\/\//i.test(s) || s === 'local' || /^unix:.+/.test(s));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
@@ -299,7 +300,9 @@ export function parseNagiosArgs(argv: readonly string[]): NagiosArgs | { error: 
       case '--node': {
         const v = value();
         if (!isNode(v))
-          return { error: `--node needs a URL (http://host:port or https://…) or "local", got ${v ?? 'nothing'}` };
+          return {
+            error: `--node needs a URL (http://host:port or https://…), "local" or unix:SOCKET, got ${v ?? 'nothing'}`,
+          };
         nodes.push(v!);
         while (inline === undefined && isNode(argv[i + 1])) nodes.push(argv[++i]!);
         break;

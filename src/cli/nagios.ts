@@ -92,12 +92,13 @@ function readToken(a: NagiosArgs, env: NodeJS.ProcessEnv): string | undefined | 
 }
 
 async function fetchStatus(node: string, a: NagiosArgs, token: string | undefined): Promise<NodeReply> {
-  if (node === 'local') {
-    const path = controlPath(a.control);
+  if (node === 'local' || node.startsWith('unix:')) {
+    // `unix:PATH`: the control socket of a daemon on this host (several daemons in a lab, or a non-default socket).
+    const path = node === 'local' ? controlPath(a.control) : node.slice('unix:'.length);
     const r = await callDaemon(path, 'GET', '/v1/status', undefined, a.timeoutMs);
     if (!r.ok) return { node: `local (${path})`, ok: false, reason: r.message };
-    if (r.status !== 200) return { node: 'local', ok: false, reason: `HTTP ${r.status}: ${errorText(r.body)}` };
-    return { node: 'local', ok: true, status: r.body as DaemonStatus };
+    if (r.status !== 200) return { node, ok: false, reason: `HTTP ${r.status}: ${errorText(r.body)}` };
+    return { node, ok: true, status: r.body as DaemonStatus };
   }
   return fetchRemote(node, a, token);
 }

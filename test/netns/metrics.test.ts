@@ -64,6 +64,19 @@ async function scrape(p: TandemProc): Promise<{ text: string; v: Map<string, num
   return { text: stdout, v };
 }
 
+/** A `tandem nagios` run: its one output line and exit code, kept for the transcript. */
+const transcript: string[] = [];
+async function nagios(args: string[]): Promise<{ code: number; line: string }> {
+  const r = await execFileP(process.execPath, [TANDEM, 'nagios', ...args], { timeout: 15_000 }).then(
+    (x) => ({ code: 0, out: x.stdout }),
+    (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, out: e.stdout ?? '' }),
+  );
+  const line = r.out.trimEnd();
+  assert.equal(line.split('\n').length, 1, `one line: ${r.out}`);
+  transcript.push(`$ tandem nagios ${args.join(' ')}`, line, `exit ${r.code}`);
+  return { code: r.code, line };
+}
+
 const state = (v: Map<string, number>, s: string) => v.get(`tandem_vrrp_instance_state{instance="VI_1",state="${s}"}`);
 const transitions = (v: Map<string, number>, from: string, to: string) =>
   [...v]
@@ -71,7 +84,7 @@ const transitions = (v: Map<string, number>, from: string, to: string) =>
     .reduce((n, [, x]) => n + x, 0);
 const rs = (addr: string) => `service="web",server="${addr}:80"`;
 
-test('metrics of a live two-node lab pass promtool and move with a failover, a drain and a reload', {
+test('metrics and nagios checks of a live two-node lab: promtool passes, values move with a failover, a drain, a dead server and a reload', {
   skip,
   timeout: 90_000,
 }, async () => {
@@ -116,6 +129,21 @@ test('metrics of a live two-node lab pass promtool and move with a failover, a d
     assert.equal((await d1.status()).configHash, hash);
     const before = m1.text;
 
+    // nagios: everything is as expected.
+    const u1 = `unix:${d1.control}`;
+    const u2 = `unix:${d2.control}`;
+    let n = await nagios(['instance', 'VI_1', '--expect', 'master', '--control', d1.control]);
+    assert.equal(n.code, 0, n.line);
+    assert.match(n.line, /^OK - VI_1 on d1 is MASTER \(priority 150\)/);
+    n = await nagios(['vip', VIP, '--node', u1, u2]);
+    assert.equal(n.code, 0, n.line);
+    assert.match(n.line, /^OK - 198\.18\.0\.100 is held by d1 \(VI_1\); d2 \(VI_1 BACKUP\) \| holders=1/);
+    n = await nagios(['config', '--node', u1, u2]);
+    assert.equal(n.code, 0, n.line);
+    n = await nagios(['service', 'web', '-w', '2', '-c', '1', '--control', d1.control]);
+    assert.equal(n.code, 0, n.line);
+    assert.match(n.line, /2 of 2 real servers healthy \| healthy=2;2:;1:;0;2$/);
+
     // Failover: standby on d1; d2 becomes master, both nodes' gauges and counters move.
     const fo = await execFileP(process.execPath, [TANDEM, 'standby', 'VI_1', '--control', d1.control]);
     assert.match(fo.stdout + fo.stderr, /VI_1/);
@@ -130,6 +158,15 @@ test('metrics of a live two-node lab pass promtool and move with a failover, a d
     assert.equal(m1.v.get('tandem_vrrp_configured_priority{instance="VI_1"}'), 150);
     assert.equal(transitions(m1.v, 'MASTER', 'BACKUP'), 1);
     assert.equal(transitions(m2.v, 'BACKUP', 'MASTER'), 1);
+    n = await nagios(['instance', 'VI_1', '--expect', 'master', '--control', d1.control]);
+    assert.equal(n.code, 1, n.line);
+    assert.match(
+      n.line,
+      /^WARNING - VI_1 on d1 is BACKUP \(priority 1, master 198\.18\.0\.12 priority 100\).*expected MASTER/,
+    );
+    n = await nagios(['vip', VIP, '--node', u1, u2]);
+    assert.equal(n.code, 0, n.line);
+    assert.match(n.line, /held by d2/);
 
     // A drain on the new master: the server's weight goes to 0, its state to draining, its drain flag is set.
     await eventually(
@@ -152,6 +189,28 @@ test('metrics of a live two-node lab pass promtool and move with a failover, a d
     assert.equal(m2.v.get(`tandem_lb_real_server_state{${rs(RS.rs2)},state="up"}`), 0);
     assert.equal(m2.v.get(`tandem_lb_real_server_admin{${rs(RS.rs2)},flag="drain"}`), 1);
     assert.equal(m2.v.get('tandem_lb_service_healthy_servers{service="web"}'), 1);
+    n = await nagios(['service', 'web', '-w', '2', '-c', '1', '--node', u2]);
+    assert.equal(n.code, 1, n.line);
+    assert.match(n.line, /^WARNING - web .*1 of 2 real servers healthy; 198\.18\.0\.22:80 draining/);
+    n = await nagios(['server', 'web', `${RS.rs2}:80`, '--node', u2]);
+    assert.equal(n.code, 1, n.line);
+
+    // A real server dies: its state and check code move; nagios says CRITICAL.
+    responders[0]!.kill('SIGTERM');
+    await eventually(
+      'd2 sees rs1 down',
+      () => d2.status(),
+      (s) => s.lb?.services[0]?.servers.find((r) => r.addr === RS.rs1)?.op === 'down',
+    );
+    m2 = await scrape(d2);
+    assert.equal(m2.v.get(`tandem_lb_real_server_state{${rs(RS.rs1)},state="down"}`), 1);
+    assert.equal(m2.v.get(`tandem_lb_real_server_health_up{${rs(RS.rs1)}}`), 0);
+    assert.equal(m2.v.get(`tandem_lb_real_server_check_result{${rs(RS.rs1)},code="L4CON"}`), 1);
+    n = await nagios(['server', 'web', `${RS.rs1}:80`, '--node', u2]);
+    assert.equal(n.code, 2, n.line);
+    assert.match(n.line, /^CRITICAL - web 198\.18\.0\.21:80 on d2 is down, weight \d+\/3; last check L4CON/);
+    n = await nagios(['service', 'web', '-w', '2', '-c', '1', '--node', u2]);
+    assert.equal(n.code, 2, n.line);
 
     // A reload of a changed file is counted, and the hash follows the file's bytes.
     appendFileSync(join(dir, 'd2.yaml'), '# changed\n');
@@ -162,6 +221,9 @@ test('metrics of a live two-node lab pass promtool and move with a failover, a d
     assert.equal(m2.v.get('tandem_config_reloads_total{result="success"}'), 1);
     assert.equal(m2.v.get(`tandem_config_info{file="${join(dir, 'd2.yaml')}",hash="${newHash}"}`), 1);
     assert.equal((await d2.status()).configHash, newHash);
+    n = await nagios(['config', '--node', u1, u2]);
+    assert.equal(n.code, 2, n.line);
+    assert.match(n.line, /^CRITICAL - the nodes run 2 different configs: d1 sha256:\w{12}; d2 sha256:\w{12}/);
     // A refused reload is counted too, and the running hash stays.
     writeFileSync(join(dir, 'd2.yaml'), `${readFileSync(join(dir, 'd2.yaml'), 'utf8')}\nvrrp: [\n`);
     await execFileP(process.execPath, [TANDEM, 'reload', '--control', d2.control]).catch(() => undefined);
@@ -170,8 +232,10 @@ test('metrics of a live two-node lab pass promtool and move with a failover, a d
     assert.equal(m2.v.get('tandem_config_last_reload_successful'), 0);
     assert.equal((await d2.status()).configHash, newHash);
 
-    if (process.env.T12M_SAMPLE)
+    if (process.env.T12M_SAMPLE) {
       writeFileSync(process.env.T12M_SAMPLE, `${before}\n# --- after failover, d1:\n${m1.text}`);
+      writeFileSync(`${process.env.T12M_SAMPLE}.nagios`, `${transcript.join('\n')}\n`);
+    }
   } finally {
     await lab.teardown();
     rmSync(dir, { recursive: true, force: true });
