@@ -45,6 +45,16 @@ lb:
       real_servers:
         - { address: ${RS.rs1}, weight: 3 }
         - { address: ${RS.rs2}, weight: 2 }
+    - name: api
+      vip: ${VIP}
+      port: 8080
+      scheduler: rr
+      dataplane: proxy
+      proxy: { mode: http }
+      check: { type: tcp, interval: 300ms, rise: 1, fall: 2, connect_timeout: 200ms, warmup: 0 }
+      real_servers:
+        - { address: ${RS.rs1}, port: 80 }
+        - { address: ${RS.rs2}, port: 80 }
 `;
 
 /** `tandem metrics` of a node, checked by promtool; the samples as a map `name{labels}` → value. */
@@ -90,8 +100,8 @@ test('metrics and nagios checks of a live two-node lab: promtool passes, values 
 }, async () => {
   const dir = workDir(`t12m-${process.pid}-`);
   const lab: Lab = await createLab(
-    ['d1', 'd2', 'rs1', 'rs2'],
-    { d1: '198.18.0.11', d2: '198.18.0.12', ...RS },
+    ['d1', 'd2', 'rs1', 'rs2', 'client'],
+    { d1: '198.18.0.11', d2: '198.18.0.12', client: '198.18.0.50', ...RS },
     {
       prefix: 't12m',
     },
@@ -107,8 +117,25 @@ test('metrics and nagios checks of a live two-node lab: promtool passes, values 
     await eventually(
       'd1 serves web over two healthy servers',
       () => d1.status(),
-      (s) => s.lb?.services[0]?.role === 'serving' && s.lb.services[0].servers.every((r) => r.op === 'up'),
+      (s) => s.lb?.services.every((v) => v.role === 'serving' && v.servers.every((r) => r.op === 'up')) === true,
     );
+    // Six requests through the proxied service from the client host (the first once the proxy listens on the VIP,
+    // which it can only do after the VIP arrived; refused connections never reach the proxy and are not counted).
+    const curl = () =>
+      lab.exec('client', 'curl', [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--max-time',
+        '5',
+        `http://${VIP}:8080/`,
+      ]);
+    await eventually('the proxy answers on the VIP', curl, (c) => c.stdout === '200', 20_000).catch(async (e) => {
+      throw new Error(`${e}\n${JSON.stringify((await d1.status()).lb)}\n${d1.out.text()}`);
+    });
+    for (let i = 0; i < 5; i++) assert.equal((await curl()).stdout, '200');
 
     // Both nodes' output passes promtool; the state gauges say who is master.
     let m1 = await scrape(d1);
@@ -124,6 +151,15 @@ test('metrics and nagios checks of a live two-node lab: promtool passes, values 
     assert.equal(m1.v.get(`tandem_lb_real_server_weight{${rs(RS.rs1)}}`), 3);
     assert.equal(m1.v.get(`tandem_lb_real_server_check_result{${rs(RS.rs1)},code="L4OK"}`), 1);
     assert.equal(m1.v.get('tandem_lb_service_role{service="web",role="serving"}'), 1);
+    const proxied = [...m1.v].filter(([k]) => k.startsWith('tandem_proxy_requests_total{service="api",'));
+    assert.equal(
+      proxied.filter(([k]) => k.endsWith('class="2xx"}')).reduce((n, [, x]) => n + x, 0),
+      6,
+      String(proxied),
+    );
+    assert.equal(m1.v.get('tandem_proxy_request_duration_seconds_count{service="api"}'), 6);
+    assert.equal(m1.v.get('tandem_proxy_request_duration_seconds_bucket{service="api",le="+Inf"}'), 6);
+    assert.ok((m1.v.get(`tandem_proxy_bytes_total{service="api",server="${RS.rs1}:80",direction="out"}`) ?? 0) > 0);
     const hash = configHashOf(readFileSync(join(dir, 'd1.yaml')));
     assert.equal(m1.v.get(`tandem_config_info{file="${join(dir, 'd1.yaml')}",hash="${hash}"}`), 1);
     assert.equal((await d1.status()).configHash, hash);
