@@ -40,8 +40,8 @@ class LabelledCounter<K extends string> {
  * @example const m = new DaemonMetrics({ file, hash, nowMs }); m.watchVrrp(node.events); text = m.render(status);
  */
 export class DaemonMetrics {
-  readonly #transitions = new LabelledCounter('instance', 'from', 'to', 'cause');
-  readonly #discards = new LabelledCounter('instance', 'reason');
+  readonly #transitions = new LabelledCounter('vrrp_instance', 'from', 'to', 'cause');
+  readonly #discards = new LabelledCounter('vrrp_instance', 'reason');
   readonly #groups = new LabelledCounter('group', 'to', 'cause');
   readonly #reloads = { success: 0, failure: 0, lastOk: true, lastSuccessMs: 0 };
   #config: { file: string; hash: string };
@@ -57,9 +57,9 @@ export class DaemonMetrics {
   watchVrrp(bus: VrrpEventSource): void {
     this.#unsubscribe.push(
       bus.on('transition', (e) =>
-        this.#transitions.inc({ instance: e.instance, from: e.from, to: e.to, cause: e.cause }),
+        this.#transitions.inc({ vrrp_instance: e.instance, from: e.from, to: e.to, cause: e.cause }),
       ),
-      bus.on('discard', (e) => this.#discards.inc({ instance: e.instance, reason: e.reason })),
+      bus.on('discard', (e) => this.#discards.inc({ vrrp_instance: e.instance, reason: e.reason })),
     );
   }
 

@@ -61,3 +61,11 @@ test('special values: +Inf, -Inf, NaN; label escaping of backslash first', () =>
   assert.equal(formatValue(0.5), '0.5');
   assert.equal(escapeLabel('\\"'), '\\\\\\"');
 });
+
+test('instance and job are Prometheus target labels: never exposed (Prometheus would rename them exported_*)', () => {
+  for (const k of ['instance', 'job'])
+    assert.throws(
+      () => renderExposition([{ name: 'x', type: 'gauge', help: 'h', samples: [{ labels: { [k]: 'a' }, value: 1 }] }]),
+      /bad label/,
+    );
+});

@@ -10,7 +10,7 @@
 /** The content type of the text format. */
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** A set of label names and values. */
+/** A set of label names and values. (`instance` and `job` are Prometheus target labels: tandem never uses them.) */
 export type Labels = Readonly<Record<string, string>>;
 
 /** One sample of a gauge or a counter. */
@@ -79,7 +79,7 @@ export function renderExposition(families: readonly Family[]): string {
     out.push(`# HELP ${f.name} ${escapeHelp(f.help)}`, `# TYPE ${f.name} ${f.type}`);
     for (const s of f.samples) {
       for (const k of Object.keys(s.labels))
-        if (!LABEL.test(k) || k.startsWith('__')) throw new Error(`bad label ${k}`);
+        if (!LABEL.test(k) || k.startsWith('__') || k === 'instance' || k === 'job') throw new Error(`bad label ${k}`);
       if (f.type !== 'histogram') {
         out.push(`${f.name}${labelText(s.labels)} ${formatValue((s as Sample).value)}`);
         continue;

@@ -50,14 +50,14 @@ test('every family of the catalogue is emitted for a status that has every part'
 
 test('per instance: one-hot state, effective priority, adverts and drops by reason', () => {
   const v = scrape(metrics());
-  assert.equal(v.get('tandem_vrrp_instance_state{instance="VI_1",state="MASTER"}'), 1);
-  assert.equal(v.get('tandem_vrrp_instance_state{instance="VI_1",state="BACKUP"}'), 0);
-  assert.equal(v.get('tandem_vrrp_instance_state{instance="VI_2 \\"x\\"",state="BACKUP"}'), 1);
-  assert.equal(v.get('tandem_vrrp_priority{instance="VI_2 \\"x\\""}'), 1);
-  assert.equal(v.get('tandem_vrrp_configured_priority{instance="VI_2 \\"x\\""}'), 100);
-  assert.equal(v.get('tandem_vrrp_adverts_sent_total{instance="VI_1"}'), 40);
-  assert.equal(v.get('tandem_vrrp_drops_total{instance="VI_1",reason="short"}'), 1);
-  assert.equal(v.get('tandem_vrrp_drops_total{instance="VI_1",reason="replay"}'), 0);
+  assert.equal(v.get('tandem_vrrp_instance_state{vrrp_instance="VI_1",state="MASTER"}'), 1);
+  assert.equal(v.get('tandem_vrrp_instance_state{vrrp_instance="VI_1",state="BACKUP"}'), 0);
+  assert.equal(v.get('tandem_vrrp_instance_state{vrrp_instance="VI_2 \\"x\\"",state="BACKUP"}'), 1);
+  assert.equal(v.get('tandem_vrrp_priority{vrrp_instance="VI_2 \\"x\\""}'), 1);
+  assert.equal(v.get('tandem_vrrp_configured_priority{vrrp_instance="VI_2 \\"x\\""}'), 100);
+  assert.equal(v.get('tandem_vrrp_adverts_sent_total{vrrp_instance="VI_1"}'), 40);
+  assert.equal(v.get('tandem_vrrp_drops_total{vrrp_instance="VI_1",reason="short"}'), 1);
+  assert.equal(v.get('tandem_vrrp_drops_total{vrrp_instance="VI_1",reason="replay"}'), 0);
   assert.equal(v.get('tandem_vrrp_interface_drops_total{interface="eth0",family="ipv4",reason="vrid"}'), 3);
 });
 
@@ -71,17 +71,17 @@ test('transitions are counted by instance, from, to and cause as the bus reports
   b.emit('transition', { ...t, from: 'MASTER', to: 'BACKUP', cause: 'higher-priority' });
   const v = scrape(m);
   assert.equal(
-    v.get('tandem_vrrp_transitions_total{instance="VI_1",from="BACKUP",to="MASTER",cause="master-down"}'),
+    v.get('tandem_vrrp_transitions_total{vrrp_instance="VI_1",from="BACKUP",to="MASTER",cause="master-down"}'),
     2,
   );
   assert.equal(
-    v.get('tandem_vrrp_transitions_total{instance="VI_1",from="MASTER",to="BACKUP",cause="higher-priority"}'),
+    v.get('tandem_vrrp_transitions_total{vrrp_instance="VI_1",from="MASTER",to="BACKUP",cause="higher-priority"}'),
     1,
   );
   m.close();
   b.emit('transition', t);
   assert.equal(
-    scrape(m).get('tandem_vrrp_transitions_total{instance="VI_1",from="BACKUP",to="MASTER",cause="master-down"}'),
+    scrape(m).get('tandem_vrrp_transitions_total{vrrp_instance="VI_1",from="BACKUP",to="MASTER",cause="master-down"}'),
     2,
   );
 });

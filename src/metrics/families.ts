@@ -151,7 +151,7 @@ export function scrapeFamilies(input: ScrapeInput): Family[] {
   add('tandem_config_last_reload_success_timestamp_seconds', {}, events.reloads.lastSuccessMs / 1000);
 
   for (const i of st.instances) {
-    const inst = { instance: i.name };
+    const inst = { vrrp_instance: i.name };
     for (const state of VRRP_STATES) add('tandem_vrrp_instance_state', { ...inst, state }, b(i.state === state));
     add('tandem_vrrp_priority', inst, i.priority.effective);
     add('tandem_vrrp_configured_priority', inst, i.priority.configured);

@@ -87,10 +87,11 @@ async function nagios(args: string[]): Promise<{ code: number; line: string }> {
   return { code: r.code, line };
 }
 
-const state = (v: Map<string, number>, s: string) => v.get(`tandem_vrrp_instance_state{instance="VI_1",state="${s}"}`);
+const state = (v: Map<string, number>, s: string) =>
+  v.get(`tandem_vrrp_instance_state{vrrp_instance="VI_1",state="${s}"}`);
 const transitions = (v: Map<string, number>, from: string, to: string) =>
   [...v]
-    .filter(([k]) => k.startsWith(`tandem_vrrp_transitions_total{instance="VI_1",from="${from}",to="${to}"`))
+    .filter(([k]) => k.startsWith(`tandem_vrrp_transitions_total{vrrp_instance="VI_1",from="${from}",to="${to}"`))
     .reduce((n, [, x]) => n + x, 0);
 const rs = (addr: string) => `service="web",server="${addr}:80"`;
 
@@ -143,10 +144,10 @@ test('metrics and nagios checks of a live two-node lab: promtool passes, values 
     assert.equal(state(m1.v, 'MASTER'), 1);
     assert.equal(state(m1.v, 'BACKUP'), 0);
     assert.equal(state(m2.v, 'BACKUP'), 1);
-    assert.equal(m1.v.get('tandem_vrrp_priority{instance="VI_1"}'), 150);
+    assert.equal(m1.v.get('tandem_vrrp_priority{vrrp_instance="VI_1"}'), 150);
     assert.equal(transitions(m1.v, 'BACKUP', 'MASTER'), 1);
-    assert.ok((m1.v.get('tandem_vrrp_adverts_sent_total{instance="VI_1"}') ?? 0) > 0);
-    assert.ok((m2.v.get('tandem_vrrp_adverts_received_total{instance="VI_1"}') ?? 0) > 0);
+    assert.ok((m1.v.get('tandem_vrrp_adverts_sent_total{vrrp_instance="VI_1"}') ?? 0) > 0);
+    assert.ok((m2.v.get('tandem_vrrp_adverts_received_total{vrrp_instance="VI_1"}') ?? 0) > 0);
     assert.equal(m1.v.get(`tandem_lb_real_server_state{${rs(RS.rs1)},state="up"}`), 1);
     assert.equal(m1.v.get(`tandem_lb_real_server_weight{${rs(RS.rs1)}}`), 3);
     assert.equal(m1.v.get(`tandem_lb_real_server_check_result{${rs(RS.rs1)},code="L4OK"}`), 1);
@@ -190,8 +191,8 @@ test('metrics and nagios checks of a live two-node lab: promtool passes, values 
     assert.equal(state(m1.v, 'MASTER'), 0);
     assert.equal(state(m1.v, 'BACKUP'), 1);
     assert.equal(state(m2.v, 'MASTER'), 1);
-    assert.equal(m1.v.get('tandem_vrrp_priority{instance="VI_1"}'), 1, 'standby sets priority 1');
-    assert.equal(m1.v.get('tandem_vrrp_configured_priority{instance="VI_1"}'), 150);
+    assert.equal(m1.v.get('tandem_vrrp_priority{vrrp_instance="VI_1"}'), 1, 'standby sets priority 1');
+    assert.equal(m1.v.get('tandem_vrrp_configured_priority{vrrp_instance="VI_1"}'), 150);
     assert.equal(transitions(m1.v, 'MASTER', 'BACKUP'), 1);
     assert.equal(transitions(m2.v, 'BACKUP', 'MASTER'), 1);
     n = await nagios(['instance', 'VI_1', '--expect', 'master', '--control', d1.control]);
