@@ -14,7 +14,7 @@ import type { TandemConfig } from '../config/schema.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 // issue 12, metrics
 import { configFileHash } from '../metrics/config-hash.ts';
-import { DaemonMetrics } from '../metrics/daemon-metrics.ts';
+import { attachMetrics, DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
 import { conntrackSyncPart } from './conntrack-sync.ts';
@@ -176,6 +176,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   };
   node.events.on('transition', report);
   metrics.watchVrrp(node.events);
+  attachMetrics(node, metrics);
 
   const reload = (): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] } => {
     const nextHash = configFileHash(opts.config);

@@ -95,13 +95,29 @@ export class DaemonMetrics {
     };
   }
 
-  /** The exposition text of one scrape. */
+  /**
+   * The exposition text of one scrape. The status's own `configHash` wins when it has one (the cluster part puts the
+   * same definition there); this object's is the one it read at load and reload.
+   */
   render(status: DaemonStatus): string {
-    return renderExposition(scrapeFamilies({ status, events: this.counts(), config: this.#config }));
+    const config = { file: this.#config.file, hash: status.configHash ?? this.#config.hash };
+    return renderExposition(scrapeFamilies({ status, events: this.counts(), config }));
   }
 
   /** Stops counting. */
   close(): void {
     for (const u of this.#unsubscribe.splice(0)) u();
   }
+}
+
+const registry = new WeakMap<object, DaemonMetrics>();
+
+/** Makes `m` the metrics of `owner` (the daemon's node), for the API plugin to find ({@link metricsOf}). */
+export function attachMetrics(owner: object, m: DaemonMetrics): void {
+  registry.set(owner, m);
+}
+
+/** The metrics attached to `owner`, if any. */
+export function metricsOf(owner: object): DaemonMetrics | undefined {
+  return registry.get(owner);
 }

@@ -4,7 +4,7 @@
  * bearer token of at least that role first (Prometheus' `authorization` / `bearer_token_file`).
  */
 import type { ApiPlugin, Role } from '../api/http-plugin.ts';
-import type { DaemonMetrics } from './daemon-metrics.ts';
+import { type DaemonMetrics, metricsOf } from './daemon-metrics.ts';
 import { EXPOSITION_CONTENT_TYPE } from './exposition.ts';
 
 /** Options of {@link metricsPlugin}. */
@@ -27,4 +27,15 @@ export function metricsPlugin(metrics: DaemonMetrics, opts: MetricsPluginOptions
       return reply.header('content-type', EXPOSITION_CONTENT_TYPE).send(text);
     });
   };
+}
+
+/**
+ * The entry daemon/api-plugins.ts pushes: the metrics the daemon attached to its node (run.ts), behind a viewer
+ * role when `api.metrics_auth` is true.
+ * @example plugins.push((await import('../metrics/plugin.ts')).plugin(deps));
+ */
+export function plugin(deps: { node: object; metricsAuth: boolean }): ApiPlugin {
+  const m = metricsOf(deps.node);
+  if (!m) throw new Error('metrics: the daemon attached no metrics to its node (daemon/run.ts attachMetrics)');
+  return metricsPlugin(m, deps.metricsAuth ? { role: 'viewer' } : {});
 }
