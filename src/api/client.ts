@@ -119,3 +119,48 @@ export function callDaemon(
     req.end();
   });
 }
+
+/** issue 12, metrics: a reply that is text (`GET /v1/metrics`), or why there is none. */
+export type TextReply =
+  | { ok: true; status: number; text: string }
+  | { ok: false; error: 'no-daemon' | 'timeout' | 'bad-reply'; message: string };
+
+/** GETs a text reply from the daemon, at most `maxBytes`. Never throws. */
+export function getDaemonText(
+  socketPath: string,
+  path: string,
+  timeoutMs = 10_000,
+  maxBytes = 16 << 20,
+): Promise<TextReply> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, method: 'GET', path, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        if (text.length > maxBytes) {
+          req.destroy();
+          resolve({ ok: false, error: 'bad-reply', message: `the daemon's reply is larger than ${maxBytes} bytes` });
+        }
+      });
+      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0, text }));
+    });
+    req.on('timeout', () => {
+      req.destroy();
+      resolve({
+        ok: false,
+        error: 'timeout',
+        message: `the daemon at ${socketPath} did not answer within ${timeoutMs} ms`,
+      });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      const why = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? 'is tandem running?' : e.message;
+      resolve({
+        ok: false,
+        error: 'no-daemon',
+        message: `cannot reach the daemon at ${socketPath} (${e.code ?? 'error'}): ${why}`,
+      });
+    });
+    req.end();
+  });
+}

@@ -26,6 +26,8 @@ export const ROUTES = {
   group: 'POST /v1/group',
   rs: 'POST /v1/rs',
   reload: 'POST /v1/reload',
+  // issue 12, metrics: the Prometheus text of this node (text/plain, not JSON).
+  metrics: 'GET /v1/metrics',
 } as const;
 
 /** Codes an error reply carries (each registered in core/errors.ts). */

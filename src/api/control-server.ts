@@ -42,6 +42,8 @@ export interface ControlHandlers {
   takeover(names: string[] | InstanceSelector, clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
   reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] };
+  /** issue 12, metrics: `GET /v1/metrics`, the Prometheus text format. @default none: 404 */
+  metrics?(): Promise<string>;
 }
 
 /** Options of {@link startControlServer}. */
@@ -122,13 +124,18 @@ async function handle(
   const body = req.method === 'POST' ? await readJson(req) : undefined;
   const r = await dispatchControl(route, body, h);
   onAction?.(route, body, r);
-  send(res, r.status, r.body);
+  if (r.contentType) {
+    res.writeHead(r.status, { 'content-type': r.contentType });
+    res.end(String(r.body));
+  } else send(res, r.status, r.body);
 }
 
 /** A reply of {@link dispatchControl}: the HTTP status and the JSON body (a ControlError when status ≥ 400). */
 export interface DispatchReply {
   status: number;
   body: unknown;
+  /** Set when `body` is text sent as-is (the metrics), not JSON. */
+  contentType?: string;
 }
 
 /**
@@ -159,6 +166,10 @@ async function dispatch(
   switch (route) {
     case ROUTES.status:
       return ok(await h.status());
+    // issue 12, metrics
+    case ROUTES.metrics:
+      if (!h.metrics) break;
+      return { status: 200, body: await h.metrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
     case ROUTES.group: {
       if (!h.group) break;
       const p = parseGroup(body);

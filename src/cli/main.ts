@@ -318,6 +318,28 @@ Scenario file:
         });
       });
 
+  // issue 12, metrics: `tandem nagios …` (Monitoring Plugins checks; its own argument parser, so that a usage error
+  // is UNKNOWN, exit 3, as NRPE expects, not commander's exit 2)
+  program
+    .command('nagios')
+    .description('Monitoring Plugins checks: instance, vip, service, server, config (tandem nagios --help)')
+    .helpOption(false)
+    .allowUnknownOption(true)
+    .allowExcessArguments(true)
+    .argument('[args...]', 'the check and its arguments')
+    .action(async (args: string[]) => {
+      const { runNagios } = await import('./nagios.ts');
+      process.exitCode = await runNagios(args, io);
+    });
+
+  // issue 12, metrics: `tandem metrics` (Prometheus text over the control socket)
+  control(
+    program.command('metrics').description("print the running daemon's Prometheus metrics (as GET /metrics)"),
+  ).action(async (opts: { control?: string }) => {
+    const { runMetrics } = await import('./metrics.ts');
+    process.exitCode = await runMetrics(opts, io);
+  });
+
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
     async (opts: { control?: string; node?: string; tokenFile?: string; cacert?: string }) => {
       const { runReload } = await import('./status.ts');

@@ -23,5 +23,7 @@ export interface ApiPluginDeps {
 export async function apiPlugins(_deps: ApiPluginDeps): Promise<ApiPlugin[]> {
   const plugins: ApiPlugin[] = [];
   // Each part: `plugins.push((await import('../PART/plugin.ts')).plugin(_deps));`
+  // issue 12, metrics: GET /metrics
+  plugins.push((await import('../metrics/plugin.ts')).plugin(_deps));
   return plugins;
 }

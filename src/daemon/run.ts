@@ -16,6 +16,9 @@ import type { TandemConfig } from '../config/schema.ts';
 import type { ApiConfig } from '../config/schema-api.ts';
 import { TandemError } from '../core/errors.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
+// issue 12, metrics
+import { configFileHash } from '../metrics/config-hash.ts';
+import { attachMetrics, DaemonMetrics } from '../metrics/daemon-metrics.ts';
 import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
 import { ApiPart, apiStartProblem, tapEvents } from './api-part.ts';
@@ -150,6 +153,11 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     log.log('error', `${opts.config}: not starting: fence devices do not match their agents`);
     return EXIT.CONFIG;
   }
+  // issue 12, metrics: the running config's hash, and counters from the event buses (gauges come at scrape time).
+  const metrics = new DaemonMetrics({ file: opts.config, hash: configFileHash(opts.config), nowMs: Date.now() });
+  const { resourceEvents } = await import('../resources/runner.ts');
+  const groupEvents = resourceEvents();
+  metrics.watchGroups(groupEvents);
   const { realDeps } = await import('./real-deps.ts');
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
   // The load balancer runs in a worker thread of its own (checks, nft, proxied traffic), started with the first plan
@@ -169,7 +177,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     createGroupRunner(
       def,
       { ...realAgentDeps({ lb: ctx.lb }), ...(ctx.defaultInterface ? { defaultInterface: ctx.defaultInterface } : {}) },
-      { clock: deps.clock, owner: ctx.owner, log },
+      { clock: deps.clock, owner: ctx.owner, log, events: groupEvents },
     );
   // keepalived static_ipaddress / static_routes / static_rules: in place before the instances start.
   if (plan.static) await deps.staticSetup(plan.static);
@@ -182,9 +190,13 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     process.send({ type: 'snapshot', snapshot });
   };
   node.events.on('transition', report);
+  metrics.watchVrrp(node.events);
+  attachMetrics(node, metrics);
 
   const reload = (): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] } => {
+    const nextHash = configFileHash(opts.config);
     const next = loadPlan(opts.config, opts.node ?? plan.node, log, opts.configId);
+    metrics.reloaded('errors' in next ? { ok: false } : { ok: true, hash: nextHash, nowMs: Date.now() });
     if ('errors' in next) {
       for (const e of next.errors) log.log('error', formatDiagnostic(e));
       log.log('error', 'Reload refused: the new config has errors; the running config is kept');
@@ -212,12 +224,15 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     return { ok: true, summary };
   };
 
+  const status = async () => {
+    const st = { ...node.status(), configHash: metrics.configHash };
+    return lb ? { ...st, lb: await lb.status() } : st;
+  };
   // What the control socket (source 'cli') and the HTTP API (source 'api') ask of the node.
   const handlersFor = (source: 'cli' | 'api'): ControlHandlers => ({
-    status: async () => {
-      const st = node.status();
-      return lb ? { ...st, lb: await lb.status() } : st;
-    },
+    status,
+    // issue 12, metrics
+    metrics: async () => metrics.render(await status()),
     group: (name, action) => {
       const g = node.requireGroup(name);
       if (action === 'cleanup') g.cleanup();

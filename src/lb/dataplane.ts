@@ -4,6 +4,7 @@
  * (lb/model.ts desiredState); a data plane converges to it, changing only what differs, and never drops connections
  * that the new state still allows (Rule 4: converge, report what changed).
  */
+import type { ProxyStats } from './status.ts';
 import type { DesiredService } from './types.ts';
 
 /** Which data plane carries a service. */
@@ -110,4 +111,6 @@ export interface DataPlane {
   close(): Promise<void>;
   /** Passive health reports (proxy); a data plane without them never calls it. */
   onPassiveFailure?: (f: PassiveFailure) => void;
+  /** issue 12, metrics: traffic counted since the data plane started (proxy); a copy. */
+  stats?(): ProxyStats;
 }

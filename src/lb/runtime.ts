@@ -271,7 +271,14 @@ export class LbRuntime {
       });
     }
     const st = this.#health.stats();
-    return { services, error: this.#lastError, checks: { targets: st.targets, inFlight: st.inFlight, runs: st.runs } };
+    // issue 12, metrics: the proxy's traffic counters, when a data plane keeps them.
+    const proxy = [...this.#planes.values()].find((p) => p.stats)?.stats?.();
+    return {
+      services,
+      error: this.#lastError,
+      checks: { targets: st.targets, inFlight: st.inFlight, runs: st.runs },
+      ...(proxy ? { proxy } : {}),
+    };
   }
 
   /** Stops checks and removes everything the data planes made. */

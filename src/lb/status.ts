@@ -78,6 +78,19 @@ export interface LbStatus {
   /** The last data-plane error, if the last apply failed. */
   error: string | null;
   checks: { targets: number; inFlight: number; runs: number };
+  /** The user-space proxy's traffic since the worker started, when a service uses it (issue 12, metrics). */
+  proxy?: ProxyStats;
+}
+
+/**
+ * What the user-space proxy counted (issue 12, metrics): aggregated in the load balancer's worker thread on the
+ * proxy's path (a few additions per request), shipped as this snapshot with the status, rendered by metrics/.
+ */
+export interface ProxyStats {
+  /** Per service and real server (`addr:port`): requests (http) or connections (tcp) by status class, and bytes. */
+  servers: { service: string; server: string; requests: Record<string, number>; bytesIn: number; bytesOut: number }[];
+  /** Per service: a latency histogram (time to the response head, or a tcp session's length), cumulative. */
+  durations: { service: string; boundsMs: number[]; cumulative: number[]; sumMs: number; count: number }[];
 }
 
 /** `198.18.1.12:80` or `[2001:db8::12]:80` → its parts and the model's key. */

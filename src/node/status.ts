@@ -84,6 +84,8 @@ export interface DaemonStatus {
   groups?: GroupStatus[];
   /** tandem's peer channel, when this node answers it. */
   peerChannel?: { port: number; answered: number; rejected: Record<string, number> };
+  /** issue 12: `sha256:` + hex of the running config file's bytes, as read when it was loaded (or last reloaded). */
+  configHash?: string;
 }
 
 /** Result of a reload: what changed, for the log and the caller. */

@@ -276,6 +276,12 @@ class Exchange implements UpstreamUser, Turn {
   /** How the body goes upstream: as the client framed it, or `length` once a chunked body was read whole. */
   private framing: RequestFraming;
   private length: number;
+  // issue 12, metrics: counted once per request when it ends (ctx.stats).
+  private readonly t0: number;
+  private lastKey = 'none';
+  private counted = false;
+  private inBytes = 0;
+  private outBytes = 0;
 
   constructor(
     private readonly ctx: ServiceCtx,
@@ -296,7 +302,10 @@ class Exchange implements UpstreamUser, Turn {
     this.framing = framing;
     this.length = length;
     this.retriesLeft = ctx.settings.retries;
+    this.t0 = ctx.now();
     res.once('close', () => {
+      if (!this.counted) this.count('aborted', false);
+      ctx.stats?.bytes(ctx.id, this.lastKey, this.inBytes, this.outBytes);
       if (!this.finished) {
         this.clientGone = true;
         this.stop();
@@ -311,6 +320,7 @@ class Exchange implements UpstreamUser, Turn {
     if (this.refusal) {
       // Answered on the raw connection, which then closes (lingering): node:http's own answer would not linger.
       this.finished = true;
+      this.count(REFUSAL_STATUS[this.refusal], true);
       this.cc.refuse(REFUSAL_STATUS[this.refusal], REFUSAL_TEXT[this.refusal]);
       this.cc.done(this);
       return;
@@ -342,6 +352,7 @@ class Exchange implements UpstreamUser, Turn {
   }
 
   private onRequestData(d: Buffer): void {
+    this.inBytes += d.length;
     const bc = this.bodyConn;
     if (bc && this.dispatched) {
       if (!bc.writeBody(d)) this.req.pause();
@@ -383,6 +394,7 @@ class Exchange implements UpstreamUser, Turn {
     this.first = false;
     b.active++;
     this.held = b;
+    this.lastKey = b.key;
     const up = upstreamFor(ctx, b, this.limits);
     this.upstream = up;
     up.acquire(this);
@@ -429,6 +441,7 @@ class Exchange implements UpstreamUser, Turn {
   }
 
   onHead(h: ResponseHead): void {
+    this.count(h.status, true);
     const b = this.held;
     if (b) this.ctx.pool.recordSuccess(b);
     this.responded = true;
@@ -450,6 +463,7 @@ class Exchange implements UpstreamUser, Turn {
   }
 
   onBody(chunk: Buffer): void {
+    this.outBytes += chunk.length;
     if (this.clientGone || !this.res.headersSent) return;
     const prev = this.pending;
     this.pending = chunk;
@@ -573,7 +587,15 @@ class Exchange implements UpstreamUser, Turn {
     this.release();
   }
 
+  /** issue 12, metrics: how the request ended, once; `timed` puts its time to the answer in the histogram. */
+  private count(outcome: number | 'aborted', timed: boolean): void {
+    if (this.counted) return;
+    this.counted = true;
+    this.ctx.stats?.request(this.ctx.id, this.lastKey, outcome, timed ? this.ctx.now() - this.t0 : null);
+  }
+
   private reply(status: number, text: string): void {
+    this.count(status, true);
     this.finished = true;
     const res = this.res;
     if (this.clientGone || res.destroyed) return;

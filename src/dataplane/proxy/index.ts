@@ -23,6 +23,7 @@ import type {
   ProxySettings,
   ServiceProgram,
 } from '../../lb/dataplane.ts';
+import type { ProxyStats } from '../../lb/status.ts';
 import { serverKey } from '../../lb/types.ts';
 import { CLIENT_UNITS, type FdBudget, processFdBudget } from './fd-budget.ts';
 import { createHttpListener, destroyUpstream, idleConnections, retireUpstream, reviveUpstream } from './http.ts';
@@ -35,6 +36,7 @@ import {
   resolveSettings,
   type ServiceCtx,
 } from './service.ts';
+import { ProxyStatsRecorder } from './stats.ts';
 import { createTcpListener } from './tcp.ts';
 import { DEFAULT_UPSTREAM_LIMITS, type UpstreamLimits } from './upstream.ts';
 
@@ -186,6 +188,8 @@ class ProxyDataPlane implements DataPlane {
   private readonly closing = new Set<Closing>();
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** issue 12, metrics: requests, bytes and latencies of every service (stats.ts). */
+  private readonly recorder = new ProxyStatsRecorder();
 
   constructor(opts: ProxyDataPlaneOptions) {
     this.now = opts.now ?? (() => performance.now());
@@ -199,6 +203,10 @@ class ProxyDataPlane implements DataPlane {
     const run = this.queue.then(() => this.converge(services, signal));
     this.queue = run.then(noop, noop);
     return run;
+  }
+
+  stats(): ProxyStats {
+    return this.recorder.snapshot();
   }
 
   async connections(): Promise<ConnCounts> {
@@ -335,6 +343,7 @@ class ProxyDataPlane implements DataPlane {
       budget: this.budget,
       now: this.now,
       log,
+      stats: this.recorder,
       report: (f: PassiveFailure) => {
         log(
           `proxy: service ${f.service}: backend ${f.backend} failed ${f.failures} times in a row (${f.code}): ${f.detail}`,

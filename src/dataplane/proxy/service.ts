@@ -11,6 +11,7 @@ import type { Ms } from '../../core/time.ts';
 import type { PassiveFailure, ProxySettings } from '../../lb/dataplane.ts';
 import { CLIENT_UNITS, type FdBudget } from './fd-budget.ts';
 import type { BackendPool, ConnectFailureCode } from './pool.ts';
+import type { ProxyStatsRecorder } from './stats.ts';
 
 /** Proxy settings with every default filled in. */
 export type ResolvedSettings = Required<ProxySettings>;
@@ -54,6 +55,8 @@ export interface ServiceCtx {
   /** Passes a passive-health report on (DataPlane.onPassiveFailure) and logs it; never throws. */
   report(f: PassiveFailure): void;
   log(line: string): void;
+  /** issue 12, metrics: where requests, bytes and latencies are counted; none in tests that do not ask. */
+  readonly stats?: ProxyStatsRecorder;
 }
 
 /** A listening socket of one service and the connections it accepted. */

@@ -36,9 +36,20 @@ export function proxyTcp(ctx: ServiceCtx, client: net.Socket, done: (s: TcpSessi
   let attempts = 0;
   let clientClosed = false;
   let upOpen = false;
+  // issue 12, metrics: one count per connection when both sides are closed (ctx.stats).
+  const t0 = ctx.now();
+  let lastKey = 'none';
+  let connectedOnce = false;
+  let counted = false;
 
   const finish = (): void => {
-    if (clientClosed && !upOpen) done(session);
+    if (!clientClosed || upOpen) return;
+    if (!counted) {
+      counted = true;
+      const ms = connectedOnce ? ctx.now() - t0 : null;
+      ctx.stats?.request(ctx.id, lastKey, connectedOnce ? 'ok' : 'error', ms, client.bytesRead, client.bytesWritten);
+    }
+    done(session);
   };
 
   client.on('error', noop);
@@ -61,6 +72,7 @@ export function proxyTcp(ctx: ServiceCtx, client: net.Socket, done: (s: TcpSessi
     }
     attempts++;
     b.active++;
+    lastKey = b.key;
     const s = ctx.settings;
     const up = net.connect({ host: b.addr, port: b.port, allowHalfOpen: true, noDelay: true });
     session.up = up;
@@ -104,6 +116,7 @@ export function proxyTcp(ctx: ServiceCtx, client: net.Socket, done: (s: TcpSessi
     });
     up.once('connect', () => {
       connected = true;
+      connectedOnce = true;
       ctx.pool.recordSuccess(b);
       if (clientClosed) {
         up.destroy();
