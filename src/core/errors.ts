@@ -98,6 +98,9 @@ export const ERROR_CODES = {
   TND_CFG_KEY: 'a key file (cluster.key_file, auth_hmac.key_file) is missing, readable by others, or not 32..64 bytes',
   TND_PEER_LISTEN: 'the peer channel cannot listen on its UDP port (in use, or not permitted)',
   TND_FENCE_CONFIG: "a fence device's parameters do not match its agent's metadata (unknown or missing required)",
+  // alerts and runtime state (issue 12 items 5, 6)
+  TND_ALERT_SECRET: 'an alert secret file (SMTP password, webhook secret) is missing, empty, or readable by others',
+  TND_STATE_FILE: 'the runtime state file cannot be read (corrupt) or written; the daemon goes on without it',
 } as const;
 
 /** A registered, stable error code. */

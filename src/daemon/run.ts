@@ -45,7 +45,7 @@ export function loadPlan(
   nodeFlag: string | undefined,
   log: Logger,
   configId?: string,
-): { plan: NodePlan } | { errors: Diagnostic[] } {
+): { plan: NodePlan; config?: TandemConfig } | { errors: Diagnostic[] } {
   const r = loadConfig(file, diskFs, undefined, configId === undefined ? {} : { configId });
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
   if (!r.config) return { errors: r.diagnostics.filter((d) => d.severity === 'error') };
@@ -56,7 +56,7 @@ export function loadPlan(
         { file, line: 1, col: 1, severity: 'error', code: 'TND_DAEMON_NODE', path: '(node)', message: node.error },
       ],
     };
-  return { plan: nodePlan(r.config, node.node) };
+  return { plan: nodePlan(r.config, node.node), config: r.config };
 }
 
 /** Entry point of `tandem run`; resolves with the exit code. */
@@ -77,14 +77,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     log.log('error', `TND_DAEMON_CAPS ${capabilityMessage(missing)}`);
     return EXIT.CAPS;
   }
-  if (opts.child) return runDaemon(opts, first.plan, log);
+  if (opts.child) return runDaemon(opts, first.plan, log, first.config);
   // One daemon per control socket: the supervisor (or an unsupervised daemon) holds the lock for its whole life; a
   // supervised child runs under its parent's lock.
   const control = opts.control ?? DEFAULT_CONTROL_SOCKET;
   const lock = await takeLock(control, log);
   if (!lock) return EXIT.LOCKED;
   try {
-    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log);
+    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log, first.config);
     const { supervise } = await import('./supervisor.ts');
     return await supervise(opts, log);
   } finally {
@@ -116,7 +116,11 @@ async function takeLock(control: string, log: Logger): Promise<{ release(): void
 /** Nice value of the thread that sends adverts (keepalived's `vrrp_priority`). @default -10 */
 export const VRRP_NICE = -10;
 
-async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise<number> {
+async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, config?: TandemConfig): Promise<number> {
+  // alerts (issue 12 item 5): a tap on the log records' typed events, so every part below logs through it.
+  const { startAlertsPart } = await import('./alerts-part.ts');
+  const alerts = startAlertsPart(config, plan.node, baseLog);
+  const log = alerts.log;
   // Linux nice values are per thread: this raises the main thread, which runs the VRRP timers and sends adverts,
   // above the machine's ordinary work (the script worker puts itself back to 0). Needs CAP_SYS_NICE; without it
   // tandem runs at the normal priority and says so.
@@ -187,6 +191,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
         )
         .catch((e: unknown) => log.log('error', `reloading virtual services failed: ${String(e)}`));
     } else ensureLb(next.plan);
+    // alerts (issue 12 item 5)
+    if (next.config) alerts.reload(next.config, next.plan.node);
     const summary = node.reload(next.plan, opts.config);
     log.log(
       'info',
@@ -202,6 +208,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
   // raw sockets close last.
   const lifecycle = new Lifecycle({ clock: deps.clock, log })
+    // alerts (issue 12 item 5): stopped last, so the instances' Stopping alerts still go out (bounded).
+    .add({ name: 'alerts', stop: () => alerts.close(5_000) })
     .add({ name: 'adapters', stop: () => deps.close() })
     .add({
       name: 'load balancer',
@@ -215,7 +223,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
         control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
           status: async () => {
             const st = node.status();
-            return lb ? { ...st, lb: await lb.status() } : st;
+            // alerts (issue 12 item 5): delivery counters
+            const al = alerts.status();
+            const withAlerts = al ? { ...st, alerts: al } : st;
+            return lb ? { ...withAlerts, lb: await lb.status() } : withAlerts;
           },
           group: (name, action) => {
             const g = node.requireGroup(name);
