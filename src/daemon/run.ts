@@ -61,7 +61,14 @@ export function loadPlan(
 
 /** Entry point of `tandem run`; resolves with the exit code. */
 export async function runCommand(opts: RunOptions): Promise<number> {
-  const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
+  // systemd (issue 12 item 7): under journald, plain lines carry <N> priorities.
+  const { isJournalStream } = await import('../os/sd-notify.ts');
+  const log = lineLogger({
+    format: opts.logFormat,
+    write: out,
+    level: opts.verbose ? 'debug' : 'info',
+    journal: opts.logFormat === 'plain' && isJournalStream(),
+  });
   const first = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', formatDiagnostic(e));
@@ -191,8 +198,9 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, conf
         )
         .catch((e: unknown) => log.log('error', `reloading virtual services failed: ${String(e)}`));
     } else ensureLb(next.plan);
-    // alerts (issue 12 item 5)
+    // alerts (issue 12 item 5), runtime state (item 6)
     if (next.config) alerts.reload(next.config, next.plan.node);
+    if (next.config) runtime.setConfig(next.config);
     const summary = node.reload(next.plan, opts.config);
     log.log(
       'info',
@@ -203,6 +211,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, conf
     return { ok: true, summary };
   };
 
+  // runtime state (issue 12 item 6): rs drain/maint/weight and standby/takeover survive a restart.
+  const { RuntimeState, stateFilePath } = await import('./runtime-state.ts');
+  const controlPath = opts.control ?? DEFAULT_CONTROL_SOCKET;
+  const runtime = new RuntimeState(stateFilePath(controlPath, DEFAULT_CONTROL_SOCKET), plan.node, config, log);
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
   // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
@@ -241,10 +253,22 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, conf
                 reason: 'unknown-service',
                 message: 'no virtual services configured',
               });
-            return lb.rs(service, req, 'cli');
+            // runtime state (issue 12 item 6): what succeeded is saved
+            return lb.rs(service, req, 'cli').then((out) => {
+              if (out.ok) runtime.recordRs(service, req);
+              return out;
+            });
           },
-          standby: (n, clear) => node.standby(n, clear),
-          takeover: (n, clear) => node.takeover(n, clear),
+          standby: (n, clear) => {
+            const done = node.standby(n, clear);
+            runtime.recordMode('standby', done, clear);
+            return done;
+          },
+          takeover: (n, clear) => {
+            const done = node.takeover(n, clear);
+            runtime.recordMode('takeover', done, clear);
+            return done;
+          },
           reload,
         });
       },
@@ -280,6 +304,18 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, conf
     log.log('error', `TND_DAEMON_CONTROL cannot serve the control socket: ${(e as Error).message}`);
     return EXIT.LOCKED;
   }
+  // runtime state (issue 12 item 6): put back what was set at runtime before this start, unless the config changed it.
+  await runtime.restore({
+    rs: (service, req) =>
+      lb
+        ? lb.rs(service, req, 'cli')
+        : Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' }),
+    standby: (names) => node.standby(names),
+    takeover: (names) => node.takeover(names),
+  });
+  // systemd (issue 12 item 7): READY=1 now, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 on the way out.
+  const { daemonNotify } = await import('./systemd.ts');
+  const sd = daemonNotify(log, `${plan.instances.length} VRRP instance(s) on node ${plan.node}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -287,6 +323,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, conf
       if (stopping) return;
       stopping = true;
       log.log('info', `Stopping on ${signal}`);
+      sd.stopping();
       await lifecycle.stop();
       log.log('info', 'Stopped');
       resolve(EXIT.OK);
