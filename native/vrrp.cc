@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -701,7 +702,29 @@ Napi::Value Lock(const Napi::CallbackInfo& info) {
   }
 }
 
+// sd_notify(3) without libsystemd: one datagram on the AF_UNIX socket systemd named in NOTIFY_SOCKET (a path, or
+// '@' for the abstract namespace). Node's dgram has no AF_UNIX; spawning systemd-notify would come from another PID
+// (NotifyAccess=main rejects it) and costs a process per watchdog ping. Never blocks: MSG_DONTWAIT.
+Napi::Value Notify(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsString()) throw Napi::TypeError::New(env, "notify(socketPath, message)");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string msg = info[1].As<Napi::String>().Utf8Value();
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(sa.sun_path)) throw Napi::RangeError::New(env, "NOTIFY_SOCKET: bad path length");
+  memcpy(sa.sun_path, path.data(), path.size());
+  if (path[0] == '@') sa.sun_path[0] = '\0';
+  socklen_t len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
+  FdGuard fd{socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+  if (fd.fd < 0) throw ErrnoError(env, "socket(AF_UNIX)", errno);
+  if (sendto(fd.fd, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&sa), len) < 0)
+    throw ErrnoError(env, "sendto(NOTIFY_SOCKET " + path + ")", errno);
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("notify", Napi::Function::New<Notify>(env, "notify"));
   exports.Set("VrrpSocket", VrrpSocket::Init(env));
   exports.Set("IcmpSocket", IcmpSocket::Init(env));
   exports.Set("announce", Napi::Function::New<Announce>(env, "announce"));

@@ -4,6 +4,8 @@
  * node can run the very same file; values that differ per node (priority, unicast source) take a map by node name.
  */
 import { z } from 'zod';
+// alerts (issue 12 item 5)
+import { alertsSchema } from './schema-alerts.ts';
 // HTTP API (issue 12): its own file
 import { apiSchema } from './schema-api.ts';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
@@ -252,6 +254,8 @@ export const configSchema = z.strictObject({
   fencing: fencingSchema.default({ devices: {} }),
   // HTTP API (issue 12, src/config/schema-api.ts)
   api: apiSchema.optional().describe('the HTTP API: listener, TLS, users, audit, limits (docs/api.md)'),
+  // alerts (issue 12 item 5): e-mail in keepalived's terms, webhooks
+  alerts: alertsSchema.optional().describe('e-mail and webhook alerts (keepalived smtp_alert)'),
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */

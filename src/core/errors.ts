@@ -108,6 +108,9 @@ export const ERROR_CODES = {
   TND_API_TLS_REQUIRED: 'the API would listen on a non-loopback address without TLS',
   TND_API_LISTEN: 'the API cannot listen (bad address, port in use, unreadable TLS certificate or key)',
   TND_API_USERS: 'the users file cannot be read or written, or a user or token command is malformed',
+  // alerts and runtime state (issue 12 items 5, 6)
+  TND_ALERT_SECRET: 'an alert secret file (SMTP password, webhook secret) is missing, empty, or readable by others',
+  TND_STATE_FILE: 'the runtime state file cannot be read (corrupt) or written; the daemon goes on without it',
 } as const;
 
 /** A registered, stable error code. */

@@ -14,6 +14,8 @@ export { memoryLogger } from '../core/log.ts';
 export type LogFormat = 'plain' | 'json';
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+/** syslog priorities (sd-daemon(3) `<N>` prefixes). */
+const SYSLOG: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
 
 /**
  * A logger writing one line per record to `write`.
@@ -28,6 +30,11 @@ export function lineLogger(opts: {
   now?: () => number;
   /** @default 'tandem' */
   name?: string;
+  /**
+   * stderr is the journal (JOURNAL_STREAM): plain lines start with the syslog priority `<3>` error, `<4>` warn,
+   * `<6>` info, `<7>` debug, and carry no timestamp or name (journald records both). @default false
+   */
+  journal?: boolean;
 }): Logger {
   const max = RANK[opts.level ?? 'info'];
   const now = opts.now ?? Date.now;
@@ -41,6 +48,10 @@ export function lineLogger(opts: {
         return;
       }
       const tag = level === 'info' ? '' : ` ${level.toUpperCase()}:`;
+      if (opts.journal) {
+        opts.write(`<${SYSLOG[level]}>${tag.trimStart()}${tag ? ' ' : ''}${printable(msg)}\n`);
+        return;
+      }
       // One record, one line: names from config files and peers cannot forge lines or drive a terminal.
       opts.write(`${time} ${name}:${tag} ${printable(msg)}\n`);
     },

@@ -54,7 +54,7 @@ export function loadPlan(
   nodeFlag: string | undefined,
   log: Logger,
   configId?: string,
-): { plan: NodePlan; api?: ApiConfig } | { errors: Diagnostic[] } {
+): { plan: NodePlan; api?: ApiConfig; config?: TandemConfig } | { errors: Diagnostic[] } {
   const r = loadConfig(file, diskFs, undefined, configId === undefined ? {} : { configId });
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
   if (!r.config) return { errors: r.diagnostics.filter((d) => d.severity === 'error') };
@@ -65,12 +65,19 @@ export function loadPlan(
         { file, line: 1, col: 1, severity: 'error', code: 'TND_DAEMON_NODE', path: '(node)', message: node.error },
       ],
     };
-  return { plan: nodePlan(r.config, node.node), ...(r.config.api ? { api: r.config.api } : {}) };
+  return { plan: nodePlan(r.config, node.node), config: r.config, ...(r.config.api ? { api: r.config.api } : {}) };
 }
 
 /** Entry point of `tandem run`; resolves with the exit code. */
 export async function runCommand(opts: RunOptions): Promise<number> {
-  const log = lineLogger({ format: opts.logFormat, write: out, level: opts.verbose ? 'debug' : 'info' });
+  // systemd (issue 12 item 7): under journald, plain lines carry <N> priorities.
+  const { isJournalStream } = await import('../os/sd-notify.ts');
+  const log = lineLogger({
+    format: opts.logFormat,
+    write: out,
+    level: opts.verbose ? 'debug' : 'info',
+    journal: opts.logFormat === 'plain' && isJournalStream(),
+  });
   const first = loadPlan(opts.config, opts.node, log, opts.configId);
   if ('errors' in first) {
     for (const e of first.errors) log.log('error', formatDiagnostic(e));
@@ -92,14 +99,14 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     log.log('error', apiProblem);
     return EXIT.CONFIG;
   }
-  if (opts.child) return runDaemon(opts, first.plan, log, first.api);
+  if (opts.child) return runDaemon(opts, first.plan, log, first.api, first.config);
   // One daemon per control socket: the supervisor (or an unsupervised daemon) holds the lock for its whole life; a
   // supervised child runs under its parent's lock.
   const control = opts.control ?? DEFAULT_CONTROL_SOCKET;
   const lock = await takeLock(control, log);
   if (!lock) return EXIT.LOCKED;
   try {
-    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log, first.api);
+    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log, first.api, first.config);
     const { supervise } = await import('./supervisor.ts');
     return await supervise(opts, log);
   } finally {
@@ -131,10 +138,19 @@ async function takeLock(control: string, log: Logger): Promise<{ release(): void
 /** Nice value of the thread that sends adverts (keepalived's `vrrp_priority`). @default -10 */
 export const VRRP_NICE = -10;
 
-async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiCfg?: ApiConfig): Promise<number> {
+async function runDaemon(
+  opts: RunOptions,
+  plan: NodePlan,
+  baseLog: Logger,
+  apiCfg?: ApiConfig,
+  config?: TandemConfig,
+): Promise<number> {
+  // alerts (issue 12 item 5): a tap on the log records' typed events, so every part below logs through it.
+  const { startAlertsPart } = await import('./alerts-part.ts');
+  const alerts = startAlertsPart(config, plan.node, baseLog);
   // HTTP API (issue 12): every log record with an `event` field also goes to the API's event stream.
-  const api = new ApiPart(apiCfg, baseLog);
-  const log = tapEvents(baseLog, api.hub);
+  const api = new ApiPart(apiCfg, alerts.log);
+  const log = tapEvents(alerts.log, api.hub);
   // Linux nice values are per thread: this raises the main thread, which runs the VRRP timers and sends adverts,
   // above the machine's ordinary work (the script worker puts itself back to 0). Needs CAP_SYS_NICE; without it
   // tandem runs at the normal priority and says so.
@@ -214,6 +230,9 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
         )
         .catch((e: unknown) => log.log('error', `reloading virtual services failed: ${String(e)}`));
     } else ensureLb(next.plan);
+    // alerts (issue 12 item 5), runtime state (item 6)
+    if (next.config) alerts.reload(next.config, next.plan.node);
+    if (next.config) runtime.setConfig(next.config);
     const summary = node.reload(next.plan, opts.config);
     log.log(
       'info',
@@ -224,9 +243,16 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     return { ok: true, summary };
   };
 
+  // runtime state (issue 12 item 6): rs drain/maint/weight and standby/takeover survive a restart.
+  const { RuntimeState, stateFilePath } = await import('./runtime-state.ts');
+  const controlPath = opts.control ?? DEFAULT_CONTROL_SOCKET;
+  const runtime = new RuntimeState(stateFilePath(controlPath, DEFAULT_CONTROL_SOCKET), plan.node, config, log);
   const status = async () => {
     const st = { ...node.status(), configHash: metrics.configHash };
-    return lb ? { ...st, lb: await lb.status() } : st;
+    // alerts (issue 12 item 5): delivery counters
+    const al = alerts.status();
+    const withAlerts = al ? { ...st, alerts: al } : st;
+    return lb ? { ...withAlerts, lb: await lb.status() } : withAlerts;
   };
   // What the control socket (source 'cli') and the HTTP API (source 'api') ask of the node.
   const handlersFor = (source: 'cli' | 'api'): ControlHandlers => ({
@@ -246,10 +272,22 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
           reason: 'unknown-service',
           message: 'no virtual services configured',
         });
-      return lb.rs(service, req, source);
+      // runtime state (issue 12 item 6): what succeeded is saved
+      return lb.rs(service, req, source).then((out) => {
+        if (out.ok) runtime.recordRs(service, req);
+        return out;
+      });
     },
-    standby: (n, clear) => node.standby(n, clear),
-    takeover: (n, clear) => node.takeover(n, clear),
+    standby: (n, clear) => {
+      const done = node.standby(n, clear);
+      runtime.recordMode('standby', done, clear);
+      return done;
+    },
+    takeover: (n, clear) => {
+      const done = node.takeover(n, clear);
+      runtime.recordMode('takeover', done, clear);
+      return done;
+    },
     reload,
   });
   const handlers = handlersFor('cli');
@@ -258,6 +296,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
   // raw sockets close last.
   const lifecycle = new Lifecycle({ clock: deps.clock, log })
+    // alerts (issue 12 item 5): stopped last, so the instances' Stopping alerts still go out (bounded).
+    .add({ name: 'alerts', stop: () => alerts.close(5_000) })
     .add({ name: 'adapters', stop: () => deps.close() })
     .add({
       name: 'load balancer',
@@ -321,6 +361,18 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     log.log('error', `TND_DAEMON_CONTROL cannot serve the control socket: ${(e as Error).message}`);
     return EXIT.LOCKED;
   }
+  // runtime state (issue 12 item 6): put back what was set at runtime before this start, unless the config changed it.
+  await runtime.restore({
+    rs: (service, req) =>
+      lb
+        ? lb.rs(service, req, 'cli')
+        : Promise.resolve({ ok: false, reason: 'unknown-service', message: 'no virtual services configured' }),
+    standby: (names) => node.standby(names),
+    takeover: (names) => node.takeover(names),
+  });
+  // systemd (issue 12 item 7): READY=1 now, WATCHDOG=1 at half of WATCHDOG_USEC, STOPPING=1 on the way out.
+  const { daemonNotify } = await import('./systemd.ts');
+  const sd = daemonNotify(log, `${plan.instances.length} VRRP instance(s) on node ${plan.node}`);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -328,6 +380,7 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
       if (stopping) return;
       stopping = true;
       log.log('info', `Stopping on ${signal}`);
+      sd.stopping();
       await lifecycle.stop();
       log.log('info', 'Stopped');
       resolve(EXIT.OK);

@@ -24,6 +24,9 @@ const FINAL_CHILD_EXITS: ReadonlySet<number> = new Set([EXIT.CONFIG, EXIT.CAPS, 
 /** Starts the child, forwards signals, releases what a dead child held, and starts it again; resolves with the exit status. */
 export async function supervise(opts: RunOptions, log: Logger): Promise<number> {
   const { releaseHeld } = await import('./real-deps.ts');
+  // systemd (issue 12 item 7): the child's READY/WATCHDOG/STOPPING go to NOTIFY_SOCKET from this, the main, PID.
+  const { supervisorNotify } = await import('./systemd.ts');
+  const sd = supervisorNotify(log);
   const args = ['run', '--child', '-c', opts.config, '--log-format', opts.logFormat];
   if (opts.node) args.push('--node', opts.node);
   if (opts.control) args.push('--control', opts.control);
@@ -37,6 +40,7 @@ export async function supervise(opts: RunOptions, log: Logger): Promise<number> 
   const starts: number[] = [];
   const forward = (sig: NodeJS.Signals) => () => {
     if (sig !== 'SIGHUP') {
+      if (!stopping) sd.send('STOPPING=1');
       stopping = true;
       // A stop during the restart back-off ends the wait: no new child is started.
       wake?.();
@@ -54,6 +58,7 @@ export async function supervise(opts: RunOptions, log: Logger): Promise<number> 
     log.log('info', `Supervisor: started daemon pid ${child.pid}`);
     child.on('message', (m: { type?: string; snapshot?: InstanceSnapshot[] }) => {
       if (m?.type === 'snapshot' && m.snapshot) snapshot = m.snapshot;
+      else sd.fromChild(m);
     });
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child!.once('exit', (code, signal) => resolve({ code, signal })),
@@ -80,6 +85,7 @@ export async function supervise(opts: RunOptions, log: Logger): Promise<number> 
       return EXIT.GAVE_UP;
     }
     log.log('info', 'Supervisor: starting the daemon again in 1 s');
+    sd.send(`STATUS=the daemon ${why}; starting it again`);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 1_000);
       wake = () => {

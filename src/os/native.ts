@@ -38,6 +38,8 @@ export interface NativeAddon {
   address(op: 'add' | 'del', ifname: string, family: 4 | 6, addr: string, prefix: number, label?: string): boolean;
   /** flock(fd, LOCK_EX | LOCK_NB): true when this process holds the lock now, false when another process does. */
   lock(fd: number): boolean;
+  /** sd_notify: one datagram on the AF_UNIX socket `path` (`@…` = abstract); throws with errno on failure. */
+  notify(path: string, message: string): void;
   /** An ICMP echo socket (os/icmp.ts): a ping socket where allowed, else raw. */
   IcmpSocket: new (
     family: 4 | 6,

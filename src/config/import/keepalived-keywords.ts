@@ -124,7 +124,17 @@ export const SUPPORTED: KeywordTable = {
     static_rules: 'vrrp.static.rules (ip rule arguments)',
   },
   global_defs: {
-    router_id: 'cluster.nodes[0].name (default: local)',
+    router_id: 'cluster.nodes[0].name (default: local), and alerts.router_id when e-mail alerts are set',
+    // alerts (issue 12 item 5)
+    notification_email: 'alerts.email.to (one address per line)',
+    notification_email_from: 'alerts.email.from',
+    smtp_server: 'alerts.email.smtp.server and port (IP or host name [PORT], default 25)',
+    smtp_helo_name: 'alerts.email.smtp.helo_name',
+    smtp_connect_timeout: 'alerts.email.smtp.connect_timeout (seconds → ms)',
+    smtp_alert: 'alerts.smtp_alert (<BOOL>, no value = true): the default of every object',
+    smtp_alert_vrrp: 'alerts.smtp_alert_vrrp: the default of instances and sync groups',
+    smtp_alert_checker: 'alerts.smtp_alert_checker: the default of virtual and real servers',
+    no_email_faults: 'alerts.no_email_faults: no alert on entering FAULT',
     vrrp_version: 'default of vrrp.instances[].version',
     vrrp_garp_master_delay: 'default of vrrp.instances[].garp.master_delay',
     vrrp_garp_master_repeat: 'default of vrrp.instances[].garp.master_repeat',
@@ -196,6 +206,7 @@ export const SUPPORTED: KeywordTable = {
     virtual_rules: 'virtual_rules (ip rule arguments, present while master)',
     skip_check_adv_addr: 'skip_check_adv_addr (no value = true)',
     strict_mode: 'strict mode for this instance (see global_defs vrrp_strict)',
+    smtp_alert: 'alerts.instances[NAME] (<BOOL>, no value = true)',
   },
   authentication: {
     auth_type: "auth.type (PASS → 'pass')",
@@ -223,6 +234,7 @@ export const SUPPORTED: KeywordTable = {
     notify_stop: `notify.stop: ${NOTIFY_NOTE}`,
     notify: `notify.any: ${NOTIFY_NOTE}`,
     sync_group_tracking_weight: 'tracking_weight: true',
+    smtp_alert: 'alerts.sync_groups[NAME] (<BOOL>, no value = true)',
   },
   'virtual_server_group entry': {
     'ADDR [PORT]': 'one lb.services[] per entry, named GROUP-ADDR-PORT (-udp for UDP); no port = 0 (every port)',
@@ -260,6 +272,7 @@ export const SUPPORTED: KeywordTable = {
     alpha: "default of its checks' start_down: true",
     virtualhost: 'default host of its HTTP_GET / SSL_GET checks',
     real_server: 'real_servers[] (see real_server)',
+    smtp_alert: 'alerts.services[NAME] (<BOOL>, no value = true; default false, as keepalived)',
   },
   real_server: {
     'ADDR [PORT]': 'real_servers[].address and port (no port: the service port)',
@@ -283,6 +296,7 @@ export const SUPPORTED: KeywordTable = {
     SMTP_CHECK: 'check: { type: smtp } (see SMTP_CHECK)',
     DNS_CHECK: 'check: { type: dns } (see DNS_CHECK)',
     FILE_CHECK: 'check: { type: file } (see FILE_CHECK)',
+    smtp_alert: "alerts.real_servers['SERVICE ADDR:PORT'] (<BOOL>, no value = true; default true, as keepalived)",
   },
   TCP_CHECK: {
     connect_ip: 'check.address',
@@ -367,9 +381,8 @@ export const SUPPORTED: KeywordTable = {
 
 const DAEMON = 'a setting of the keepalived daemon itself; tandem has its own';
 const EMAIL =
-  'e-mail and SNMP notification are not implemented yet: tandem will send e-mail alerts (smtp_server, ' +
-  'notification_email, notification_email_from, smtp_alert) once the operator API work adds its alerts; until then ' +
-  'use notify scripts';
+  'SNMP and D-Bus notification are not implemented: tandem sends e-mail (smtp_alert) and webhook alerts, and serves ' +
+  'Prometheus metrics';
 const SYNC =
   'IPVS connection sync is not implemented yet: after a failover, clients reconnect; tandem will sync connections ' +
   'with conntrackd once the data-path work adds it';
@@ -410,15 +423,6 @@ export const WARNED: KeywordTable = {
   global_defs: {
     ...each(
       [
-        'notification_email',
-        'notification_email_from',
-        'smtp_server',
-        'smtp_helo_name',
-        'smtp_connect_timeout',
-        'smtp_alert',
-        'smtp_alert_vrrp',
-        'smtp_alert_checker',
-        'no_email_faults',
         'snmp_socket',
         'enable_snmp_vrrp',
         'enable_snmp_keepalived',
@@ -582,7 +586,6 @@ export const WARNED: KeywordTable = {
     notify_master_rx_lower_pri: 'not implemented yet',
     notify_priority_changes: FIFO,
     notify_deleted: 'not implemented yet',
-    smtp_alert: EMAIL,
     kernel_rx_buf_size: 'not needed',
     linkbeat_use_polling: 'tandem follows link state through netlink',
     lvs_sync_daemon_interface: SYNC,
@@ -607,14 +610,12 @@ export const WARNED: KeywordTable = {
     ),
     notify_deleted: 'not implemented yet',
     notify_priority_changes: FIFO,
-    smtp_alert: EMAIL,
     global_tracking: 'deprecated in keepalived; not implemented',
   },
   'virtual_server_group entry': {},
   virtual_server: {
     omega: 'quorum_down and real-server notifiers are not run at shutdown',
     ha_suspend: 'checks run whether or not this node holds the vip',
-    smtp_alert: EMAIL,
     snmp_name: EMAIL,
     ip_family: "a fwmark service takes its real servers' family",
     ...each(
@@ -630,7 +631,6 @@ export const WARNED: KeywordTable = {
     notify_down: 'real-server notify scripts are not implemented yet; tandem logs every change',
     uthreshold: 'connection thresholds are not implemented',
     lthreshold: 'connection thresholds are not implemented',
-    smtp_alert: EMAIL,
     snmp_name: EMAIL,
     BFD_CHECK: 'BFD is not implemented; the real server is not checked by it',
     'a second checker':

@@ -630,8 +630,7 @@ test('the two-director fixture loads with only the expected warnings, and equals
   assert.deepEqual(
     k.diagnostics.map((d) => [d.severity, d.code, d.line]),
     [
-      ['warning', 'TND_CFG_IGNORED_BLOCK', 7], // notification_email
-      ['warning', 'TND_CFG_UNSUPPORTED', 10], // smtp_server
+      // notification_email and smtp_server are read since issue 12 (alerts.email)
       ['warning', 'TND_CFG_DEPRECATED', 69], // nb_get_retry
     ],
   );

@@ -13,9 +13,12 @@
  * each keyword becomes is listed in ./keepalived-keywords.ts and docs/keepalived.md.
  * @see keepalived.conf(5) "LVS CONFIGURATION"; keepalived check_parser.c, check_data.c validate_check_config()
  */
+// alerts (issue 12 item 5)
+
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ConfigPath, SourcePos } from '../diagnostics.ts';
 import { type Handler, type Parser, type Scope, weightField } from './keepalived.ts';
+import { fileSmtpAlert, readSmtpAlert, type SmtpAlertAt } from './keepalived-alerts.ts';
 import { type KaBlock, LB_SCHEDULERS, OTHER_SCHEDULERS, REJECTED } from './keepalived-keywords.ts';
 import type { Word } from './keepalived-lexer.ts';
 
@@ -57,6 +60,8 @@ interface CheckDraft {
 }
 
 interface RsDraft {
+  /** alerts (issue 12 item 5): smtp_alert, filed under the service's name at the end. */
+  smtpAlert?: SmtpAlertAt;
   kw: Word;
   label: string;
   addr: Word;
@@ -69,6 +74,8 @@ interface RsDraft {
 }
 
 interface VsDraft {
+  /** alerts (issue 12 item 5): smtp_alert, filed under the service's name at the end. */
+  smtpAlert?: SmtpAlertAt;
   kw: Word;
   label: string;
   target:
@@ -533,6 +540,11 @@ const VIRTUAL_SERVER: Record<string, Handler> = {
   quorum_up: quorumScript('up'),
   quorum_down: quorumScript('down'),
   inhibit_on_failure: inheritedBool('virtual_server', 'inhibit'),
+  // alerts (issue 12 item 5)
+  smtp_alert: (p, words, scope) => {
+    const at = readSmtpAlert(p, words, scope, 'virtual_server');
+    if (at) scope.lb!.vs.smtpAlert = at;
+  },
   alpha: inheritedBool('virtual_server', 'alpha'),
   weight: inherited('virtual_server', 'weight'),
   delay_loop: inherited('virtual_server', 'delay_loop'),
@@ -588,6 +600,11 @@ const REAL_SERVER: Record<string, Handler> = {
   weight: field('real_server', 'weight', 'int'),
   lvs_method: rsMethod,
   inhibit_on_failure: inheritedBool('real_server', 'inhibit'),
+  // alerts (issue 12 item 5)
+  smtp_alert: (p, words, scope) => {
+    const at = readSmtpAlert(p, words, scope, 'real_server');
+    if (at && scope.lb?.rs) scope.lb.rs.smtpAlert = at;
+  },
   alpha: inheritedBool('real_server', 'alpha'),
   virtualhost: inherited('real_server', 'virtualhost'),
   delay_loop: inherited('real_server', 'delay_loop'),
@@ -920,6 +937,14 @@ export function finishLb(p: Parser): void {
       svc.real_servers = vs.rs.map((rs, j) =>
         realServerObject(p, vs, rs, (sub, pos, label) => rec(['real_servers', j, ...sub], pos, label)),
       );
+      // alerts (issue 12 item 5): smtp_alert by service name and `ADDR:PORT`
+      if (vs.smtpAlert) fileSmtpAlert(p, name, vs.smtpAlert);
+      for (const rs of vs.rs) {
+        if (!rs.smtpAlert) continue;
+        const port = rs.port?.value ?? ep.port;
+        const addr = rs.addr.text.includes(':') ? `[${rs.addr.text}]` : rs.addr.text;
+        fileSmtpAlert(p, name, rs.smtpAlert, `${addr}:${port}`);
+      }
       services.push(svc);
     }
   }

@@ -72,6 +72,15 @@ const masterRaw = {
       { name: 'VG_1', members: ['VI_1', 'VI_2'], notify: { master: '/etc/keepalived/notify.sh group-master' } },
     ],
   },
+  // global_defs' notification_email, notification_email_from, smtp_server, smtp_connect_timeout (issue 12)
+  alerts: {
+    email: {
+      to: ['ops@example.com'],
+      from: 'keepalived@lb1.example.com',
+      smtp: { server: '127.0.0.1', connect_timeout: 30_000 },
+    },
+    router_id: 'LVS_MASTER',
+  },
   lb: {
     services: [
       {
@@ -105,12 +114,8 @@ const masterRaw = {
   },
 };
 
-const tutorialWarnings = [
-  ['warning', 'TND_CFG_IGNORED_BLOCK', 5],
-  ['warning', 'TND_CFG_UNSUPPORTED', 8],
-  ['warning', 'TND_CFG_UNSUPPORTED', 9],
-  ['warning', 'TND_CFG_UNSUPPORTED', 10],
-] as const;
+// The e-mail keywords (lines 5-10) are read since issue 12 (alerts): no warnings left.
+const tutorialWarnings = [] as const;
 
 test('tutorial master: the whole VRRP part becomes the native object', () => {
   const r = read(fixture('tutorial-master.conf'));
@@ -198,6 +203,8 @@ test('tutorial backup: the same file for the second node', () => {
   const r = read(fixture('tutorial-backup.conf'));
   const expected = structuredClone(masterRaw) as typeof masterRaw & Record<string, never>;
   expected.cluster.nodes = [{ name: 'LVS_BACKUP' }];
+  expected.alerts = { ...expected.alerts, router_id: 'LVS_BACKUP' };
+  expected.alerts.email = { ...expected.alerts.email, from: 'keepalived@lb2.example.com' };
   for (const inst of expected.vrrp.instances) {
     inst.initial_state = 'backup';
     inst.priority = 90;

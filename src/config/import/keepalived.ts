@@ -20,6 +20,8 @@ import {
   type SourcePos,
   sortDiagnostics,
 } from '../diagnostics.ts';
+// alerts (issue 12 item 5): keepalived's e-mail keywords
+import { ALERT_GLOBAL_DEFS, namedSmtpAlert } from './keepalived-alerts.ts';
 import {
   isKeepalivedKeyword,
   type KaBlock,
@@ -149,6 +151,8 @@ export class Parser {
     cluster: { nodes: Obj[] };
     vrrp: { scripts: Obj; track_files: Obj; instances: Obj[]; sync_groups: Obj[] };
     lb?: { services: Obj[] };
+    /** alerts (issue 12 item 5): keepalived's e-mail keywords (keepalived-alerts.ts). */
+    alerts?: Obj;
   } = {
     cluster: { nodes: [] },
     vrrp: { scripts: {}, track_files: {}, instances: [], sync_groups: [] },
@@ -567,6 +571,11 @@ export class Parser {
       this.record(['cluster', 'nodes', 0], g.routerId.pos, 'global_defs: router_id');
       this.record(['cluster', 'nodes', 0, 'name'], g.routerId.pos, 'global_defs: router_id');
     }
+    // alerts (issue 12 item 5): subjects carry keepalived's [router_id].
+    if (this.raw.alerts && g.routerId) {
+      this.raw.alerts.router_id = g.routerId.text;
+      this.record(['alerts', 'router_id'], g.routerId.pos, 'global_defs: router_id');
+    }
     for (const s of this.instances) {
       const o = s.obj;
       const x = s.inst!;
@@ -953,6 +962,8 @@ function namedObject(
 }
 
 const GLOBAL_DEFS: Record<string, Handler> = {
+  // alerts (issue 12 item 5)
+  ...ALERT_GLOBAL_DEFS,
   router_id: one((p, v) => {
     p.globals.routerId = v;
   }),
@@ -1218,6 +1229,8 @@ const INSTANCE: Record<string, Handler> = {
   virtual_routes: routesBlock('virtual_routes', 'route'),
   virtual_rules: routesBlock('virtual_rules', 'rule'),
   skip_check_adv_addr: boolField('skip_check_adv_addr'),
+  // alerts (issue 12 item 5)
+  smtp_alert: namedSmtpAlert('instances', 'vrrp_instance'),
   strict_mode: (p, words, scope) => {
     const where = `${scope.label}: strict_mode`;
     const args = p.args(words, 0, 1, where, 'vrrp_instance');
@@ -1348,6 +1361,8 @@ const SYNC_GROUP: Record<string, Handler> = {
   notify_stop: notifyField('stop'),
   notify: notifyField('any'),
   sync_group_tracking_weight: flag('tracking_weight', true),
+  // alerts (issue 12 item 5)
+  smtp_alert: namedSmtpAlert('sync_groups', 'vrrp_sync_group'),
 };
 
 /** Handlers by block; every SUPPORTED keyword of these blocks has one. */
