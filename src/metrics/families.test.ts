@@ -128,7 +128,8 @@ test('reloads: successes and failures counted, the running hash follows the last
   assert.equal(v.get('tandem_config_last_reload_success_timestamp_seconds'), 1000);
   m.reloaded({ ok: true, hash: 'sha256:bb', nowMs: 2_000_000 });
   m.reloaded({ ok: false });
-  v = scrape(m);
+  // A status without its own hash (no cluster part): the hash read at the reload.
+  v = scrape(m, sampleStatus({ configHash: undefined }));
   assert.equal(v.get('tandem_config_reloads_total{result="success"}'), 1);
   assert.equal(v.get('tandem_config_reloads_total{result="failure"}'), 1);
   assert.equal(v.get('tandem_config_last_reload_successful'), 0);
