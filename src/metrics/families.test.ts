@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DaemonMetrics } from './daemon-metrics.ts';
 import { CATALOGUE } from './families.ts';
@@ -154,3 +155,9 @@ test('promtool check metrics accepts the sample scrape (lint included)', {
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version']).status === 0;
 }
+
+test('docs/operations.md lists every metric family with its type', () => {
+  const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+  for (const [name, [type]] of Object.entries(CATALOGUE))
+    assert.match(doc, new RegExp(`^\\| \`${name}\` \\| ${type} \\| `, 'm'), name);
+});
