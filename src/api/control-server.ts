@@ -121,6 +121,13 @@ async function handle(
   onAction?: ControlServerOptions['onAction'],
 ): Promise<void> {
   const route = `${req.method} ${req.url}`;
+  // issue 12, metrics: the one text route (Prometheus' format), served before the JSON dispatcher
+  if (route === ROUTES.metrics && h.metrics) {
+    const text = await h.metrics();
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(text);
+    return;
+  }
   const body = req.method === 'POST' ? await readJson(req) : undefined;
   const r = await dispatchControl(route, body, h);
   onAction?.(route, body, r);
@@ -166,10 +173,6 @@ async function dispatch(
   switch (route) {
     case ROUTES.status:
       return ok(await h.status());
-    // issue 12, metrics
-    case ROUTES.metrics:
-      if (!h.metrics) break;
-      return { status: 200, body: await h.metrics(), contentType: 'text/plain; version=0.0.4; charset=utf-8' };
     case ROUTES.group: {
       if (!h.group) break;
       const p = parseGroup(body);

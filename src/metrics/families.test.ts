@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DaemonMetrics } from './daemon-metrics.ts';
 import { CATALOGUE } from './families.ts';
@@ -128,7 +129,8 @@ test('reloads: successes and failures counted, the running hash follows the last
   assert.equal(v.get('tandem_config_last_reload_success_timestamp_seconds'), 1000);
   m.reloaded({ ok: true, hash: 'sha256:bb', nowMs: 2_000_000 });
   m.reloaded({ ok: false });
-  v = scrape(m);
+  // A status without its own hash (no cluster part): the hash read at the reload.
+  v = scrape(m, sampleStatus({ configHash: undefined }));
   assert.equal(v.get('tandem_config_reloads_total{result="success"}'), 1);
   assert.equal(v.get('tandem_config_reloads_total{result="failure"}'), 1);
   assert.equal(v.get('tandem_config_last_reload_successful'), 0);
@@ -153,3 +155,9 @@ test('promtool check metrics accepts the sample scrape (lint included)', {
 function hasPromtool(): boolean {
   return spawnSync('promtool', ['--version']).status === 0;
 }
+
+test('docs/operations.md lists every metric family with its type', () => {
+  const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+  for (const [name, [type]] of Object.entries(CATALOGUE))
+    assert.match(doc, new RegExp(`^\\| \`${name}\` \\| ${type} \\| `, 'm'), name);
+});
