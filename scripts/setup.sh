@@ -18,6 +18,8 @@ missing=()
 # faketime (libfaketime): the partition suite's wall-clock jump, given to the directors' processes only (LD_PRELOAD),
 # because the wall clock is one for the whole machine and no namespace isolates it (test/netns/nemesis.ts).
 APT_PACKAGES+=(faketime)
+# openssl: the STARTTLS certificate of the e-mail alerts test (test/e2e/alerts-smtp.test.ts; issue 12 item 5).
+APT_PACKAGES+=(openssl)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
