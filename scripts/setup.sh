@@ -20,6 +20,9 @@ missing=()
 APT_PACKAGES+=(faketime)
 # prometheus (issue 12, metrics): its promtool checks the /metrics exposition in test/netns/metrics.test.ts.
 APT_PACKAGES+=(prometheus)
+
+# openssl: the STARTTLS certificate of the e-mail alerts test (test/e2e/alerts-smtp.test.ts; issue 12 item 5).
+APT_PACKAGES+=(openssl)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
