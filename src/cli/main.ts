@@ -126,7 +126,8 @@ Scenario file:
       '\nSignals: SIGTERM/SIGINT stop (masters send priority 0 and remove their VIPs); SIGHUP reloads the config\n' +
         '(a config with errors is refused and the running one kept). Needs CAP_NET_RAW and CAP_NET_ADMIN.\n' +
         'One daemon per control socket (a lock beside it, <control>.lock, names the holder).\n' +
-        '\nExit status: 0 stopped cleanly; 1 the config has errors; 2 usage error; 4 missing capabilities;\n' +
+        '\nExit status: 0 stopped cleanly; 1 the config has errors (or the HTTP API cannot start: TND_API_*);\n' +
+        '2 usage error; 4 missing capabilities;\n' +
         '5 another daemon holds the control socket, or the path is not a socket; 6 the supervisor gave up\n' +
         'after the daemon died 5 times within a minute.',
     )

@@ -33,10 +33,10 @@ test('a password is stored as scrypt N=2^15 r=8 p=1 with a random salt, and veri
 test('a token is tnd_ID_SECRET; only its SHA-256 is stored, and it matches only itself', () => {
   const t = newToken('ci', 'operator', new Date(0));
   assert.match(t.token, /^tnd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
-  assert.ok(!JSON.stringify(t.record).includes(t.token.split('_')[2]!));
+  assert.ok(!JSON.stringify(t.record).includes(t.token.slice(17)), 'the secret (which may hold _) is not stored');
   const db = { users: [], tokens: [t.record] };
   assert.equal(matchToken(db, t.token)?.name, 'ci');
-  assert.equal(matchToken(db, `${t.token.slice(0, -1)}A`), undefined);
+  assert.equal(matchToken(db, `${t.token.slice(0, -1)}${t.token.endsWith('A') ? 'B' : 'A'}`), undefined);
   assert.equal(matchToken(db, 'tnd_000000000000_' + 'A'.repeat(43)), undefined);
   assert.equal(matchToken(db, 'nonsense'), undefined);
 });
