@@ -69,7 +69,6 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
     const t = await startTandem(lab, host, conf, { dir, ext: 'conf' });
     const line = await t.out.waitFor(/Supervisor: started daemon pid \d+/);
     const vrrpPid = Number(/pid (\d+)/.exec(line)![1]);
-    const isMaster = async () => (await t.status()).instances[0]?.state === 'MASTER';
     const standby = () =>
       spawnSync(process.execPath, [TANDEM, 'standby', '--all', '--control', t.control], { encoding: 'utf8' });
     // Stops (SIGTERM, waiting for the exit), then starts a fresh daemon with the same config: the preempt case.
