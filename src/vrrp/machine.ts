@@ -840,11 +840,12 @@ function startHandover(
   disarm(c, 'garp');
   const h: HandoverState = { to, cause, since: now, deadline: now + handoverDeadlineMs(cfg), newMaster: null };
   s.handover = h;
-  handoverEffect(c, h, 'started', { until: h.deadline });
   if (heard) {
+    handoverEffect(c, { ...h, newMaster: { ...heard, at: now } }, 'started', { until: h.deadline });
     heardNewMaster(c, heard.addr, heard.priority, heard.intervalMs);
     return;
   }
+  handoverEffect(c, h, 'started', { until: h.deadline });
   send(c, RELEASE_PRIORITY);
   arm(c, 'advert', now + cfg.advertIntervalMs);
   arm(c, 'handover', h.deadline);
