@@ -7,6 +7,7 @@
 //   node --import tsx bench/failover.ts                 # everything, 3 runs per case
 //   BENCH_REPS=5 BENCH_SOAK_MS=600000 node --import tsx bench/failover.ts
 //   BENCH_ONLY=failover|jitter|soak node --import tsx bench/failover.ts   (BENCH_CASE=sigkill: one failure case)
+//   BENCH_ONLY=failover BENCH_CASE=standby,sigterm,preempt BENCH_ADVERTS=100,20 node --import tsx bench/failover.ts
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +29,15 @@ import {
 const REPS = Number(process.env.BENCH_REPS ?? 3);
 const SOAK_MS = Number(process.env.BENCH_SOAK_MS ?? 60_000);
 const ONLY = process.env.BENCH_ONLY;
-/** Run one failure case only (link-down, sigterm, sigkill, standby). */
-const ONLY_CASE = process.env.BENCH_CASE;
+/** Run some failure cases only (link-down, sigterm, sigkill, standby, preempt; comma-separated). */
+const ONLY_CASES = process.env.BENCH_CASE?.split(',').filter(Boolean);
+/** Run some advert intervals only (ms, comma-separated: 1000, 100, 20). */
+const ONLY_ADVERTS = process.env.BENCH_ADVERTS?.split(',').filter(Boolean).map(Number);
 const VIP = '198.18.0.100';
 
 type Impl = 'tandem' | 'keepalived';
-type Failure = 'link-down' | 'sigterm' | 'sigkill' | 'standby';
+/** preempt: d1 (the higher priority) was stopped and d2 is master; d1 starts again and takes over. */
+type Failure = 'link-down' | 'sigterm' | 'sigkill' | 'standby' | 'preempt';
 interface Setting {
   version: 2 | 3;
   advertMs: number;
@@ -65,12 +69,29 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
     const t = await startTandem(lab, host, conf, { dir, ext: 'conf' });
     const line = await t.out.waitFor(/Supervisor: started daemon pid \d+/);
     const vrrpPid = Number(/pid (\d+)/.exec(line)![1]);
-    const isMaster = async () => (await t.status()).instances[0]?.state === 'MASTER';
     const standby = () =>
       spawnSync(process.execPath, [TANDEM, 'standby', '--all', '--control', t.control], { encoding: 'utf8' });
-    return { stop: () => t.child.kill('SIGTERM'), kill: () => process.kill(vrrpPid, 'SIGKILL'), isMaster, standby };
+    // Stops (SIGTERM, waiting for the exit), then starts a fresh daemon with the same config: the preempt case.
+    let current = t;
+    const stopped = async () => {
+      const exit = new Promise((r) => current.child.once('exit', r));
+      current.child.kill('SIGTERM');
+      await exit;
+    };
+    const restart = async () => {
+      current = await startTandem(lab, host, conf, { dir, ext: 'conf' });
+    };
+    const master = async () => (await current.status()).instances[0]?.state === 'MASTER';
+    return {
+      stop: () => current.child.kill('SIGTERM'),
+      kill: () => process.kill(vrrpPid, 'SIGKILL'),
+      isMaster: master,
+      standby,
+      stopped,
+      restart,
+    };
   }
-  const k = await startKeepalived(lab, host, conf, dir);
+  let k = await startKeepalived(lab, host, conf, dir);
   // keepalived -P: a parent and a VRRP child; the child runs the protocol and holds the VIP (its pid file: -r).
   const vrrpPid = await eventually(
     'keepalived vrrp pid',
@@ -82,11 +103,21 @@ async function director(lab: Lab, impl: Impl, host: string, s: Setting, priority
     const other = k.out.lines.findLastIndex((l) => /Entering (BACKUP|FAULT) STATE/.test(l));
     return master > other;
   };
+  const stopped = async () => {
+    const exit = new Promise((r) => k.child.once('exit', r));
+    k.child.kill('SIGTERM');
+    await exit;
+  };
+  const restart = async () => {
+    k = await startKeepalived(lab, host, conf, dir);
+  };
   return {
     stop: () => k.child.kill('SIGTERM'),
     kill: () => process.kill(vrrpPid, 'SIGKILL'),
     isMaster,
     standby: undefined,
+    stopped,
+    restart,
   };
 }
 
@@ -94,7 +125,14 @@ async function oneRun(
   impl: Impl,
   s: Setting,
   failure: Failure,
-): Promise<{ gapMs: number; overlapMs: number; holderGapMs: number; tookOver: boolean }> {
+): Promise<{
+  gapMs: number;
+  overlapMs: number;
+  holderGapMs: number;
+  tookOver: boolean;
+  failed: number;
+  sent: number;
+}> {
   const dir = workDir('tandem-bench-');
   const lab = await createLab(['d1', 'd2', 'client'], { d1: '198.18.0.11', d2: '198.18.0.12', client: '198.18.0.50' });
   try {
@@ -103,26 +141,43 @@ async function oneRun(
     const d1 = await director(lab, impl, 'd1', s, 150, dir);
     const d2 = await director(lab, impl, 'd2', s, 100, dir);
     await eventually(`${impl} d1 master`, d1.isMaster, (m) => m, 20_000);
+    if (failure === 'preempt') {
+      // d1 leaves (SIGTERM) and d2 serves; the case is d1's return.
+      await d1.stopped();
+      await eventually(`${impl} d2 master`, d2.isMaster, (m) => m, 20_000);
+    }
     await new Promise((r) => setTimeout(r, 3 * s.advertMs + 200));
     const watch = new VipWatch(lab, ['d1', 'd2'], VIP);
     await watch.start();
-    const window = Math.max(2_000, 3 * s.advertMs + 1_500) + 1_000;
+    // The preempt case also waits for the returning daemon to start and for its Master_Down_Interval.
+    const window = Math.max(2_000, 3 * s.advertMs + 1_500) + 1_000 + (failure === 'preempt' ? 5_000 : 0);
     const client = probe(lab, 'client', VIP, 10, window);
     await new Promise((r) => setTimeout(r, 700));
-    // Fail right after an advert from d1 is seen: the same phase for every run and implementation, so the gap
-    // measures detection and takeover, not where in the advert interval the failure happened to fall.
-    await nextAdvert(lab, 'client', '198.18.0.11');
-    if (failure === 'link-down') await lab.setLink('d1', false);
-    else if (failure === 'sigterm') d1.stop();
-    else if (failure === 'standby') d1.standby?.();
-    else d1.kill();
+    if (failure === 'preempt') await d1.restart();
+    else {
+      // Fail right after an advert from d1 is seen: the same phase for every run and implementation, so the gap
+      // measures detection and takeover, not where in the advert interval the failure happened to fall.
+      await nextAdvert(lab, 'client', '198.18.0.11');
+      if (failure === 'link-down') await lab.setLink('d1', false);
+      else if (failure === 'sigterm') d1.stop();
+      else if (failure === 'standby') d1.standby?.();
+      else d1.kill();
+    }
     const r = await client;
     await new Promise((res) => setTimeout(res, 200));
     watch.stop();
-    const w = watch.report(['d1']);
+    const w = watch.report([failure === 'preempt' ? 'd2' : 'd1']);
     // keepalived's parent respawns a SIGKILLed VRRP child, which may take the VIP back before we look: not an error.
-    const tookOver = (await d2.isMaster()) || r.who.d2 !== undefined;
-    return { gapMs: r.maxGapMs, overlapMs: w.overlapMs, holderGapMs: w.gapMs, tookOver };
+    // preempt: "took over" means d1 is master again.
+    const tookOver = failure === 'preempt' ? await d1.isMaster() : (await d2.isMaster()) || r.who.d2 !== undefined;
+    return {
+      gapMs: r.maxGapMs,
+      overlapMs: w.overlapMs,
+      holderGapMs: w.gapMs,
+      tookOver,
+      failed: r.failed,
+      sent: r.sent,
+    };
   } finally {
     await lab.teardown();
     rmSync(dir, { recursive: true, force: true });
@@ -156,18 +211,21 @@ const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '1.00' : 'inf') : 
 async function failoverBench(): Promise<void> {
   console.log(`\n## failover (client probes every 10 ms, fresh TCP connection; ${REPS} runs per case)`);
   console.log(
-    'case | impl | client gap ms min/median/max | two hosts held VIP ms | no host held VIP ms | backup took over | client gap tandem/keepalived (median)',
+    'case | impl | failed requests min/median/max (of ~sent) | client gap ms min/median/max | two hosts held VIP ms | no host held VIP ms | backup took over | client gap tandem/keepalived (median) | failed tandem/keepalived (median)',
   );
   const settings: (Setting & { impls: Impl[] })[] = [
     { version: 2, advertMs: 1000, impls: ['tandem', 'keepalived'] },
     { version: 3, advertMs: 100, impls: ['tandem', 'keepalived'] },
-    { version: 3, advertMs: 20, impls: ['tandem'] },
+    { version: 3, advertMs: 20, impls: ['tandem', 'keepalived'] },
   ];
   for (const s of settings)
-    for (const failure of ['link-down', 'sigterm', 'sigkill', 'standby'] as Failure[]) {
-      if (ONLY_CASE && failure !== ONLY_CASE) continue;
+    for (const failure of ['link-down', 'sigterm', 'sigkill', 'standby', 'preempt'] as Failure[]) {
+      if (ONLY_CASES && !ONLY_CASES.includes(failure)) continue;
+      if (ONLY_ADVERTS && !ONLY_ADVERTS.includes(s.advertMs)) continue;
       const impls = failure === 'standby' ? s.impls.filter((i) => i === 'tandem') : s.impls;
-      const res: Partial<Record<Impl, { gap: Stats; overlap: Stats; holderGap: Stats; tookOver: number }>> = {};
+      const res: Partial<
+        Record<Impl, { gap: Stats; overlap: Stats; holderGap: Stats; tookOver: number; failed: Stats; sent: number }>
+      > = {};
       for (const impl of impls) {
         const runs: Awaited<ReturnType<typeof oneRun>>[] = [];
         for (let i = 0; i < REPS; i++) runs.push(await oneRun(impl, s, failure));
@@ -176,15 +234,17 @@ async function failoverBench(): Promise<void> {
           overlap: stats(runs.map((r) => r.overlapMs)),
           holderGap: stats(runs.map((r) => r.holderGapMs)),
           tookOver: runs.filter((r) => r.tookOver).length,
+          failed: stats(runs.map((r) => r.failed)),
+          sent: stats(runs.map((r) => r.sent)).median,
         };
       }
       for (const impl of impls) {
         const r = res[impl]!;
         const k = res.keepalived;
         console.log(
-          `v${s.version} ${s.advertMs}ms ${failure} | ${impl} | ${fmt(r.gap)} | ${fmt(r.overlap)} | ${fmt(r.holderGap)} | ${r.tookOver}/${REPS} | ${
+          `v${s.version} ${s.advertMs}ms ${failure} | ${impl} | ${fmt(r.failed)} (of ${r.sent}) | ${fmt(r.gap)} | ${fmt(r.overlap)} | ${fmt(r.holderGap)} | ${r.tookOver}/${REPS} | ${
             impl === 'tandem' && k ? ratio(r.gap.median, k.gap.median) : '-'
-          }`,
+          } | ${impl === 'tandem' && k ? ratio(r.failed.median, k.failed.median) : '-'}`,
         );
       }
     }

@@ -345,7 +345,8 @@ async function runDaemon(
       stop: async () => {
         // Resources stop right to left while this node still holds its VIPs; then VRRP hands over.
         await node.stopResourceGroups();
-        const gone = node.stop();
+        // issue 15 handover: make-before-break, the VIPs stay until a new master is heard (docs/handover.md).
+        const gone = node.stop({ handover: true });
         report();
         await gone;
       },

@@ -109,6 +109,9 @@ test('tandem standby hands over within Skew_Time and stays out; standby --clear 
   assert.deepEqual(c.d1.daemon.standby('all'), ['VI_1', 'VI_2']);
   // d2 (priority 100) takes over after Skew_Time = (256 - 100) / 256 s.
   c.clock.runFor(700);
+  // Make-before-break (docs/handover.md): d1 keeps the VIP for the linger after it hears d2's first advert.
+  assert.deepEqual(c.hosts.holders('198.18.0.100'), ['d1', 'd2']);
+  c.clock.runFor(500);
   assert.deepEqual(c.hosts.holders('198.18.0.100'), ['d2']);
   const took = c.d2.daemon.status().instances[0]!.lastTransition!;
   assert.equal(took.cause, 'master-down');
@@ -125,6 +128,9 @@ test('tandem takeover makes a backup master at once', () => {
   c.clock.runFor(5_000);
   c.d2.daemon.takeover(['VI_2']);
   c.clock.runFor(50);
+  // d1 keeps VI_2's VIP for the linger after it hears d2's advert at 255 (make-before-break), then lets it go.
+  assert.deepEqual(c.hosts.holders('198.18.0.101'), ['d1', 'd2']);
+  c.clock.runFor(500);
   assert.deepEqual(c.hosts.holders('198.18.0.101'), ['d2']);
   assert.deepEqual(c.hosts.holders('198.18.0.100'), ['d1']);
   assert.throws(() => c.d2.daemon.takeover(['VI_9']), /no instance VI_9 on this node \(running: VI_1, VI_2\)/);

@@ -120,6 +120,27 @@ export class TandemNode {
         addrs: e.addrs,
       });
     });
+    this.events.on('handover', (e) => {
+      const text =
+        e.phase === 'started'
+          ? e.newMaster
+            ? `handing over to ${e.newMaster} (${e.cause}): keeping the VIPs until it has them`
+            : `handing over (${e.cause}): sent priority 0; keeping the VIPs until a new master is heard, at most ${Math.max(0, (e.until ?? 0) - e.at)} ms`
+          : e.phase === 'new-master'
+            ? `handover: new master ${e.newMaster} heard after ${e.elapsedMs} ms; removing the VIPs in ${Math.max(0, (e.until ?? 0) - e.at)} ms`
+            : e.reason === 'deadline'
+              ? `handover: no new master heard within ${e.elapsedMs} ms; releasing the VIPs anyway`
+              : `handover ${e.reason === 'interrupted' ? 'cut short' : 'done'} after ${e.elapsedMs} ms`;
+      deps.log.log(e.reason === 'deadline' ? 'warn' : 'info', `(${e.instance}) ${text}`, {
+        event: 'handover',
+        instance: e.instance,
+        phase: e.phase,
+        cause: e.cause,
+        ...(e.newMaster ? { newMaster: e.newMaster } : {}),
+        ...(e.reason ? { reason: e.reason } : {}),
+        elapsedMs: e.elapsedMs,
+      });
+    });
     this.events.on('effectFailed', (e) => {
       deps.log.log('error', `(${e.instance}) ${e.effect} failed: ${e.error}`, { event: 'effectFailed', ...e });
     });
@@ -167,8 +188,10 @@ export class TandemNode {
   /**
    * Graceful stop: masters send priority 0 and remove their VIPs; trackers and sockets close. Resolves once every
    * address change it asked for is done (the VIPs are gone), so that the caller may close the sockets then.
+   * With `handover` (the daemon's SIGTERM), make-before-break (docs/handover.md): each master keeps its VIPs, and the
+   * load balancer keeps serving them, until a new master has been heard or the handover deadline passed.
    */
-  stop(): Promise<void> {
+  stop(opts: { handover?: boolean } = {}): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     this.#stopped = true;
     this.#peer?.server.stop();
@@ -178,6 +201,10 @@ export class TandemNode {
     this.#runners = [];
     // Groups not stopped already (stopResourceGroups) stop now, in the background, right to left.
     this.#groups.stop();
+    if (opts.handover) {
+      const handovers = [...this.#instances.keys()].map((name) => this.#handOverInstance(name));
+      return Promise.all(handovers).then(() => this.#deps.lb?.setScope([], []));
+    }
     const settled = [...this.#instances.values()].map((r) => r.vi);
     for (const name of [...this.#instances.keys()]) this.#stopInstance(name);
     this.#deps.lb?.setScope([], []);
@@ -553,6 +580,23 @@ export class TandemNode {
       (addr) => nodeOfAddress(this.#plan, addr)?.name,
       (node) => this.#plan.cluster?.nodes.find((n) => n.name === node)?.addresses[0],
     );
+  }
+
+  /** Stops one instance make-before-break: it runs on until its handover is over, then closes like #stopInstance. */
+  async #handOverInstance(name: string): Promise<void> {
+    const r = this.#instances.get(name);
+    if (!r) return;
+    const wasMaster = r.vi.state.state === 'MASTER';
+    await r.vi.handOver();
+    r.transport.close();
+    if (this.#instances.get(name) === r) this.#instances.delete(name);
+    this.elector.detach(name);
+    this.#deps.log.log('info', `(${name}) stopped${wasMaster ? ': handed over and removed VIPs' : ''}`, {
+      event: 'stop',
+      instance: name,
+    });
+    const spec = this.#plan.notify.instances[name];
+    if (hasScripts(spec)) this.#deps.notify.notify('INSTANCE', name, spec, 'STOP', 0);
   }
 
   #stopInstance(name: string): void {

@@ -131,6 +131,7 @@ const FORWARDED: readonly (keyof VrrpEvents)[] = [
   'priority',
   'vips',
   'effectFailed',
+  'handover',
 ];
 
 interface Sim {
@@ -275,12 +276,26 @@ export class SimCluster {
     this.#running.delete(node);
   }
 
+  /**
+   * The daemon's SIGTERM for VRRP: a make-before-break handover (docs/handover.md). Each master keeps its VIPs until
+   * a new master is heard (or the deadline passes) while simulated time runs; the promise settles after that.
+   */
+  handOver(node: string): Promise<void> {
+    const r = this.#running.get(node);
+    if (!r) return Promise.resolve();
+    return r.node.stop({ handover: true }).then(() => {
+      if (this.#running.get(node) !== r) return;
+      r.close();
+      this.#running.delete(node);
+    });
+  }
+
   /** The daemon's SIGTERM order: resource groups stop right to left (awaited), then VRRP hands over. */
   async stopGracefully(node: string): Promise<void> {
     const r = this.#running.get(node);
     if (!r) return;
     await r.node.stopResourceGroups();
-    this.stop(node);
+    await this.handOver(node);
   }
 
   /** Starts the node's daemon if it is down (after kill or stop); does nothing if it runs. */

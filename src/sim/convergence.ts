@@ -4,6 +4,7 @@
  */
 import { seededRng } from '../core/rng.ts';
 import type { Ms } from '../core/time.ts';
+import { handoverLingerMs } from '../vrrp/machine.ts';
 import { masterDownIntervalMs } from '../vrrp/timers.ts';
 import { type SimCluster, type SimNodeSpec, simCluster } from './cluster.ts';
 import type { LinkOptions } from './sim-network.ts';
@@ -110,7 +111,8 @@ export interface ChaosReport {
 
 /**
  * How long after the network becomes healthy VRRP must have exactly one master: the longest Master_Down_Interval
- * (the lowest priority's, with the longest interval) plus three one-way delays — one for an advert sent just before
+ * (the lowest priority's, with the longest interval) plus the handover linger a beaten master keeps its VIPs for
+ * (docs/handover.md) plus three one-way delays — one for an advert sent just before
  * the heal to land, one for the new master's first advert, and one for the RFC 9568 reply of a higher master that
  * hears it.
  */
@@ -118,14 +120,17 @@ export function convergenceGraceMs(nodes: readonly SimNodeSpec[], maxDelayMs: Ms
   let mdi = 0;
   for (const n of nodes) {
     for (const cfg of n.instances) {
+      // A master beaten at the heal keeps its VIPs for the handover linger (make-before-break, docs/handover.md).
+      const linger = handoverLingerMs(cfg.advertIntervalMs);
       mdi = Math.max(
         mdi,
-        masterDownIntervalMs({
-          version: cfg.version,
-          priority: Math.min(cfg.priority, 254),
-          advertIntervalMs: cfg.advertIntervalMs,
-          downTimerAdverts: cfg.downTimerAdverts,
-        }),
+        linger +
+          masterDownIntervalMs({
+            version: cfg.version,
+            priority: Math.min(cfg.priority, 254),
+            advertIntervalMs: cfg.advertIntervalMs,
+            downTimerAdverts: cfg.downTimerAdverts,
+          }),
       );
     }
   }

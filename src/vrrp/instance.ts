@@ -54,6 +54,8 @@ export type VrrpEvents = {
   };
   /** A timer fired after a pause longer than any Master_Down_Interval. */
   paused: EventBase & { lateMs: number; action: 'stepped-down' | 'relistening' };
+  /** A make-before-break handover began, heard the new master, or released the VIPs (docs/handover.md). */
+  handover: EventBase & Omit<Extract<VrrpEffect, { kind: 'handover' }>, 'kind'>;
 };
 
 /** The guard's probe and fence requests, as the machine emits them. */
@@ -158,6 +160,27 @@ export class VrrpInstance {
   stop(): void {
     this.feed({ kind: 'shutdown' });
     this.#detach();
+  }
+
+  /**
+   * Graceful stop, make-before-break (docs/handover.md): a master keeps its VIPs, and keeps listening, until a new
+   * master has been heard (or the machine's deadline passed); then it enters INIT and stops listening. Resolves then,
+   * once the address change is done; at once for a node that is not master.
+   */
+  handOver(): Promise<void> {
+    this.feed({ kind: 'shutdown', handover: true });
+    if (this.#state.state === 'INIT') {
+      this.#detach();
+      return this.vipsSettled;
+    }
+    return new Promise<void>((resolve) => {
+      const off = this.onStep((state) => {
+        if (state.state !== 'INIT') return;
+        off();
+        this.#detach();
+        void this.vipsSettled.then(resolve);
+      });
+    });
   }
 
   /** Like SIGKILL: stops listening and cancels every timer, with no effects (the VIPs stay where they are). */
@@ -303,6 +326,11 @@ export class VrrpInstance {
       case 'paused':
         this.events.emit('paused', { ...this.#base(), lateMs: e.lateMs, action: e.action });
         break;
+      case 'handover': {
+        const { kind: _k, ...rest } = e;
+        this.events.emit('handover', { ...this.#base(), ...rest });
+        break;
+      }
     }
   }
 

@@ -7,6 +7,9 @@ import {
   advertFor,
   compareAddresses,
   effectivePriority,
+  HANDOVER_LINGER_MIN_MS,
+  handoverDeadlineMs,
+  handoverLingerMs,
   type InstanceState,
   initialState,
   step,
@@ -49,8 +52,14 @@ class Harness {
   advert(priority: number, now: Ms, src = HIGHER, extra: Partial<VrrpPacket> = {}): VrrpEffect[] {
     return this.feed({ kind: 'advert', packet: packet(this.cfg, priority, extra), src }, now);
   }
-  fire(timer: 'advert' | 'masterDown' | 'garp' | 'guard', now: Ms, lateMs = 0): VrrpEffect[] {
+  fire(timer: 'advert' | 'masterDown' | 'garp' | 'guard' | 'handover', now: Ms, lateMs = 0): VrrpEffect[] {
     return this.feed({ kind: 'timer', timer, lateMs }, now);
+  }
+  /** Fires the handover timer at its deadline: the linger (or the wait for a new master) is over. */
+  released(): VrrpEffect[] {
+    const at = this.state.timers.handover;
+    assert.notEqual(at, null, 'a handover is running');
+    return this.fire('handover', at!);
   }
   /** Starts and waits out Master_Down_Interval: a master with nobody else around. */
   master(now: Ms = 0): this {
@@ -201,14 +210,21 @@ test('RFC 5798 §6.4.3: a master receiving priority 0 sends an ADVERTISEMENT and
   assert.equal(m.state.state, 'MASTER');
 });
 
-test('RFC 5798 §6.4.3: a master receiving a higher priority cancels the Adver_Timer, sets Master_Down_Timer and transitions to Backup', () => {
+test('RFC 5798 §6.4.3: a master receiving a higher priority cancels the Adver_Timer, sets Master_Down_Timer and transitions to Backup (after the handover linger: make-before-break)', () => {
   const m = new Harness(instanceConfig({ priority: 100 })).master();
   const fx = m.advert(150, 5000, LOWER);
-  assert.deepEqual(transitions(fx), ['MASTER→BACKUP:higher-priority']);
   assert.ok(only(fx, 'disarm').some((d) => d.timer === 'advert'));
-  assert.equal(only(fx, 'delVips').length, 1);
-  assert.equal(armed(fx, 'masterDown'), 5000 + 3609);
+  // The VIPs stay while the new master adds and announces them (docs/handover.md): no transition, no delVips yet.
+  assert.deepEqual(transitions(fx), []);
+  assert.equal(only(fx, 'delVips').length, 0);
+  assert.equal(m.state.handover?.newMaster?.addr, LOWER);
+  assert.equal(armed(fx, 'handover'), 5000 + handoverLingerMs(1000));
+  const done = m.released();
+  assert.deepEqual(transitions(done), ['MASTER→BACKUP:higher-priority']);
+  assert.equal(only(done, 'delVips').length, 1);
+  assert.equal(armed(done, 'masterDown'), 5500 + 3609);
   assert.deepEqual(m.state.master, { addr: LOWER, priority: 150 });
+  assert.equal(m.state.handover, null);
 });
 
 test('RFC 5798 §6.4.3: on equal priority the higher primary IP address wins, compared as numbers (IPv4)', () => {
@@ -216,7 +232,8 @@ test('RFC 5798 §6.4.3: on equal priority the higher primary IP address wins, co
   keeps.advert(100, 5000, LOWER); // 10.0.0.9 < 10.0.0.10, although '10.0.0.9' > '10.0.0.10' as text
   assert.equal(keeps.state.state, 'MASTER');
   const yields = new Harness(instanceConfig()).master();
-  assert.deepEqual(transitions(yields.advert(100, 5000, HIGHER)), ['MASTER→BACKUP:equal-priority-higher-address']);
+  yields.advert(100, 5000, HIGHER);
+  assert.deepEqual(transitions(yields.released()), ['MASTER→BACKUP:equal-priority-higher-address']);
 });
 
 test('RFC 5798 §6.4.3: on equal priority the higher primary IP address wins, compared as numbers (IPv6)', () => {
@@ -226,7 +243,8 @@ test('RFC 5798 §6.4.3: on equal priority the higher primary IP address wins, co
   m.fire('masterDown', m.state.timers.masterDown ?? 0);
   m.advert(100, 5000, 'fe80::9');
   assert.equal(m.state.state, 'MASTER');
-  assert.deepEqual(transitions(m.advert(100, 6000, 'fe80::10')), ['MASTER→BACKUP:equal-priority-higher-address']);
+  m.advert(100, 6000, 'fe80::10');
+  assert.deepEqual(transitions(m.released()), ['MASTER→BACKUP:equal-priority-higher-address']);
 });
 
 test('RFC 9568 §6.4.3: a master that discards a lower-priority advert sends an advertisement at once', () => {
@@ -273,9 +291,10 @@ test('keepalived garp_lower_prio_repeat: a master that hears a lower-priority ma
 
 test('RFC 5798 §6.4.3: a v3 master that yields adopts the new master’s Max Adver Int for Master_Down_Interval', () => {
   const m = new Harness(instanceConfig({ version: 3, priority: 100 })).master();
-  const fx = m.advert(200, 5000, HIGHER, { advertIntervalMs: 100 });
+  m.advert(200, 5000, HIGHER, { advertIntervalMs: 100 });
+  const fx = m.released();
   assert.equal(m.state.masterAdverIntervalMs, 100);
-  assert.equal(armed(fx, 'masterDown'), 5000 + 300 + 60);
+  assert.equal(armed(fx, 'masterDown'), 5000 + handoverLingerMs(100) + 300 + 60);
 });
 
 test('RFC 5798 §6.4.3: on Shutdown a master cancels the Adver_Timer, sends an ADVERTISEMENT with Priority 0 and transitions to Initialize', () => {
@@ -284,7 +303,7 @@ test('RFC 5798 §6.4.3: on Shutdown a master cancels the Adver_Timer, sends an A
   assert.deepEqual(transitions(fx), ['MASTER→INIT:shutdown']);
   assert.deepEqual(sentPriorities(fx), [0]);
   assert.equal(only(fx, 'delVips').length, 1);
-  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null });
+  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null, handover: null });
 });
 
 test('keepalived: an advert with our priority from our own address is ignored', () => {
@@ -299,9 +318,9 @@ test('keepalived: an advert with our priority from our own address is ignored', 
 test('keepalived: when two address owners hear each other, the one that hears steps down to 254', () => {
   const m = new Harness(instanceConfig({ priority: 255 }));
   m.start(0);
-  const fx = m.advert(255, 1000, LOWER);
+  m.advert(255, 1000, LOWER);
   assert.equal(m.state.effectivePriority, 254);
-  assert.deepEqual(transitions(fx), ['MASTER→BACKUP:higher-priority']);
+  assert.deepEqual(transitions(m.released()), ['MASTER→BACKUP:higher-priority']);
 });
 
 // ── Address owner, trackers, FAULT ────────────────────────────────────────────────────────────────────────────────
@@ -340,7 +359,7 @@ test('keepalived: a failed tracker of weight 0 forces FAULT', () => {
   assert.deepEqual(transitions(mfx), ['MASTER→FAULT:tracker-fault']);
   assert.deepEqual(sentPriorities(mfx), [0], 'keepalived sends priority 0 when a master faults');
   assert.equal(only(mfx, 'delVips').length, 1);
-  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null });
+  assert.deepEqual(m.state.timers, { advert: null, masterDown: null, garp: null, guard: null, handover: null });
 });
 
 test('keepalived: a faulted instance at startup enters FAULT, not BACKUP', () => {
@@ -496,10 +515,15 @@ test('runtime priority: a backup raised to 255 is the address owner and takes ov
 test('tandem standby (hb_standby): a master released with a low priority sends priority 0 and stays a backup', () => {
   const m = new Harness(instanceConfig({ priority: 150 })).master();
   const fx = m.feed({ kind: 'setPriority', priority: 1, release: true }, 4000);
-  assert.deepEqual(transitions(fx), ['MASTER→BACKUP:standby']);
   assert.deepEqual(sentPriorities(fx), [0]);
-  assert.ok(fx.some((e) => e.kind === 'delVips'));
   assert.equal(m.state.effectivePriority, 1);
+  // Make-before-break: the VIPs stay until the new master speaks.
+  assert.deepEqual(transitions(fx), []);
+  assert.ok(!fx.some((e) => e.kind === 'delVips'));
+  m.advert(100, 4700, HIGHER);
+  const done = m.released();
+  assert.deepEqual(transitions(done), ['MASTER→BACKUP:standby']);
+  assert.ok(done.some((e) => e.kind === 'delVips'));
   assert.notEqual(m.state.timers.masterDown, null, 'still in the election: alone, it takes the addresses back');
 });
 
@@ -608,6 +632,8 @@ function allInputs(cfg: InstanceConfig): VrrpInput[] {
     { kind: 'timer', timer: 'advert', lateMs: 60_000 },
     { kind: 'timer', timer: 'masterDown', lateMs: 60_000 },
     { kind: 'timer', timer: 'guard' },
+    { kind: 'timer', timer: 'handover' },
+    { kind: 'shutdown', handover: true },
   ];
   for (const t of cfg.trackers)
     inputs.push({ kind: 'tracker', id: t.id, up: false }, { kind: 'tracker', id: t.id, up: true });
@@ -680,9 +706,11 @@ test('every row of the transition table happens, and no input from any reachable
     JSON.stringify({
       ...s,
       lastTransition: null,
-      master: null,
+      // Whether a master is known matters (the guard engages only then); who it is does not.
+      master: s.master !== null,
       preemptAt: s.preemptAt !== null,
       timers: Object.values(s.timers).map((t) => t !== null),
+      handover: s.handover && { to: s.handover.to, cause: s.handover.cause, heard: s.handover.newMaster !== null },
     });
   for (const cfg of CONFIGS) {
     const inputs = allInputs(cfg);
@@ -758,4 +786,102 @@ test('pause: a backup whose Master_Down_Timer fires that late waits a fresh Mast
   assert.equal(m.state.state, 'BACKUP');
   assert.deepEqual(only(fx, 'paused'), [{ kind: 'paused', lateMs: 10_000, action: 'relistening' }]);
   assert.equal(m.state.timers.masterDown, due + 10_000 + 360);
+});
+
+// ── make-before-break handover (docs/handover.md) ──────────────────────────────────────────────────────────────────
+
+test('handover: a leaving master repeats priority 0 every interval, sends no GARP, and keeps its VIPs until a new master is heard', () => {
+  const cfg = instanceConfig({ priority: 150, garp: { masterDelayMs: 5000, masterRepeat: 5, masterRefreshMs: 0 } });
+  const m = new Harness(cfg).master();
+  assert.notEqual(m.state.timers.garp, null, 'the delayed GARP burst is armed');
+  const fx = m.feed({ kind: 'setPriority', priority: 1, release: true }, 4000);
+  assert.ok(
+    only(fx, 'disarm').some((d) => d.timer === 'garp'),
+    'no GARP may pull the clients back',
+  );
+  assert.deepEqual(sentPriorities(fx), [0]);
+  assert.equal(armed(fx, 'handover'), 4000 + handoverDeadlineMs(cfg));
+  assert.deepEqual(
+    only(fx, 'handover').map((h) => h.phase),
+    ['started'],
+  );
+  assert.deepEqual(sentPriorities(m.fire('advert', 5000)), [0], 'priority 0 again: one lost advert costs nothing');
+  assert.equal(m.state.state, 'MASTER');
+  // Another leaving router's priority 0 and our own looped-back advert are not a new master.
+  assert.deepEqual(m.advert(0, 5100, HIGHER), []);
+  assert.deepEqual(m.advert(1, 5150, ME), []);
+  const heard = m.advert(100, 5200, HIGHER);
+  assert.deepEqual(sentPriorities(heard), [], 'it does not answer the new master');
+  assert.ok(
+    only(heard, 'disarm').some((d) => d.timer === 'advert'),
+    'and stops advertising',
+  );
+  assert.equal(armed(heard, 'handover'), 5200 + handoverLingerMs(1000));
+  assert.equal(only(heard, 'delVips').length, 0);
+  assert.deepEqual(m.advert(100, 5300, HIGHER), [], 'later adverts change nothing');
+  const done = m.released();
+  assert.deepEqual(transitions(done), ['MASTER→BACKUP:standby']);
+  assert.equal(only(done, 'delVips').length, 1);
+  assert.deepEqual(
+    only(done, 'handover').map((h) => [h.phase, h.reason, h.newMaster, h.elapsedMs]),
+    [['released', 'new-master', HIGHER, 1200 + handoverLingerMs(1000)]],
+  );
+  assert.deepEqual(m.state.master, { addr: HIGHER, priority: 100 });
+});
+
+test('handover: with no new master by the deadline the VIPs go anyway', () => {
+  const cfg = instanceConfig({ version: 3, advertIntervalMs: 100, priority: 150 });
+  const m = new Harness(cfg).master();
+  m.feed({ kind: 'shutdown', handover: true }, 1000);
+  assert.equal(m.state.state, 'MASTER');
+  assert.equal(handoverDeadlineMs(cfg), 300 + 99 + 100);
+  const done = m.released();
+  assert.deepEqual(transitions(done), ['MASTER→INIT:shutdown']);
+  assert.equal(only(done, 'delVips').length, 1);
+  assert.equal(only(done, 'handover')[0]?.reason, 'deadline');
+  assert.deepEqual(Object.values(m.state.timers), [null, null, null, null, null]);
+});
+
+test('handover: a graceful stop fed while beaten ends the same handover in INIT', () => {
+  const m = new Harness(instanceConfig({ priority: 100 })).master();
+  m.advert(200, 4000, HIGHER);
+  const fx = m.feed({ kind: 'shutdown', handover: true }, 4100);
+  assert.deepEqual(fx, [], 'no priority 0 and no new timer: the new master is known');
+  assert.deepEqual(transitions(m.released()), ['MASTER→INIT:shutdown']);
+});
+
+test('handover: a beaten master sends nothing and hands over after the linger of the new master’s interval', () => {
+  const m = new Harness(instanceConfig({ version: 3, advertIntervalMs: 20, priority: 100 })).master();
+  const fx = m.advert(150, 4000, HIGHER, { advertIntervalMs: 20 });
+  assert.deepEqual(sentPriorities(fx), []);
+  assert.equal(armed(fx, 'handover'), 4000 + HANDOVER_LINGER_MIN_MS);
+  assert.deepEqual(sentPriorities(m.fire('advert', 4020)), [], 'the advert timer was disarmed');
+  assert.equal(m.state.state, 'MASTER');
+});
+
+test('handover: a fault, a sync-group order or a plain stop ends it at once', () => {
+  const cfg = instanceConfig({ priority: 150, trackers: [{ id: 'f', weight: 0 }] });
+  const f = new Harness(cfg).master();
+  f.feed({ kind: 'setPriority', priority: 1, release: true }, 4000);
+  const fault = f.feed({ kind: 'tracker', id: 'f', up: false }, 4100);
+  assert.deepEqual(transitions(fault), ['MASTER→FAULT:tracker-fault']);
+  assert.equal(only(fault, 'delVips').length, 1);
+  assert.equal(only(fault, 'handover')[0]?.reason, 'interrupted');
+  assert.equal(f.state.timers.handover, null);
+  const s = new Harness(cfg).master();
+  s.advert(200, 4000, HIGHER);
+  assert.deepEqual(transitions(s.feed({ kind: 'sync', to: 'BACKUP' }, 4050)), ['MASTER→BACKUP:sync-group']);
+  assert.equal(s.state.handover, null);
+  const p = new Harness(cfg).master();
+  p.feed({ kind: 'shutdown', handover: true }, 4000);
+  const now = p.feed({ kind: 'shutdown' }, 4010);
+  assert.deepEqual(transitions(now), ['MASTER→INIT:shutdown']);
+  assert.equal(only(now, 'delVips').length, 1);
+  assert.equal(p.state.timers.handover, null);
+});
+
+test('handover linger: two of the new master’s intervals, within 100..500 ms', () => {
+  assert.equal(handoverLingerMs(20), 100);
+  assert.equal(handoverLingerMs(100), 200);
+  assert.equal(handoverLingerMs(1000), 500);
 });

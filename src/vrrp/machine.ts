@@ -36,6 +36,15 @@
  *
  * A guarded backup (docs/split-brain.md) has sub-states of BACKUP with a table of their own in guard.ts: there,
  * Master_Down_Timer leads to a `probe` effect, and BACKUP → MASTER (master-down or fenced) follows the verdict.
+ *
+ * Make-before-break handover (docs/handover.md): a master that leaves on purpose (standby, a graceful stop fed with
+ * `handover`) or loses the election to a higher-priority advert (a takeover, a preempting master come back) has a
+ * sub-state of MASTER, `handover`: it stops advertising its priority (a leaving master sends priority 0 every advert
+ * interval until a new master speaks; a beaten one sends nothing), sends no gratuitous ARP, and keeps its VIPs until
+ * {@link handoverLingerMs} after it first hears the new master's advert (time for the new master to add the VIPs and
+ * announce them), or until {@link handoverDeadlineMs} when no new master is heard. Only then do the VIPs go and the
+ * row of the table (MASTER → BACKUP standby / higher-priority / equal-priority-higher-address, MASTER → INIT
+ * shutdown) happen. A fault, a sync-group order or a pause ends it at once, as before.
  */
 
 import { parseIpv4, parseIpv6, stripZone } from '../core/inet.ts';
@@ -57,7 +66,7 @@ import { masterDownIntervalMs, minSkewTimeMs, skewTimeMs } from './timers.ts';
 import type { InstanceConfig, VipConfig, VrrpPacket, VrrpState } from './types.ts';
 
 /** The timers an instance runs: Adver_Timer, Master_Down_Timer, and the delayed/refresh gratuitous ARP timer. */
-export type TimerName = 'advert' | 'masterDown' | 'garp' | 'guard';
+export type TimerName = 'advert' | 'masterDown' | 'garp' | 'guard' | 'handover';
 
 /** Why a transition happened: a closed set that flows unchanged to logs, metrics and the API (Rule 5). */
 export type TransitionCause =
@@ -164,14 +173,32 @@ export interface InstanceState {
   guard: GuardState | null;
   /** The last guard round handed out; rounds only grow, so a late verdict of an earlier round is recognised. */
   guardSeq: number;
+  /** A master's make-before-break handover in progress (docs/handover.md), or null. */
+  handover: HandoverState | null;
+}
+
+/** A master handing over its VIPs: it keeps them until the new master has them (docs/handover.md). */
+export interface HandoverState {
+  /** What the master becomes once its VIPs are gone: BACKUP (standby, beaten) or INIT (graceful stop). */
+  to: 'BACKUP' | 'INIT';
+  cause: TransitionCause;
+  /** When the handover began. */
+  since: Ms;
+  /** When the VIPs go although no new master was heard. */
+  deadline: Ms;
+  /** The new master once heard: its address, priority and advert interval, and when it was first heard. */
+  newMaster: { addr: string; priority: number; intervalMs: Ms; at: Ms } | null;
 }
 
 /** What can happen to an instance. */
 export type VrrpInput =
   /** Startup event; `primaryAddr` is the address adverts go out from. */
   | { kind: 'startup'; primaryAddr: string }
-  /** Shutdown event (graceful stop: a master sends priority 0). */
-  | { kind: 'shutdown' }
+  /**
+   * Shutdown event (graceful stop: a master sends priority 0). With `handover`, a master keeps its VIPs until a new
+   * master is heard (make-before-break, docs/handover.md) and enters INIT then; without, at once.
+   */
+  | { kind: 'shutdown'; handover?: boolean }
   /** An armed timer fired, `lateMs` after its deadline (a pause shows here: guard.ts pauseThresholdMs). */
   | { kind: 'timer'; timer: TimerName; lateMs?: Ms }
   /** The verdict of a guard probe round (the node ran the `probe` effect). */
@@ -227,7 +254,27 @@ export type VrrpEffect =
       reason?: GuardRelease;
     }
   /** A timer fired after a pause: a master stepped down, or a backup waits to hear the cluster again. */
-  | { kind: 'paused'; lateMs: Ms; action: 'stepped-down' | 'relistening' };
+  | { kind: 'paused'; lateMs: Ms; action: 'stepped-down' | 'relistening' }
+  /**
+   * A make-before-break handover began, heard the new master, or ended (`released`: the VIPs go now, because the new
+   * master was heard `lingerMs` ago, the deadline passed, or something else ended it at once).
+   */
+  | {
+      kind: 'handover';
+      phase: 'started' | 'new-master' | 'released';
+      to: 'BACKUP' | 'INIT';
+      cause: TransitionCause;
+      /** The new master's address, once heard. */
+      newMaster?: string;
+      reason?: HandoverRelease;
+      /** Since the handover began. */
+      elapsedMs: Ms;
+      /** started: the deadline; new-master: when the VIPs will go. */
+      until?: Ms;
+    };
+
+/** Why a handover released the VIPs. */
+export type HandoverRelease = 'new-master' | 'deadline' | 'interrupted';
 
 /** What {@link step} returns. */
 export interface StepResult {
@@ -241,6 +288,38 @@ export const OWNER_PRIORITY = 255;
 export const RELEASE_PRIORITY = 0;
 /** keepalived garp_master_refresh_repeat's default: one GARP per refresh. */
 const GARP_REFRESH_REPEAT = 1;
+/** The shortest time a leaving master keeps its VIPs after hearing the new master (its address change and GARP). */
+export const HANDOVER_LINGER_MIN_MS = 100;
+/** The longest: the time both hosts hold the VIP, during which the old one could still answer an ARP broadcast. */
+export const HANDOVER_LINGER_MAX_MS = 500;
+
+/**
+ * How long a leaving master keeps its VIPs after it first hears the new master's advert: two of the new master's
+ * advert intervals, within 100..500 ms. The new master sends that advert before its address change is done and its
+ * gratuitous ARPs follow the change (tandem; keepalived adds the VIPs first), so the clients move to it meanwhile;
+ * until they have, the old master still serves them.
+ * @example handoverLingerMs(100) // 200
+ */
+export function handoverLingerMs(newMasterIntervalMs: Ms): Ms {
+  return Math.min(HANDOVER_LINGER_MAX_MS, Math.max(HANDOVER_LINGER_MIN_MS, 2 * newMasterIntervalMs));
+}
+
+/**
+ * How long a leaving master waits for a new master before it releases anyway: the Master_Down_Interval of the
+ * lowest-priority backup (by then any live backup has taken over, even one that heard none of the priority-0
+ * adverts) plus one advert interval to hear it.
+ * @example handoverDeadlineMs({ version: 3, advertIntervalMs: 100, downTimerAdverts: 3 }) // 300 + 99 + 100
+ */
+export function handoverDeadlineMs(cfg: Pick<InstanceConfig, 'version' | 'advertIntervalMs' | 'downTimerAdverts'>): Ms {
+  return (
+    masterDownIntervalMs({
+      version: cfg.version,
+      priority: 1,
+      masterAdverIntervalMs: cfg.advertIntervalMs,
+      downTimerAdverts: cfg.downTimerAdverts,
+    }) + cfg.advertIntervalMs
+  );
+}
 
 /**
  * Orders two addresses numerically (IPv4 and IPv6 alike: big-endian bytes), for RFC 5798 §6.4.3's tie-break on
@@ -312,12 +391,13 @@ export function initialState(cfg: InstanceConfig): InstanceState {
     syncFault: false,
     masterAdverIntervalMs: cfg.advertIntervalMs,
     master: null,
-    timers: { advert: null, masterDown: null, garp: null, guard: null },
+    timers: { advert: null, masterDown: null, garp: null, guard: null, handover: null },
     preemptAt: null,
     garpPhase: null,
     lastTransition: null,
     guard: null,
     guardSeq: 0,
+    handover: null,
   };
 }
 
@@ -428,8 +508,9 @@ function becomeMaster(c: Ctx, cause: TransitionCause): void {
   }
 }
 
-/** Stops acting as master: no more adverts or GARPs, and the VIPs go. */
+/** Stops acting as master: no more adverts or GARPs, and the VIPs go (ending a handover in progress). */
 function releaseMaster(c: Ctx): void {
+  if (c.s.handover) endHandover(c, 'interrupted');
   disarm(c, 'advert');
   disarm(c, 'garp');
   c.fx.push({ kind: 'delVips', vips: c.cfg.vips });
@@ -495,9 +576,17 @@ function onStartup(c: Ctx, primaryAddr: string): void {
   arm(c, 'masterDown', now + wait);
 }
 
-function onShutdown(c: Ctx): void {
+function onShutdown(c: Ctx, handover: boolean): void {
   const was = c.s.state;
   if (was === 'INIT') return;
+  if (was === 'MASTER' && handover) {
+    const h = c.s.handover;
+    // Beaten already (a higher-priority master is taking the VIPs): that handover ends in INIT now.
+    if (h) c.s.handover = { ...h, to: 'INIT', cause: 'shutdown' };
+    else startHandover(c, 'INIT', 'shutdown');
+    return;
+  }
+  if (c.s.handover) endHandover(c, 'interrupted');
   transition(c, 'INIT', 'shutdown');
   if (was === 'MASTER') {
     // RFC 5798 §6.4.3: cancel Adver_Timer, send an advert with priority 0.
@@ -531,6 +620,19 @@ function onTimer(c: Ctx, timer: TimerName, lateMs: Ms): void {
     return;
   }
   if (s.state !== 'MASTER') return;
+  if (timer === 'handover') {
+    if (s.handover) finishHandover(c);
+    return;
+  }
+  if (s.handover) {
+    // A leaving master repeats priority 0 until a new master speaks (one lost advert must not cost a whole
+    // Master_Down_Interval); a beaten one, or one that heard its successor, is silent.
+    if (timer === 'advert' && s.handover.newMaster === null) {
+      send(c, RELEASE_PRIORITY);
+      arm(c, 'advert', now + cfg.advertIntervalMs);
+    }
+    return;
+  }
   if (timer === 'advert') {
     // RFC 5798 §6.4.3: send an advert, reset Adver_Timer.
     send(c, s.effectivePriority);
@@ -611,6 +713,13 @@ function backupReceives(c: Ctx, p: VrrpPacket, src: string): void {
 /** RFC 5798 §6.4.3 with RFC 9568's immediate advert and keepalived's two-owner repair. */
 function masterReceives(c: Ctx, p: VrrpPacket, src: string): void {
   const { cfg, s, now } = c;
+  if (s.handover) {
+    // Leaving: any other router's advert above priority 0 is the new master (we advertise 0, or nothing); another
+    // priority 0 or our own looped-back advert is not. The first one starts the linger; the rest change nothing.
+    if (p.priority === RELEASE_PRIORITY || compareAddresses(src, s.primaryAddr ?? '') === 0) return;
+    if (s.handover.newMaster === null) heardNewMaster(c, src, p.priority, p.advertIntervalMs);
+    return;
+  }
   if (p.priority === RELEASE_PRIORITY) {
     // "If the Priority in the ADVERTISEMENT is zero, then: Send an ADVERTISEMENT; Reset the Adver_Timer."
     send(c, s.effectivePriority);
@@ -629,12 +738,12 @@ function masterReceives(c: Ctx, p: VrrpPacket, src: string): void {
   }
   const mine = s.effectivePriority;
   if (p.priority > mine || (p.priority === mine && cmp > 0)) {
-    becomeBackup(
-      c,
-      p.priority > mine ? 'higher-priority' : 'equal-priority-higher-address',
-      cfg.version === 3 ? p.advertIntervalMs : undefined,
-    );
-    s.master = { addr: src, priority: p.priority };
+    // Beaten (a takeover, a preempting master come back): keep the VIPs until the new master has them.
+    startHandover(c, 'BACKUP', p.priority > mine ? 'higher-priority' : 'equal-priority-higher-address', {
+      addr: src,
+      priority: p.priority,
+      intervalMs: p.advertIntervalMs,
+    });
     return;
   }
   discard(c, 'lower-priority', src, p.priority);
@@ -690,13 +799,94 @@ function onSetPriority(c: Ctx, priority: number | null, release: boolean): void 
   refreshPriority(c);
   if (release && c.s.state === 'MASTER' && !isOwner(c)) {
     // RFC 5798 §6.4.3's Shutdown hand-over, without leaving the election: priority 0 makes backups take over
-    // after Skew_Time instead of Master_Down_Interval.
-    send(c, RELEASE_PRIORITY);
-    becomeBackup(c, 'standby');
+    // after Skew_Time instead of Master_Down_Interval; the VIPs stay until the new master has them.
+    if (!c.s.handover) startHandover(c, 'BACKUP', 'standby');
     return;
   }
   // An owner does not wait for Master_Down_Timer (RFC 5798 §6.4.1), so a backup that becomes one takes over now.
   if (c.s.state === 'BACKUP' && isOwner(c)) becomeMaster(c, 'priority-change');
+}
+
+// ── make-before-break handover (docs/handover.md) ─────────────────────────────────────────────────────────────────
+
+function handoverEffect(
+  c: Ctx,
+  h: HandoverState,
+  phase: 'started' | 'new-master' | 'released',
+  extra: { reason?: HandoverRelease; until?: Ms } = {},
+): void {
+  c.fx.push({
+    kind: 'handover',
+    phase,
+    to: h.to,
+    cause: h.cause,
+    ...(h.newMaster ? { newMaster: h.newMaster.addr } : {}),
+    elapsedMs: c.now - h.since,
+    ...extra,
+  });
+}
+
+/**
+ * A master begins to hand over: no GARP from now on (it would pull the clients back), and either priority 0 now and
+ * every interval until a new master speaks (leaving), or silence with the new master known (beaten).
+ */
+function startHandover(
+  c: Ctx,
+  to: 'BACKUP' | 'INIT',
+  cause: TransitionCause,
+  heard?: { addr: string; priority: number; intervalMs: Ms },
+): void {
+  const { cfg, s, now } = c;
+  disarm(c, 'garp');
+  const h: HandoverState = { to, cause, since: now, deadline: now + handoverDeadlineMs(cfg), newMaster: null };
+  s.handover = h;
+  if (heard) {
+    handoverEffect(c, { ...h, newMaster: { ...heard, at: now } }, 'started', { until: h.deadline });
+    heardNewMaster(c, heard.addr, heard.priority, heard.intervalMs);
+    return;
+  }
+  handoverEffect(c, h, 'started', { until: h.deadline });
+  send(c, RELEASE_PRIORITY);
+  arm(c, 'advert', now + cfg.advertIntervalMs);
+  arm(c, 'handover', h.deadline);
+}
+
+/** The new master spoke: stop advertising, and let the VIPs go after the linger. */
+function heardNewMaster(c: Ctx, addr: string, priority: number, intervalMs: Ms): void {
+  const { s, now } = c;
+  const h: HandoverState = { ...s.handover!, newMaster: { addr, priority, intervalMs, at: now } };
+  s.handover = h;
+  disarm(c, 'advert');
+  const until = now + handoverLingerMs(intervalMs);
+  arm(c, 'handover', until);
+  handoverEffect(c, h, 'new-master', { until });
+}
+
+/** Ends a handover's bookkeeping (its timer, its sub-state) and says why. */
+function endHandover(c: Ctx, reason: HandoverRelease): HandoverState {
+  const h = c.s.handover!;
+  c.s.handover = null;
+  disarm(c, 'handover');
+  handoverEffect(c, h, 'released', { reason });
+  return h;
+}
+
+/** The linger or the deadline ran out: the VIPs go, and the transition of the table happens now. */
+function finishHandover(c: Ctx): void {
+  const { cfg, s } = c;
+  const h = endHandover(c, s.handover!.newMaster ? 'new-master' : 'deadline');
+  if (h.to === 'INIT') {
+    transition(c, 'INIT', 'shutdown');
+    disarm(c, 'advert');
+    disarm(c, 'garp');
+    c.fx.push({ kind: 'delVips', vips: cfg.vips });
+    disarm(c, 'masterDown');
+    s.master = null;
+    s.preemptAt = null;
+    return;
+  }
+  becomeBackup(c, h.cause, cfg.version === 3 && h.newMaster ? h.newMaster.intervalMs : undefined);
+  s.master = h.newMaster ? { addr: h.newMaster.addr, priority: h.newMaster.priority } : null;
 }
 
 // ── the takeover guard (guard.ts has its phase table) and the pause rule ────────────────────────────────────────
@@ -855,7 +1045,7 @@ export function step(cfg: InstanceConfig, state: InstanceState, input: VrrpInput
       onStartup(c, input.primaryAddr);
       break;
     case 'shutdown':
-      onShutdown(c);
+      onShutdown(c, input.handover ?? false);
       break;
     case 'timer':
       onTimer(c, input.timer, input.lateMs ?? 0);

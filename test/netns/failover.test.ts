@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { handoverLingerMs } from '../../src/vrrp/machine.ts';
 import { skewTimeMs } from '../../src/vrrp/timers.ts';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
 import {
@@ -62,7 +63,7 @@ async function twoDirectors(
 
 const state = (p: TandemProc) => p.status().then((s) => s.instances[0]?.state);
 
-test('SIGTERM of the master: priority 0, the backup takes over, no two hosts hold the VIP, the client gap is small', {
+test('SIGTERM of the master: priority 0, the backup takes over, the VIP stays until it has (make-before-break), the client gap is small', {
   skip,
 }, async () => {
   await twoDirectors('1s', async ({ lab, d1, d2 }) => {
@@ -76,7 +77,11 @@ test('SIGTERM of the master: priority 0, the backup takes over, no two hosts hol
     const w = watch.report(['d1']);
     assert.equal(await state(d2), 'MASTER');
     assert.deepEqual(await addrsOf(lab, 'd1').then((a) => a.includes(VIP)), false);
-    assert.equal(w.overlapMs, 0, JSON.stringify(w.events));
+    // d1 keeps the VIP until the handover linger after d2's first advert (docs/handover.md): some host always held
+    // it, two hosts for about the linger (500 ms at 1 s adverts), and no request failed.
+    assert.equal(w.gapMs, 0, JSON.stringify(w.events));
+    assert.ok(w.overlapMs <= handoverLingerMs(1000) + 300, JSON.stringify(w.events));
+    assert.equal(r.failed, 0, JSON.stringify(r));
     // Skew_Time for priority 100 at 1 s: 609 ms; the client also waits for a new connection after the switch.
     const skew = skewTimeMs({ version: 3, priority: 100, masterAdverIntervalMs: 1000 });
     assert.ok(r.maxGapMs <= skew + 400, `client gap ${r.maxGapMs} ms (skew ${skew} ms)`);

@@ -215,6 +215,10 @@ export interface ProbeResult {
   failed: number;
   maxGapMs: number;
   who: Record<string, number>;
+  /** Wall-clock ms of the probe's start. */
+  startedAt?: number;
+  /** Each failed request: when it started (ms since startedAt) and why. */
+  failures?: { t: number; error: string }[];
 }
 
 /** A running probing client: `answered(n)` resolves once it had n answers (1, 10, 20, 30, 50, 80 or 100). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simCluster } from '../../src/sim/cluster.ts';
+import { handoverLingerMs } from '../../src/vrrp/machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.ts';
 import { node, VIP } from './nodes.ts';
 
@@ -46,10 +47,14 @@ test('master returns → it preempts the lower-priority master after its own Mas
   assert.deepEqual(c.owners('VI_1'), ['d2']);
   const back = c.clock.now();
   c.restart('d1');
-  const r = c.runUntil(() => c.owners('VI_1').join() === 'd1', 10_000);
+  const r = c.runUntil(() => c.owners('VI_1').includes('d1'), 10_000);
   assert.ok(r.ok);
   // d1 discards d2's lower-priority adverts, so its Master_Down_Timer from startup runs out.
-  assert.equal(r.elapsedMs, MDI_150 + DELAY);
+  assert.equal(r.elapsedMs, MDI_150);
+  // Make-before-break: d2 keeps the VIP for the linger after it hears d1's advert, then lets it go.
+  assert.deepEqual(c.vipHolders(VIP), ['d1', 'd2']);
+  const gone = c.runUntil(() => c.owners('VI_1').join() === 'd1', 10_000);
+  assert.equal(gone.elapsedMs, DELAY + handoverLingerMs(1000));
   const moves = c.timeline.filter((e) => e.at >= back).map((e) => `${e.node} ${e.from}→${e.to} ${e.cause}`);
   assert.deepEqual(moves, [
     'd1 INIT→BACKUP startup',

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simCluster } from '../../src/sim/cluster.ts';
+import { handoverLingerMs } from '../../src/vrrp/machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.ts';
 import { syncedNode, VIP, VIP2 } from './nodes.ts';
 
@@ -27,7 +28,11 @@ test('keepalived sync group: a fault on one member moves the whole group to the 
   c.setTracker('d1', 'VI_1', 'interface:eth1', true);
   assert.deepEqual(c.states('VI_2'), { d1: 'BACKUP', d2: 'MASTER' }, 'the group left FAULT together');
   const mdi = masterDownIntervalMs({ version: 2, priority: 150, advertIntervalMs: 1000 });
-  const back = c.runUntil(() => c.vipHolders(VIP).join() === 'd1' && c.vipHolders(VIP2).join() === 'd1', mdi + DELAY);
+  // d2 hands back make-before-break: its VIPs go the linger after it hears d1's advert.
+  const back = c.runUntil(
+    () => c.vipHolders(VIP).join() === 'd1' && c.vipHolders(VIP2).join() === 'd1',
+    mdi + 2 * DELAY + handoverLingerMs(1000),
+  );
   assert.ok(back.ok, 'both VIPs came back together');
 });
 

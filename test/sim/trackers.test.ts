@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { simCluster } from '../../src/sim/cluster.ts';
+import { handoverLingerMs } from '../../src/vrrp/machine.ts';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.ts';
 import { node, VIP } from './nodes.ts';
 
@@ -26,7 +27,10 @@ test('a tracker with a negative weight failing on the master moves the VIP to th
     'higher-priority',
   );
   c.setTracker('d1', 'VI_1', 'script:chk_web', true);
-  const back = c.runUntil(() => c.vipHolders(VIP).join() === 'd1', INTERVAL + MDI_150 + DELAY);
+  const back = c.runUntil(
+    () => c.vipHolders(VIP).join() === 'd1',
+    INTERVAL + MDI_150 + 2 * DELAY + handoverLingerMs(INTERVAL),
+  );
   assert.ok(back.ok, 'the VIP came back (preempt)');
 });
 
@@ -45,7 +49,8 @@ test('a tracker with weight 0 failing on the master forces FAULT: priority 0 han
   assert.deepEqual(c.owners('VI_1'), ['d2']);
   c.setTracker('d1', 'VI_1', 'interface:eth1', true);
   assert.equal(c.instance('d1', 'VI_1')?.state.state, 'BACKUP');
-  const back = c.runUntil(() => c.vipHolders(VIP).join() === 'd1', MDI_150 + DELAY);
+  // d2 hands back make-before-break: the VIP leaves it the linger after d1's first advert.
+  const back = c.runUntil(() => c.vipHolders(VIP).join() === 'd1', MDI_150 + 2 * DELAY + handoverLingerMs(INTERVAL));
   assert.ok(back.ok);
 });
 

@@ -30,7 +30,7 @@ function once(): Promise<{ ok: boolean; who?: string; error?: string }> {
   });
 }
 
-const results: { t: number; ok: boolean; who?: string }[] = [];
+const results: { t: number; ok: boolean; who?: string; error?: string }[] = [];
 const inflight: Promise<void>[] = [];
 // Progress marks, so a test can wait until the client is being answered before it breaks something.
 const MARKS = new Set([1, 10, 20, 30, 50, 80, 100]);
@@ -63,6 +63,10 @@ for (const r of results) {
   lastOk = r.t;
 }
 const ok = results.filter((r) => r.ok).length;
+// What failed, when (ms since the start, and the start as wall-clock ms) and why: for reading a failure against
+// packet captures and `ip monitor` timestamps.
+const failures = results.filter((r) => !r.ok).map((r) => ({ t: r.t, error: r.error ?? 'status' }));
+const startedAt = Math.round(performance.timeOrigin + t0);
 process.stdout.write(
-  `${JSON.stringify({ summary: true, sent: results.length, ok, failed: results.length - ok, maxGapMs: maxGap, who })}\n`,
+  `${JSON.stringify({ summary: true, sent: results.length, ok, failed: results.length - ok, maxGapMs: maxGap, who, startedAt, failures })}\n`,
 );
