@@ -8,11 +8,11 @@ import { advance } from '../health/test-support.ts';
 import type { CheckResultCode } from '../health/types.ts';
 import { lbPlan } from '../plan/lb-plan.ts';
 import { SimClock } from '../sim/sim-clock.ts';
-import type { ConnCounts, DataPlane, ServiceProgram } from './dataplane.ts';
+import type { ConnCounts, DataPlane, DataPlaneKind, ServiceProgram } from './dataplane.ts';
 import { LbRuntime, PASSIVE_HOLD_MS } from './runtime.ts';
 
 /** A data plane that records what it was asked to program, with connection counts the test sets. */
-function fakePlane(kind: 'nft' | 'proxy') {
+function fakePlane(kind: DataPlaneKind) {
   const applied: ServiceProgram[][] = [];
   const conns: ConnCounts = new Map();
   let closed = false;
