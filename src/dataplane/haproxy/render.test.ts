@@ -109,6 +109,7 @@ backend svc_web
     timeout tunnel 60000ms
     retries 1
     option redispatch
+    http-reuse always
     http-request set-header X-Forwarded-Proto http
     server rs_198.18.1.21_80 198.18.1.21:80 weight 3 # 198.18.1.21:80
     server rs_198.18.1.22_80 198.18.1.22:80 weight 1 # 198.18.1.22:80

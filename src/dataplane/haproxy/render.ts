@@ -205,6 +205,9 @@ export function renderHaproxyConfig(programs: readonly ServiceProgram[], opts: H
     L.push(`    timeout server ${ms(s.responseTimeoutMs ?? s.idleTimeoutMs)}`);
     L.push(`    timeout tunnel ${ms(s.idleTimeoutMs)}`);
     if (s.retries > 0) L.push(`    retries ${s.retries}`, '    option redispatch');
+    // Idle server connections serve any client's next request, as the Node proxy's pool does (HAProxy's default,
+    // `safe`, opens a server connection for the first request of every client connection).
+    if (http) L.push('    http-reuse always');
     if (http && s.forwardedFor) L.push('    http-request set-header X-Forwarded-Proto http');
     for (const d of servers.filter((x) => x.backend === name)) {
       const addr = d.addr.includes(':') ? `[${d.addr}]` : d.addr;
