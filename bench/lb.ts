@@ -159,7 +159,10 @@ async function startCase(c: CaseName, lab: Lab, dir: string, pl: Placement): Pro
       if (missing) throw new Unavailable(missing);
       const file = join(dir, `${c}.json`);
       writeFileSync(file, JSON.stringify([benchServiceProgram(pl, c)]));
+      // BENCH_NODE_ARGS: extra node flags for tandem's data plane process (`--cpu-prof --cpu-prof-dir=DIR`).
+      const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
       const p = spawnPinned(lab, process.execPath, [
+        ...nodeArgs,
         '--import',
         'tsx',
         join(root, 'bench/tools/run-dataplane.ts'),
