@@ -235,3 +235,68 @@ test('tandem runs HAProxy: traffic, drain under load with 0 failures, maint/weig
   }
   assert.ok(!lines.some((l) => /^error/.test(l)), lines.filter((l) => /^error/.test(l)).join('\n'));
 });
+
+test('real HAProxy: the sorry server takes over when no server is eligible, persistence sticks a client to one server', {
+  skip: !existsSync(HAPROXY),
+  timeout: 60_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), `t15p-${process.pid}-sorry-`));
+  const bs = await Promise.all([backend(), backend(), backend()]);
+  const [b1, b2, sorry] = bs as [Backend, Backend, Backend];
+  const port = await freePort();
+  const cfg = configSchema.parse({
+    lb: {
+      services: [
+        {
+          name: 'web',
+          vip: VIP,
+          port,
+          scheduler: 'wlc',
+          dataplane: 'haproxy',
+          proxy: { mode: 'http' },
+          persistence: { timeout: '60s' },
+          sorry_server: `127.0.0.1:${sorry.port}`,
+          real_servers: [b1, b2].map((b) => ({ address: '127.0.0.1', port: b.port })),
+        },
+      ],
+    },
+  });
+  let plane: HaproxyDataPlane | null = null;
+  const rt = new LbRuntime(lbPlan(cfg), {
+    clock: wallClock(),
+    rng: seededRng(7),
+    log: { log: () => undefined },
+    dataplane: () => {
+      plane ??= createHaproxyDataPlane({ dir });
+      return plane;
+    },
+    command: () => undefined,
+  });
+  let masterPid: number | undefined;
+  try {
+    rt.start();
+    rt.setScope(['web'], ['web']);
+    const first = await until('served', () => get(port, false).catch(() => null));
+    masterPid = (plane as unknown as HaproxyDataPlane).process.pid;
+    assert.notEqual(first, String(sorry.port), 'the sorry server is not used while servers are up');
+    // Persistence: every new connection from this client goes to the same server.
+    const answers = new Set<string>();
+    for (let i = 0; i < 10; i++) answers.add(await get(port, false));
+    assert.deepEqual([...answers], [first], 'stuck to one server');
+    // No server eligible: the sorry server (HAProxy backup) takes new connections; back when one returns.
+    for (const b of [b1, b2])
+      assert.ok((await rt.rs('web', { verb: 'maint', server: `127.0.0.1:${b.port}` }, 'cli')).ok);
+    await until('sorry server answers', async () => (await get(port, false)) === String(sorry.port));
+    assert.ok((await rt.rs('web', { verb: 'enable', server: `127.0.0.1:${b2.port}` }, 'cli')).ok);
+    await until('a real server answers again', async () => (await get(port, false)) === String(b2.port));
+    assert.equal((plane as unknown as HaproxyDataPlane).reloads, 0);
+  } finally {
+    await rt.stop();
+    await until('no HAProxy left', () => !alive(masterPid), 10_000);
+    for (const b of bs) {
+      b.server.closeAllConnections();
+      b.server.close();
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
