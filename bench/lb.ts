@@ -33,7 +33,20 @@ const [WRK_CPU, LB_CPU] = (process.env.BENCH_CPUS ?? '0,1').split(',');
 
 const root = new URL('../', import.meta.url).pathname;
 
-const CASES = ['direct', 'nft-raw', 'nft', 'proxy-tcp', 'proxy-http', 'haproxy-tcp', 'haproxy-http', 'nginx'] as const;
+const CASES = [
+  'direct',
+  'nft-raw',
+  'nft',
+  'proxy-tcp',
+  'proxy-http',
+  'haproxy-tcp',
+  'haproxy-http',
+  'nginx',
+  // issue 15 item 5: tandem's managed HAProxy (dataplane haproxy, http), and plain HAProxy given the very config
+  // tandem renders (started by hand, no runtime API use): the cost of management apart from the config's own.
+  'tandem-haproxy',
+  'haproxy-same',
+] as const;
 type CaseName = (typeof CASES)[number];
 const MODES: readonly ConnMode[] = ['keep-alive', 'new-conn'];
 
@@ -127,19 +140,35 @@ async function startCase(c: CaseName, lab: Lab, dir: string, pl: Placement): Pro
       await untilAnswers(lab, vipUrl, c);
       return vipUrl;
     }
+    case 'haproxy-same': {
+      const { renderHaproxyConfig, renderServerState } = await import('../src/dataplane/haproxy/render.ts');
+      const prog = [benchServiceProgram(pl, 'tandem-haproxy')];
+      const paths = { apiSocket: join(dir, 'same-api.sock'), stateFile: join(dir, 'same.state') };
+      const file = join(dir, `${c}.cfg`);
+      writeFileSync(file, renderHaproxyConfig(prog, { paths }));
+      writeFileSync(paths.stateFile, renderServerState(prog));
+      const p = spawnPinned(lab, 'haproxy', ['-W', '-db', '-f', file]);
+      await untilAnswers(lab, vipUrl, c, p);
+      return vipUrl;
+    }
     case 'nft':
     case 'proxy-tcp':
-    case 'proxy-http': {
+    case 'proxy-http':
+    case 'tandem-haproxy': {
       const missing = tandemMissing(c);
       if (missing) throw new Unavailable(missing);
       const file = join(dir, `${c}.json`);
       writeFileSync(file, JSON.stringify([benchServiceProgram(pl, c)]));
+      // BENCH_NODE_ARGS: extra node flags for tandem's data plane process (`--cpu-prof --cpu-prof-dir=DIR`).
+      const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
       const p = spawnPinned(lab, process.execPath, [
+        ...nodeArgs,
         '--import',
         'tsx',
         join(root, 'bench/tools/run-dataplane.ts'),
-        c === 'nft' ? 'nft' : 'proxy',
+        c === 'nft' ? 'nft' : c === 'tandem-haproxy' ? 'haproxy' : 'proxy',
         file,
+        join(dir, 'haproxy'),
       ]);
       const exited = new Promise<never>((_, reject) =>
         p.child.once('exit', (code) => reject(new Error(`exited ${code}:\n${p.out.text()}`))),
@@ -158,8 +187,13 @@ async function startCase(c: CaseName, lab: Lab, dir: string, pl: Placement): Pro
 class Unavailable extends Error {}
 
 /** Why a tandem data plane case cannot run, or undefined when it can. */
-function tandemMissing(c: 'nft' | 'proxy-tcp' | 'proxy-http'): string | undefined {
-  const file = c === 'nft' ? 'src/dataplane/nft/index.ts' : 'src/dataplane/proxy/index.ts';
+function tandemMissing(c: 'nft' | 'proxy-tcp' | 'proxy-http' | 'tandem-haproxy'): string | undefined {
+  const file =
+    c === 'nft'
+      ? 'src/dataplane/nft/index.ts'
+      : c === 'tandem-haproxy'
+        ? 'src/dataplane/haproxy/index.ts'
+        : 'src/dataplane/proxy/index.ts';
   return existsSync(join(root, file)) ? undefined : `not available: ${file} is not in the tree`;
 }
 
@@ -306,6 +340,10 @@ function report(results: Results): void {
     line('tandem nft req/s ÷ one-rule DNAT (nft-raw)', 'nft', 'nft-raw', 'none; the cost of the ruleset itself');
   if (cases.includes('proxy-http') && cases.includes('nginx'))
     line('tandem proxy-http req/s ÷ nginx', 'proxy-http', 'nginx', '≥ 0.5');
+  if (cases.includes('tandem-haproxy') && cases.includes('haproxy-http'))
+    line('tandem-haproxy req/s ÷ plain haproxy-http', 'tandem-haproxy', 'haproxy-http', '≥ 0.95');
+  if (cases.includes('tandem-haproxy') && cases.includes('haproxy-same'))
+    line('tandem-haproxy req/s ÷ plain HAProxy on the same config', 'tandem-haproxy', 'haproxy-same', '≥ 0.95');
   if (cases.includes('proxy-tcp') && cases.includes('haproxy-tcp'))
     line('tandem proxy-tcp req/s ÷ haproxy-tcp', 'proxy-tcp', 'haproxy-tcp', 'none; for reference');
 }

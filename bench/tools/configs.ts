@@ -137,7 +137,10 @@ export function minimalNftRuleset(pl: Placement, table = 'bench_raw'): string {
  * The virtual service as tandem's data planes take it: round robin over the real servers, all up with weight 1.
  * `proxy` settings only for the proxy data plane (no X-Forwarded-* headers: neither HAProxy nor nginx adds them here).
  */
-export function benchServiceProgram(pl: Placement, dataplane: 'nft' | 'proxy-tcp' | 'proxy-http'): ServiceProgram {
+export function benchServiceProgram(
+  pl: Placement,
+  dataplane: 'nft' | 'proxy-tcp' | 'proxy-http' | 'tandem-haproxy',
+): ServiceProgram {
   const backends = pl.realServers.map((r) => ({
     addr: r.addr,
     port: r.port,
@@ -160,8 +163,14 @@ export function benchServiceProgram(pl: Placement, dataplane: 'nft' | 'proxy-tcp
     sorry: null,
   };
   if (dataplane === 'nft') return { ...program, snat: { kind: 'none' } };
+  // tandem-haproxy (issue 15 item 5): the managed HAProxy takes the whole pool and the http settings.
+  const pool =
+    dataplane === 'tandem-haproxy'
+      ? { pool: backends.map((b) => ({ key: b.key, addr: b.addr, port: b.port, weight: b.weight })) }
+      : {};
   return {
     ...program,
+    ...pool,
     proxy: {
       mode: dataplane === 'proxy-tcp' ? 'tcp' : 'http',
       listen: pl.vip.addr,

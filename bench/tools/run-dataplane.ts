@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { DataPlane, ServiceProgram } from '../../src/lb/dataplane.ts';
 
 const [kind, file] = process.argv.slice(2);
-if ((kind !== 'nft' && kind !== 'proxy') || !file) {
-  console.error('usage: run-dataplane.ts nft|proxy PROGRAMS.json');
+if ((kind !== 'nft' && kind !== 'proxy' && kind !== 'haproxy') || !file) {
+  console.error('usage: run-dataplane.ts nft|proxy|haproxy PROGRAMS.json [HAPROXY_DIR]');
   process.exit(2);
 }
 const programs = JSON.parse(readFileSync(file, 'utf8')) as ServiceProgram[];
@@ -24,6 +24,10 @@ if (kind === 'nft') {
     log,
     ...(feedback !== undefined ? { feedbackIntervalMs: Number(feedback) } : {}),
   });
+} else if (kind === 'haproxy') {
+  // tandem's managed HAProxy (bench/lb tandem-haproxy): its files in the directory given.
+  const { createHaproxyDataPlane } = await import('../../src/dataplane/haproxy/index.ts');
+  plane = createHaproxyDataPlane({ dir: process.argv[4] ?? `${file}.haproxy`, log });
 } else {
   const { createProxyDataPlane } = await import('../../src/dataplane/proxy/index.ts');
   plane = createProxyDataPlane({ log, closeGraceMs: 1_000 });

@@ -64,7 +64,7 @@ function formatServer(s: LbServiceStatus, rs: LbServerStatus): string {
     ? `${rs.health} ${rs.check.last ? `${rs.check.last.code} ${rs.check.last.detail}` : '(not checked yet)'}`
     : `${rs.health} (no check)`;
   return (
-    `  -> ${endpoint(rs.addr, rs.port).padEnd(29)} ${(s.dataplane === 'proxy' ? 'Proxy' : FORWARD[s.method]).padEnd(7)} ${weight.padEnd(6)} ` +
+    `  -> ${endpoint(rs.addr, rs.port).padEnd(29)} ${(s.dataplane !== 'nft' ? 'Proxy' : FORWARD[s.method]).padEnd(7)} ${weight.padEnd(6)} ` +
     `${String(rs.conns.active).padEnd(10)} ${String(rs.conns.inactive).padEnd(10)} ${rs.op.padEnd(10)} ${health}` +
     `${admin ? `  [${admin}]` : ''}${rs.weightOverride ? `  [weight ${rs.weightOverride.weight} by ${rs.weightOverride.source}, configured ${rs.configuredWeight}]` : ''}`
   );

@@ -291,7 +291,10 @@ export const serviceSchema = z.strictObject({
       'rr, wrr, lc, wlc, sh (source hash), mh (Maglev); nft: lc and wlc steer the weights by connection counts',
     ),
   method: z.enum(['nat', 'dr']).default('nat').describe('forwarding: nat (DNAT) or dr (direct routing)'),
-  dataplane: z.enum(['nft', 'proxy']).default('nft').describe('nft = kernel NAT; proxy = user-space proxy'),
+  dataplane: z
+    .enum(['nft', 'proxy', 'haproxy'])
+    .default('nft')
+    .describe('nft = kernel NAT; proxy = user-space proxy; haproxy = a managed HAProxy (settings from proxy)'),
   interface: z
     .string()
     .regex(/^[A-Za-z0-9_.:@+-]{1,15}$/, 'an interface name (at most 15 characters)')

@@ -600,7 +600,7 @@ function checkLb(parts: Parts, report: Report): void {
     if (other === undefined) endpoints.set(endpoint, s.name);
     names.add(s.name);
     checkService(s, base, report);
-    if (s.method === 'dr' && s.dataplane !== 'proxy' && s.interface === undefined) {
+    if (s.method === 'dr' && s.dataplane === 'nft' && s.interface === undefined) {
       const owner = parts.instances.find((inst) => inst?.name === s.owner);
       if ((s.vip === undefined || !holders.has(canonicalIp(s.vip))) && !owner)
         report(
@@ -654,7 +654,7 @@ function fwmarkRules(s: ServicePart, base: ConfigPath, report: Report): boolean 
       `a fwmark service takes every packet with mark ${s.fwmark}, whatever its port: leave port out ` +
         "(each real server's port applies, or the client's when it names none, as IPVS does)",
     );
-  if (s.dataplane === 'proxy')
+  if (s.dataplane === 'proxy' || s.dataplane === 'haproxy')
     report(
       'error',
       'TND_CFG_LB_DATAPLANE',
@@ -751,7 +751,8 @@ function checkService(s: ServicePart, base: ConfigPath, report: Report): void {
       `must be 0..32 for the IPv4 vip ${s.vip}, got ${s.persistence.netmask}`,
     );
 
-  if (s.dataplane === 'proxy') {
+  // dataplane haproxy (issue 15 item 5) carries what the proxy carries: TCP, method nat, a fixed port.
+  if (s.dataplane === 'proxy' || s.dataplane === 'haproxy') {
     if (s.protocol === 'udp')
       report(
         'error',

@@ -80,6 +80,10 @@ export const ERROR_CODES = {
   TND_CFG_PERMISSIONS: 'a secrets file (heartbeat authkeys) is readable or writable by group or others',
   TND_CFG_NOT_CARRIED: 'a setting of a heartbeat or Piranha file that tandem does not carry over; the message says why',
   // user-space proxy data plane (dataplane/proxy)
+  // dataplane haproxy (issue 15 item 5)
+  TND_HAPROXY_UNSUPPORTED: 'a service asks HAProxy for what it cannot carry (udp, method dr, port 0, fwmark)',
+  TND_HAPROXY_CONFIG: 'a rendered HAProxy config failed `haproxy -c`; it is refused and the running one kept',
+  TND_HAPROXY: 'HAProxy cannot be started, reloaded or steered (not installed, its runtime API failed, it exited)',
   TND_PROXY_UNSUPPORTED: 'a service asks the proxy for what it cannot carry (udp, method dr, port 0)',
   TND_PROXY_SETTINGS: 'a service handed to the proxy has no or malformed proxy settings, or is listed twice',
   TND_PROXY_LISTEN: 'the proxy cannot listen on a service address (in use, not permitted, not on this host)',

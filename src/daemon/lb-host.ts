@@ -38,6 +38,8 @@ export interface LbWorkerData {
   plan: LbPlan;
   /** nft table name. @default 'tandem' */
   nftTable: string;
+  /** dataplane haproxy: the directory of the managed HAProxy (config, sockets, state). */
+  haproxyDir?: string;
 }
 
 // Threads inherit the nice value of the thread that creates them (the raised VRRP thread): back to the ordinary one.
@@ -98,12 +100,16 @@ if (port) {
       warnForwarding();
       return createNftDataPlane({ table: data.nftTable, log });
     }
+    if (kind === 'haproxy') {
+      const { createHaproxyDataPlane } = await import('../dataplane/haproxy/index.ts');
+      return createHaproxyDataPlane({ dir: data.haproxyDir ?? '/run/tandem/haproxy', log });
+    }
     const { createProxyDataPlane } = await import('../dataplane/proxy/index.ts');
     return createProxyDataPlane({ log });
   };
   const planes = new Map<DataPlaneKind, DataPlane>();
   // Data planes load lazily (the proxy pulls in node:http); both are loaded before the runtime needs them.
-  for (const kind of ['nft', 'proxy'] as const) {
+  for (const kind of ['nft', 'proxy', 'haproxy'] as const) {
     if (data.plan.services.some((sp) => sp.dataplane === kind)) planes.set(kind, await makePlane(kind));
   }
   const runtime = new LbRuntime(withUsers(data.plan, post), {
@@ -140,7 +146,7 @@ if (port) {
         void reply(
           m.id,
           (async () => {
-            for (const kind of ['nft', 'proxy'] as const)
+            for (const kind of ['nft', 'proxy', 'haproxy'] as const)
               if (!planes.has(kind) && m.plan.services.some((sp) => sp.dataplane === kind))
                 planes.set(kind, await makePlane(kind));
             return runtime.reload(withUsers(m.plan, post));

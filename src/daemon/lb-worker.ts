@@ -4,6 +4,7 @@
  * scope in force (runtime changes made since are lost, and the log says so).
  */
 
+import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { TandemError } from '../core/errors.ts';
 import type { LbStatus, RsOutcome, RsVerb } from '../lb/status.ts';
@@ -16,10 +17,16 @@ import type { Logger } from './log.ts';
 /** A request to the worker, before its id is given. */
 type LbRequest = LbCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
 
+/** The managed HAProxy's directory (dataplane haproxy) for a daemon with this control socket: beside it, one per daemon. */
+export function haproxyDir(controlPath: string): string {
+  return join(dirname(controlPath), `haproxy-${basename(controlPath).replace(/\.sock$/, '')}`);
+}
+
 /** Runs the load balancer in a worker thread. */
 export class LbWorker implements LbPort {
   readonly #log: Logger;
   readonly #nftTable: string;
+  readonly #haproxyDir: string | undefined;
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #plan: LbPlan;
   #scope: { may: string[]; active: string[] } = { may: [], active: [] };
@@ -27,10 +34,11 @@ export class LbWorker implements LbPort {
   #next = 1;
   #closed = false;
 
-  constructor(plan: LbPlan, log: Logger, opts: { nftTable?: string } = {}) {
+  constructor(plan: LbPlan, log: Logger, opts: { nftTable?: string; haproxyDir?: string } = {}) {
     this.#plan = plan;
     this.#log = log;
     this.#nftTable = opts.nftTable ?? 'tandem';
+    this.#haproxyDir = opts.haproxyDir;
   }
 
   /** Starts the worker (checks begin once the scope says which services are this node's). */
@@ -88,7 +96,11 @@ export class LbWorker implements LbPort {
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
-    const data: LbWorkerData = { plan: this.#plan, nftTable: this.#nftTable };
+    const data: LbWorkerData = {
+      plan: this.#plan,
+      nftTable: this.#nftTable,
+      ...(this.#haproxyDir ? { haproxyDir: this.#haproxyDir } : {}),
+    };
     const w = new Worker(workerUrl('lb-host'), { workerData: data });
     w.unref();
     w.on('message', (m: LbMessage) => {

@@ -178,11 +178,12 @@ async function runDaemon(
   const deps = realDeps(log, new Set(plan.instances.flatMap((i) => i.vips.map((v) => v.addr))));
   // The load balancer runs in a worker thread of its own (checks, nft, proxied traffic), started with the first plan
   // that has virtual services.
-  const { LbWorker } = await import('./lb-worker.ts');
+  const { LbWorker, haproxyDir } = await import('./lb-worker.ts');
   let lb: InstanceType<typeof LbWorker> | undefined;
   const ensureLb = (p: NodePlan): void => {
     if (lb || !p.lb) return;
-    lb = new LbWorker(p.lb, log);
+    // dataplane haproxy (issue 15 item 5): its HAProxy's files beside the control socket.
+    lb = new LbWorker(p.lb, log, { haproxyDir: haproxyDir(opts.control ?? DEFAULT_CONTROL_SOCKET) });
     lb.start();
     deps.lb = lb;
   };

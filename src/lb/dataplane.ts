@@ -5,10 +5,10 @@
  * that the new state still allows (Rule 4: converge, report what changed).
  */
 import type { ProxyStats } from './status.ts';
-import type { DesiredService } from './types.ts';
+import type { DesiredService, Endpoint } from './types.ts';
 
 /** Which data plane carries a service. */
-export type DataPlaneKind = 'nft' | 'proxy';
+export type DataPlaneKind = 'nft' | 'proxy' | 'haproxy';
 
 /** How the user-space proxy carries one service (config lb.services[].proxy, in ms). */
 export interface ProxySettings {
@@ -44,6 +44,15 @@ export interface ProxySettings {
   maxHeaderBytes?: number;
 }
 
+/** A real server of a service's pool, whatever its state (haproxy). */
+export interface PoolServer {
+  key: string;
+  addr: string;
+  port: number;
+  /** Configured (or added-with) weight. */
+  weight: number;
+}
+
 /** Source NAT for one-armed setups (nft): none, masquerade, or a fixed address. */
 export type Snat = { kind: 'none' } | { kind: 'masquerade' } | { kind: 'address'; addr: string };
 
@@ -51,8 +60,15 @@ export type Snat = { kind: 'none' } | { kind: 'masquerade' } | { kind: 'address'
 export interface ServiceProgram extends DesiredService {
   /** nft only. @default { kind: 'none' } */
   snat?: Snat;
-  /** proxy only (required there). */
+  /** proxy and haproxy (required there). */
   proxy?: ProxySettings;
+  /**
+   * haproxy only: every real server of the pool (configured and added at runtime, down ones too), so that the
+   * rendered config names each server once and health, drain and weight changes go through the runtime API.
+   */
+  pool?: readonly PoolServer[];
+  /** haproxy only: the configured sorry server, active or not (`sorry` is set only while it is active). */
+  sorryServer?: Endpoint | null;
   /**
    * nft, method dr only: the director's interface where clients' packets for the VIP arrive and through which the
    * real servers are reached (one segment, as LVS-DR needs).

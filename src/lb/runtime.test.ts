@@ -8,11 +8,11 @@ import { advance } from '../health/test-support.ts';
 import type { CheckResultCode } from '../health/types.ts';
 import { lbPlan } from '../plan/lb-plan.ts';
 import { SimClock } from '../sim/sim-clock.ts';
-import type { ConnCounts, DataPlane, ServiceProgram } from './dataplane.ts';
+import type { ConnCounts, DataPlane, DataPlaneKind, ServiceProgram } from './dataplane.ts';
 import { LbRuntime, PASSIVE_HOLD_MS } from './runtime.ts';
 
 /** A data plane that records what it was asked to program, with connection counts the test sets. */
-function fakePlane(kind: 'nft' | 'proxy') {
+function fakePlane(kind: DataPlaneKind) {
   const applied: ServiceProgram[][] = [];
   const conns: ConnCounts = new Map();
   let closed = false;
@@ -39,7 +39,7 @@ function setup(yamlLb: unknown, codes: Map<string, CheckResultCode> = new Map())
   const cfg = configSchema.parse({ lb: yamlLb });
   const clock = new SimClock();
   const log = memoryLogger();
-  const planes = { nft: fakePlane('nft'), proxy: fakePlane('proxy') };
+  const planes = { nft: fakePlane('nft'), proxy: fakePlane('proxy'), haproxy: fakePlane('haproxy') };
   const commands: string[] = [];
   const check: Checker = async (spec) => {
     const key = spec.kind === 'tcp' || spec.kind === 'http' ? `${spec.addr}:${spec.port}` : 'script';
@@ -237,5 +237,25 @@ test('a passive failure of a server without an active check takes it out for the
   assert.deepEqual(lastBackends(planes.proxy), ['198.18.1.12:80=1', '198.18.1.13:80=1']);
   await advance(clock, PASSIVE_HOLD_MS);
   assert.equal(lastBackends(planes.proxy)?.length, 3);
+  await rt.stop();
+});
+
+test('haproxy: a service goes to the haproxy plane with its whole pool (down servers too) and its sorry server', async () => {
+  const { rt, clock, planes, codes } = setup(
+    web({ dataplane: 'haproxy', proxy: { mode: 'http' }, sorry_server: '198.18.1.99:80' }),
+  );
+  codes.set('198.18.1.12:80', 'L4CON');
+  rt.start();
+  rt.setScope(['web'], ['web']);
+  await advance(clock, 4_000);
+  const p = planes.haproxy.applied.at(-1)?.find((s) => s.id === 'web');
+  assert.deepEqual(lastBackends(planes.haproxy), ['198.18.1.11:80=1', '198.18.1.13:80=1']);
+  assert.deepEqual(
+    p?.pool?.map((s) => s.key),
+    ['198.18.1.11:80', '198.18.1.12:80', '198.18.1.13:80'],
+  );
+  assert.deepEqual(p?.sorryServer, { addr: '198.18.1.99', port: 80 });
+  assert.equal(p?.proxy?.mode, 'http');
+  assert.equal(planes.nft.applied.length, 0);
   await rt.stop();
 });

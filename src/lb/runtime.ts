@@ -486,6 +486,7 @@ export class LbRuntime {
     const byKind = new Map<DataPlaneKind, ServiceProgram[]>([
       ['nft', []],
       ['proxy', []],
+      ['haproxy', []],
     ]);
     const programmed = new Map<string, Set<string>>();
     for (const id of this.#may) {
@@ -498,7 +499,14 @@ export class LbRuntime {
       const prog: ServiceProgram =
         s.plan.dataplane === 'nft'
           ? { ...d, snat: s.plan.snat, ...(s.plan.device ? { device: s.plan.device } : {}) }
-          : { ...d, proxy: s.plan.proxy };
+          : s.plan.dataplane === 'haproxy'
+            ? {
+                ...d,
+                proxy: s.plan.proxy,
+                pool: s.state.servers.map((rs) => ({ key: rs.key, addr: rs.addr, port: rs.port, weight: rs.weight })),
+                sorryServer: s.plan.svc.sorry,
+              }
+            : { ...d, proxy: s.plan.proxy };
       byKind.get(s.plan.dataplane)!.push(prog);
       programmed.set(id, new Set(d.backends.map((b) => b.key)));
     }

@@ -29,7 +29,7 @@ export interface LbCheckTarget {
 /** One service as the runtime runs it. */
 export interface ServicePlan {
   svc: VirtualService;
-  dataplane: 'nft' | 'proxy';
+  dataplane: 'nft' | 'proxy' | 'haproxy';
   snat: Snat;
   proxy: ProxySettings;
   owner: LbOwner;
