@@ -609,7 +609,8 @@ export class TandemNode {
   }
 }
 
-const membersOf = (o: OwnerRef): readonly string[] => (o.kind === 'instance' ? [o.name] : o.members);
+const membersOf = (o: OwnerRef): readonly string[] =>
+  o.kind === 'instance' ? [o.name] : o.kind === 'lease' ? [] : o.members;
 
 const hasScripts = (spec: NotifySpec | undefined): spec is NotifySpec =>
   !!spec && Object.values(spec).some((v) => typeof v === 'string' && v.length > 0);
