@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
+import { electionSchema, etcdSchema } from './schema-etcd.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
 import {
@@ -248,6 +249,9 @@ export const configSchema = z.strictObject({
   lb: lbSchema.default({ services: [], max_concurrent_checks: 64 }).describe('load balancing: virtual services'),
   groups: z.array(groupSchema).default([]).describe('resource groups, run by the owner of each'),
   fencing: fencingSchema.default({ devices: {} }),
+  // etcd issue: the elector and the etcd cluster (schema-etcd.ts, docs/etcd.md).
+  election: electionSchema,
+  etcd: etcdSchema,
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */

@@ -98,6 +98,10 @@ export const ERROR_CODES = {
   TND_CFG_KEY: 'a key file (cluster.key_file, auth_hmac.key_file) is missing, readable by others, or not 32..64 bytes',
   TND_PEER_LISTEN: 'the peer channel cannot listen on its UDP port (in use, or not permitted)',
   TND_FENCE_CONFIG: "a fence device's parameters do not match its agent's metadata (unknown or missing required)",
+  // etcd as elector, witness and config store (docs/etcd.md)
+  TND_CFG_ETCD: 'the etcd settings contradict the election mode or each other (no endpoints, renewals past the margin)',
+  TND_ETCD_UNREACHABLE: 'no etcd member answered within the request timeout (or no quorum)',
+  TND_ETCD_CONFIG_REFUSED: 'a config version from etcd fails on this node; it is refused here and the node diverges',
 } as const;
 
 /** A registered, stable error code. */
