@@ -53,7 +53,9 @@ export function etcdPlan(cfg: TandemConfig, node: string, vrrpOwners: readonly O
   const conn = etcdConnection(cfg);
   if (cfg.election === 'vrrp' || !conn) return undefined;
   const rank = cfg.cluster.nodes.findIndex((n) => n.name === node);
-  const delayMs = (rank < 0 ? cfg.cluster.nodes.length : rank) * conn.renewMs;
+  // At start, node k of cluster.nodes waits k × lease_ttl before its first campaign: the first node listed is the
+  // preferred owner when the cluster starts together (a takeover, later, is a race among all that see the key go).
+  const delayMs = (rank < 0 ? cfg.cluster.nodes.length : rank) * conn.ttlMs;
   const owners: OwnerRef[] =
     cfg.election === 'etcd'
       ? [...new Set(cfg.groups.map((g) => g.owner))].map((name) => ({ kind: 'lease', name }))
