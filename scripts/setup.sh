@@ -18,6 +18,9 @@ missing=()
 # faketime (libfaketime): the partition suite's wall-clock jump, given to the directors' processes only (LD_PRELOAD),
 # because the wall clock is one for the whole machine and no namespace isolates it (test/netns/nemesis.ts).
 APT_PACKAGES+=(faketime)
+# etcd-server (etcd 3.4): the etcd issue's tests and benchmarks start their own members from /usr/bin/etcd, on lab
+# addresses or their own loopback ports, with data in temp dirs (a packaged etcd.service, if systemd runs one, is not used).
+APT_PACKAGES+=(etcd-server)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

@@ -85,7 +85,7 @@ export class EtcdCluster {
       '--heartbeat-interval',
       '100',
       '--election-timeout',
-      '1000',
+      '500',
       '--log-level',
       'warn',
       '--logger',
