@@ -56,6 +56,10 @@ export function connectEtcd(o: EtcdConnectOptions): EtcdClient {
     };
   }
   const c = new Etcd3(opts);
+  // Keepalives go through one client per member, moving on to the next member at once when one fails: the pooled
+  // client may keep picking a dead member (ECONNREFUSED) for longer than an owner can go without renewing.
+  const single = o.endpoints.map((h) => new Etcd3({ ...opts, hosts: [h] }));
+  let good = 0;
   const requests: Record<string, number> = {};
   const deadline = () => ({ deadline: new Date(Date.now() + timeoutMs) });
   /** Bounds a call: rejects after the timeout even if the client still retries. */
@@ -103,17 +107,27 @@ export function connectEtcd(o: EtcdConnectOptions): EtcdClient {
       }),
     keepAlive: (lease) =>
       bounded('keepalive', async () => {
-        const stream = await c.leaseClient.leaseKeepAlive(deadline());
-        try {
-          const res = await new Promise<{ TTL: string }>((resolve, reject) => {
-            stream.on('data', resolve);
-            stream.on('error', reject);
-            stream.write({ ID: lease });
-          });
-          return Number(res.TTL) * 1000;
-        } finally {
-          stream.end();
+        let last: unknown;
+        for (let i = 0; i < single.length; i++) {
+          const k = (good + i) % single.length;
+          try {
+            const stream = await single[k]!.leaseClient.leaseKeepAlive(deadline());
+            try {
+              const res = await new Promise<{ TTL: string }>((resolve, reject) => {
+                stream.on('data', resolve);
+                stream.on('error', reject);
+                stream.write({ ID: lease });
+              });
+              good = k;
+              return Number(res.TTL) * 1000;
+            } finally {
+              stream.end();
+            }
+          } catch (e) {
+            last = e;
+          }
         }
+        throw last;
       }),
     campaign: (key, value, lease) =>
       bounded('txn', async () => {
@@ -208,7 +222,10 @@ export function connectEtcd(o: EtcdConnectOptions): EtcdClient {
         const r = await c.cluster.memberList({}, deadline());
         return r.members.map((m) => ({ name: m.name, clientURLs: [...m.clientURLs] }));
       }),
-    close: () => c.close(),
+    close: () => {
+      c.close();
+      for (const x of single) x.close();
+    },
   };
 }
 
