@@ -29,5 +29,8 @@ await build({
     js: "import { createRequire as __tandemRequire } from 'node:module'; const require = __tandemRequire(import.meta.url);",
   },
   logLevel: 'warning',
+  // etcd issue: etcd3 loads its gRPC .proto files from beside its own sources (__dirname), so it is not bundled but
+  // imported from node_modules at run time (its gRPC and protobuf dependencies with it).
+  external: ['etcd3'],
 });
 console.log(`build: dist/ in ${Math.round(performance.now() - started)} ms`);

@@ -23,6 +23,9 @@ APT_PACKAGES+=(prometheus)
 
 # openssl: the STARTTLS certificate of the e-mail alerts test (test/e2e/alerts-smtp.test.ts; issue 12 item 5).
 APT_PACKAGES+=(openssl)
+# etcd-server (etcd 3.4): the etcd issue's tests and benchmarks start their own members from /usr/bin/etcd, on lab
+# addresses or their own loopback ports, with data in temp dirs (a packaged etcd.service, if systemd runs one, is not used).
+APT_PACKAGES+=(etcd-server)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

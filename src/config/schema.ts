@@ -9,6 +9,7 @@ import { alertsSchema } from './schema-alerts.ts';
 // HTTP API (issue 12): its own file
 import { apiSchema } from './schema-api.ts';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
+import { electionSchema, etcdSchema } from './schema-etcd.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
 import {
@@ -256,6 +257,9 @@ export const configSchema = z.strictObject({
   api: apiSchema.optional().describe('the HTTP API: listener, TLS, users, audit, limits (docs/api.md)'),
   // alerts (issue 12 item 5): e-mail in keepalived's terms, webhooks
   alerts: alertsSchema.optional().describe('e-mail and webhook alerts (keepalived smtp_alert)'),
+  // etcd issue: the elector and the etcd cluster (schema-etcd.ts, docs/etcd.md).
+  election: electionSchema,
+  etcd: etcdSchema,
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */

@@ -25,6 +25,7 @@ import {
   type ServiceSpec,
   serviceSchema,
 } from './schema-lb.ts';
+import { etcdChecks } from './validate-etcd.ts';
 import { splitBrainChecks } from './validate-split-brain.ts';
 
 /** The result of validation: the config when there is no error, and every diagnostic found in one run. */
@@ -79,6 +80,7 @@ export function validateConfig(raw: unknown, locator: Locator): ValidationResult
   if (parsed.success) {
     semanticChecks(partsOf(parsed.data, raw), report);
     splitBrainChecks(parsed.data, report);
+    etcdChecks(parsed.data, report); // etcd issue
     const hasError = diagnostics.some((d) => d.severity === 'error');
     return hasError ? { diagnostics } : { config: deepFreeze(parsed.data), diagnostics };
   }

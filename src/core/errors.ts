@@ -115,6 +115,10 @@ export const ERROR_CODES = {
   // alerts and runtime state (issue 12 items 5, 6)
   TND_ALERT_SECRET: 'an alert secret file (SMTP password, webhook secret) is missing, empty, or readable by others',
   TND_STATE_FILE: 'the runtime state file cannot be read (corrupt) or written; the daemon goes on without it',
+  // etcd as elector, witness and config store (docs/etcd.md)
+  TND_CFG_ETCD: 'the etcd settings contradict the election mode or each other (no endpoints, renewals past the margin)',
+  TND_ETCD_UNREACHABLE: 'no etcd member answered within the request timeout (or no quorum)',
+  TND_ETCD_CONFIG_REFUSED: 'a config version from etcd fails on this node; it is refused here and the node diverges',
 } as const;
 
 /** A registered, stable error code. */

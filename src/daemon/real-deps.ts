@@ -8,6 +8,7 @@ import { watchPing } from '../health/ping-watch.ts';
 import type { NodeDeps, NotifyPort, TrackerSources } from '../node/ports.ts';
 import { AddressVipEffects, NetlinkAddressAdapter, primaryAddress } from '../os/addresses.ts';
 import { wallClock } from '../os/clock.ts';
+import { connectEtcd, type EtcdClient } from '../os/etcd.ts';
 import { runFence } from '../os/fence.ts';
 import { garpEffects } from '../os/garp.ts';
 import { IcmpPinger } from '../os/icmp.ts';
@@ -52,6 +53,8 @@ export function realDeps(
     }),
   );
   const addresses = new NetlinkAddressAdapter();
+  // etcd issue: the etcd clients of the node's elector (one per plan that asks), closed with the rest.
+  const etcdClients: EtcdClient[] = [];
   // keepalived use_vmac: created when its instance starts (its socket binds to it), deleted when the daemon stops.
   const vmacs = new IpVmacAdapter();
   const created = new Map<string, Vmac>();
@@ -157,6 +160,15 @@ export function realDeps(
   };
   return {
     clock: wallClock(),
+    etcd: (p) => {
+      const c = connectEtcd({
+        endpoints: p.endpoints,
+        requestTimeoutMs: p.requestTimeoutMs,
+        ...(p.tls ? { tls: p.tls } : {}),
+      });
+      etcdClients.push(c);
+      return c;
+    },
     log,
     transport: (cfg, src) => {
       let tcfg = cfg;
@@ -253,6 +265,7 @@ export function realDeps(
     trackers,
     notify,
     close() {
+      for (const c of etcdClients.splice(0)) c.close();
       abort.abort();
       void scripts.close();
       transports.close();

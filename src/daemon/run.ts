@@ -330,7 +330,7 @@ async function runDaemon(
     // NAT connection-state replication (lb.conntrack_sync): conntrackd runs before the node may become master.
     .add(
       plan.conntrackSync
-        ? conntrackSyncPart(plan.conntrackSync, node.elector, opts.control ?? DEFAULT_CONTROL_SOCKET, log)
+        ? conntrackSyncPart(plan.conntrackSync, node.owners, opts.control ?? DEFAULT_CONTROL_SOCKET, log)
         : { name: 'conntrackd (not configured)' },
     )
     .add({

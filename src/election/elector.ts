@@ -13,9 +13,11 @@ import type { Ms } from '../core/time.ts';
 /** A group an elector decides: a VRRP instance, or a sync group whose members are owned together. */
 export type OwnerRef =
   | { kind: 'instance'; name: string }
-  | { kind: 'sync-group'; name: string; members: readonly string[] };
+  | { kind: 'sync-group'; name: string; members: readonly string[] }
+  // etcd issue: a group decided by an etcd lease alone (`election.mode: etcd`), no VRRP instance.
+  | { kind: 'lease'; name: string };
 
-/** The stable id of a group, `instance:VI_1` or `sync-group:G`, used in events, status and metrics. */
+/** The stable id of a group, `instance:VI_1`, `sync-group:G` or `lease:web`, used in events, status and metrics. */
 export function ownerKey(o: OwnerRef): string {
   return `${o.kind}:${o.name}`;
 }

@@ -37,6 +37,7 @@ export interface MemberView {
  * @example vrrpOwned({ kind: 'instance', name: 'VI_1' }, (n) => ({ state: 'MASTER', settled: true })) // true
  */
 export function vrrpOwned(owner: OwnerRef, view: (name: string) => MemberView | undefined): boolean | undefined {
+  if (owner.kind === 'lease') return undefined;
   const names = owner.kind === 'instance' ? [owner.name] : owner.members;
   let owned = names.length > 0;
   for (const n of names) {
@@ -181,7 +182,7 @@ export class VrrpElector implements Elector {
   }
 
   #remoteMaster(owner: OwnerRef): string | null {
-    const first = owner.kind === 'instance' ? owner.name : owner.members[0];
+    const first = owner.kind === 'instance' ? owner.name : owner.kind === 'lease' ? undefined : owner.members[0];
     const a = first === undefined ? undefined : this.#members.get(first);
     return a?.vi.state.master?.addr ?? null;
   }

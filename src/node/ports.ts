@@ -6,8 +6,10 @@
 
 import type { Logger } from '../core/log.ts';
 import type { Clock } from '../core/time.ts';
+import type { EtcdPort } from '../election/etcd-elector.ts';
 import type { PeerAnswer } from '../election/takeover-guard.ts';
 import type { LbStatus, RsOutcome, RsVerb } from '../lb/status.ts';
+import type { EtcdPlan } from '../plan/etcd-plan.ts';
 import type { LbPlan } from '../plan/lb-plan.ts';
 import type { NodePlan, NotifySpec } from '../plan/node-plan.ts';
 import type { LbHook } from '../resources/agents/deps.ts';
@@ -158,6 +160,8 @@ export interface NodeDeps {
     channel: PeerChannelSettings,
     answer: (instance: string) => Omit<PeerAnswer, 'node'> | undefined,
   ): { stop(): void; stats(): { answered: number; rejected: Record<string, number> } };
+  /** etcd issue: a client of the plan's etcd cluster (os/etcd.ts; sim/fake-etcd.ts). Without it no lease is held. */
+  etcd?(plan: EtcdPlan): EtcdPort;
 }
 
 /** Every instance, or (heartbeat's hb_standby) those whose preferred node is this one, or the others. */

@@ -11,6 +11,7 @@ import type { GroupDef } from '../resources/group-def.ts';
 import type { InstanceConfig, TrackerRef } from '../vrrp/types.ts';
 import { defaultVmacName, virtualRouterMac } from '../vrrp/vmac.ts';
 import { type ConntrackSyncPlan, conntrackSyncPlan } from './conntrack-sync.ts';
+import { ETCD_TRACKER, type EtcdPlan, etcdPlan } from './etcd-plan.ts';
 import { groupDef } from './groups.ts';
 import { type LbPlan, lbPlan } from './lb-plan.ts';
 import { splitBrainOfInstance } from './split-brain.ts';
@@ -54,6 +55,8 @@ export interface NodePlan {
   pings?: Record<string, TandemConfig['vrrp']['track_pings'][string]>;
   /** Fence devices named by this node's instances (guard.fence, or a group's fence). */
   fencing?: Record<string, FenceDeviceSpec>;
+  /** etcd issue: the etcd elector of `election: etcd | vrrp+etcd` (plan/etcd-plan.ts). */
+  etcd?: EtcdPlan;
 }
 
 /** Network state present while the daemon runs (keepalived static_*): addresses, then rules, then routes. */
@@ -106,6 +109,11 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
   // its owner in FAULT, so the peer takes over even with nopreempt.
   const groups: { def: GroupDef; owner: OwnerRef }[] = [];
   for (const g of cfg.groups) {
+    // etcd issue: under election: etcd a group's owner is a lease, and the group runs on every node.
+    if (cfg.election === 'etcd') {
+      groups.push({ def: groupDef(g), owner: { kind: 'lease', name: g.owner } });
+      continue;
+    }
     const sync = cfg.vrrp.sync_groups.find((x) => x.name === g.owner);
     const owners = sync ? [...sync.members] : [g.owner];
     if (!owners.every((o) => running.has(o))) continue;
@@ -140,6 +148,17 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
   ];
   const specs = cfg.vrrp.instances.filter((i) => running.has(i.name));
   const statics = staticPlan(cfg);
+  // etcd issue: the witness mode's leases, one per VRRP owner, and the etcd:lease tracker on every instance.
+  const vrrpOwners: OwnerRef[] = [
+    ...syncGroups.map((g): OwnerRef => ({ kind: 'sync-group', name: g.name, members: g.members })),
+    ...instances
+      .filter((i) => !syncGroups.some((g) => g.members.includes(i.name)))
+      .map((i): OwnerRef => ({ kind: 'instance', name: i.name })),
+  ];
+  const etcd = etcdPlan(cfg, node, vrrpOwners);
+  if (etcd?.mode === 'vrrp+etcd')
+    for (let i = 0; i < instances.length; i++)
+      instances[i] = { ...instances[i]!, trackers: [...instances[i]!.trackers, { id: ETCD_TRACKER, weight: 0 }] };
   return {
     node,
     ...(address ? { address } : {}),
@@ -164,6 +183,7 @@ export function nodePlan(cfg: TandemConfig, node: string): NodePlan {
     ...(groups.length ? { groups } : {}),
     preferredHere,
     ...splitBrainOfNode(cfg, instances, trackerNames('ping')),
+    ...(etcd ? { etcd } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Lab } from './lab.ts';
 import type { FaultWindow } from './partition-check.ts';
+import { ETCD_NEMESES } from './partition-etcd.ts';
 import type { Director, Nemesis, NemesisContext, Topology } from './partition-types.ts';
 
 /** Debian's libfaketime (package libfaketime, pulled in by faketime); the multi-threaded variant, for Node. */
@@ -331,6 +332,8 @@ export const NEMESES: readonly Nemesis[] = [
   sigkillAll,
   clockJump,
   isolate,
+  // etcd issue: faults of etcd itself (partition-etcd.ts).
+  ...ETCD_NEMESES,
 ];
 
 /** The nemesis named `name`. */

@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Lab } from './lab.ts';
+import { etcdModes } from './partition-etcd.ts';
 import type {
   ConfigContext,
   Director,
@@ -67,7 +68,11 @@ const tandem: Implementation = {
       electionPid: daemonPid,
       // ip netns exec and env exec the command: the spawned PID is the supervisor's.
       allPids: async () => [t.child.pid!, await daemonPid()],
-      isMaster: async () => (await t.status()).instances[0]?.state === 'MASTER',
+      // Without VRRP (election: etcd) the director is master when it owns a group.
+      isMaster: async () => {
+        const s = await t.status();
+        return s.instances[0] ? s.instances[0].state === 'MASTER' : (s.ownership ?? []).some((o) => o.owned);
+      },
       log: () => t.out.text(),
     };
   },
@@ -206,6 +211,8 @@ export const MODES: readonly Mode[] = [
   },
   guarded('guard', 'tandem YAML: takeover guard (peer channel, ICMP, peer_probe port 80)', false),
   guarded('guard+ping', `the guard and a ping target ${PING_TARGET} (weight 0: unreachable = cannot be master)`, true),
+  // etcd issue: election: etcd (three directors) and vrrp+etcd (the pair with etcd as witness), partition-etcd.ts.
+  ...etcdModes(tandemRejects, (c, h) => priorityOf(c.topo, h)),
 ];
 
 /** The mode named `name`. */

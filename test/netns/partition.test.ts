@@ -15,6 +15,9 @@ import type { SuiteParams } from './partition-types.ts';
 
 const params: SuiteParams = { advertMs: 100, faultMs: 3_000, settleMs: 2_000 };
 const selected = canBuildLabs() ? cells(['vrrp-1way', 'vrrp-2way', 'sigstop-2x', 'sigkill']) : [];
+// etcd issue: the etcd modes' CI cells — the master cut from etcd (partition-etcd.ts); the owner's death is
+// test/netns/etcd.test.ts, the whole matrix bench/partition.ts.
+const etcdCells = canBuildLabs() ? cells(['etcd-cut', 'etcd', 'vrrp+etcd']) : [];
 const results = new Map<string, RunResult>();
 const guarded = (c: Cell) => c.mode.name !== 'plain';
 
@@ -43,6 +46,26 @@ function check(c: Cell, r: RunResult): void {
         `slower than 1.5 × plain (${plain.takeoverMs}): ${what}`,
       );
   }
+}
+
+function checkEtcd(c: Cell, r: RunResult): void {
+  const what = `${cellName(c)}: ${JSON.stringify(r)}`;
+  assert.ok(r.sent > 0, what);
+  assert.equal(r.twoHoldersMs, 0, `etcd: two holders, ${what}`);
+  // Lease TTL 2 s + renew 250 ms, + etcd's 500 ms expiry tick, + the witness's Master_Down_Interval and slack.
+  assert.notEqual(r.takeoverMs, null, `no takeover: ${what}`);
+  assert.ok(r.takeoverMs! <= 2_000 + 250 + 500 + 1_000, `slow takeover: ${what}`);
+}
+
+for (const c of etcdCells) {
+  const skip = cellUnavailable(c, params) ?? false;
+  test(`partition: ${cellName(c)}`, { skip, timeout: 120_000 }, async () => {
+    const r = await runCell(c, params);
+    console.log(
+      `# ${cellName(c)}: two holders ${r.twoHoldersMs} ms, none ${r.noneMs} ms, failed ${r.failed}/${r.sent}, takeover ${r.takeoverMs ?? 'none'} ms`,
+    );
+    checkEtcd(c, r);
+  });
 }
 
 if (!canBuildLabs()) test('partition suite', { skip: 'needs root and ip netns' }, () => undefined);
