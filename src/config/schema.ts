@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
+// the cluster's shared config (src/cluster/): peer listener, peers, certificates, versions kept
+import { clusterConfigKeys } from './schema-cluster.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
 import {
@@ -226,6 +228,8 @@ export const configSchema = z.strictObject({
             'authkeys (auth N, N sha1|md5 SECRET); the peer channel and auth_hmac use it; it is never printed',
         ),
       peer_channel: peerChannelSchema.default({ enabled: true, port: 7694, time_window: 30_000 }),
+      // the cluster's shared config (src/cluster/, docs/cluster.md)
+      ...clusterConfigKeys,
     })
     .default({ name: 'tandem', nodes: [], peer_channel: { enabled: true, port: 7694, time_window: 30_000 } }),
   vrrp: z

@@ -197,6 +197,23 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     return { ok: true, summary };
   };
 
+  // the cluster's shared config (src/cluster/): versions, the two-phase apply over the peer listener, catching up
+  const { clusterPart } = await import('../cluster/daemon-part.ts');
+  const { clusterControlRoute } = await import('../cluster/control-routes.ts');
+  const nodeStatus = async () => {
+    const st = node.status();
+    return lb ? { ...st, lb: await lb.status() } : st;
+  };
+  const cluster = clusterPart({
+    configFile: opts.config,
+    node: plan.node,
+    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+    fs: diskFs,
+    log,
+    reload: () => reload(),
+    status: nodeStatus,
+  });
+
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
   // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
@@ -213,10 +230,8 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       // A path that cannot be used stops the start before any VIP is touched.
       start: async () => {
         control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-          status: async () => {
-            const st = node.status();
-            return lb ? { ...st, lb: await lb.status() } : st;
-          },
+          status: async () => ({ ...(await nodeStatus()), ...cluster.node.statusFields() }),
+          cluster: (method, url, body) => clusterControlRoute(cluster.node, method, url, body, 'root@local'),
           group: (name, action) => {
             const g = node.requireGroup(name);
             if (action === 'cleanup') g.cleanup();
@@ -262,7 +277,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
         report();
         await gone;
       },
-    });
+    })
+    // the cluster's shared config: the peer listener, and catching up with the peers' newest version (after the
+    // node, so that a catch-up reloads a running node; stopped first)
+    .add({ name: 'cluster config', start: () => cluster.start(), stop: () => cluster.stop() });
   try {
     await lifecycle.start();
   } catch (e) {
