@@ -126,6 +126,7 @@ export class PeerNode {
   #timer: ReturnType<typeof setInterval> | undefined;
   #lastDivergent = false;
   #syncing: Promise<void> | undefined;
+  readonly #committed = new Set<(v: ConfigVersion) => void>();
 
   constructor(deps: PeerNodeDeps) {
     this.#d = deps;
@@ -230,11 +231,23 @@ export class PeerNode {
     }
   }
 
+  /** Calls `f` for every version this node installs from now on (commit or catch-up); returns the unsubscribe. */
+  onCommitted(f: (v: ConfigVersion) => void): () => void {
+    this.#committed.add(f);
+    return () => this.#committed.delete(f);
+  }
+
+  /** The newest version kept here. */
+  current(): ConfigVersion | undefined {
+    return this.#d.store.current();
+  }
+
   #install(v: ConfigVersion, how: string): { ok: true; reload: unknown } | { ok: false; message: string } {
     this.#d.store.put(v);
     this.#d.writeRunning(v.text);
     this.#d.store.unstage();
     const r = this.#d.reload();
+    for (const f of this.#committed) f(v);
     this.#d.log.log('info', `cluster config: version ${v.version} (${v.hash}) ${how} by ${v.appliedBy}`, {
       event: 'config-commit',
       version: v.version,
