@@ -183,6 +183,25 @@ test('two daemons share one config: init/join, apply, a refused apply, catching 
       );
     const rolled = status('after rollback 1', d1.control);
     assert.equal(rolled.code, 0, rolled.out);
+
+    // The live comparison between the peers: the same file, so everything that must match does.
+    const live = cli(['check', '--peer-live', '--control', d1.control]);
+    shown.push(`$ tandem check --peer-live\n${live.out.trimEnd()}\n(exit ${live.code})`);
+    assert.equal(live.code, 0, live.out);
+    assert.match(live.out, /must match: \d+ equal, 0 mismatches/);
+
+    // A hand edit on d2 (another VRID) is divergence: status exits 1, DaemonStatus says so, --peer-live names it.
+    writeFileSync(d2file, v1.replace('vrid: 52', 'vrid: 62'));
+    assert.equal(cli(['reload', '--control', d2.control]).code, 0);
+    const diverged = status('after a hand edit on d2', d1.control);
+    assert.equal(diverged.code, 1, diverged.out);
+    assert.match(diverged.out, /DIVERGED/);
+    assert.equal((await d1.status()).configDivergent, true);
+    assert.equal((await d2.status()).configVersion, 0);
+    const live2 = cli(['check', '--peer-live', '--control', d1.control]);
+    shown.push(`$ tandem check --peer-live   # after the hand edit\n${live2.out.trimEnd()}\n(exit ${live2.code})`);
+    assert.equal(live2.code, 1, live2.out);
+    assert.match(live2.out, /TND_PEER_MISMATCH .*virtual_router_id must match: 52 here, 62 in d2:/);
   } finally {
     console.log(shown.join('\n\n'));
     await lab.teardown();
