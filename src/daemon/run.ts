@@ -248,12 +248,27 @@ async function runDaemon(
   const { RuntimeState, stateFilePath } = await import('./runtime-state.ts');
   const controlPath = opts.control ?? DEFAULT_CONTROL_SOCKET;
   const runtime = new RuntimeState(stateFilePath(controlPath, DEFAULT_CONTROL_SOCKET), plan.node, config, log);
+  // the cluster's shared config (src/cluster/): versions, the two-phase apply over the peer listener, catching up
+  const { clusterPart } = await import('../cluster/daemon-part.ts');
+  const { clusterControlRoute } = await import('../cluster/control-routes.ts');
+  const nodeStatus = async () => {
+    const st = node.status();
+    return lb ? { ...st, lb: await lb.status() } : st;
+  };
+  const cluster = clusterPart({
+    configFile: opts.config,
+    node: plan.node,
+    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+    fs: diskFs,
+    log,
+    reload: () => reload(),
+    status: nodeStatus,
+  });
   const status = async () => {
-    const st = { ...node.status(), configHash: metrics.configHash };
+    const st = { ...(await nodeStatus()), ...cluster.node.statusFields() };
     // alerts (issue 12 item 5): delivery counters
     const al = alerts.status();
-    const withAlerts = al ? { ...st, alerts: al } : st;
-    return lb ? { ...withAlerts, lb: await lb.status() } : withAlerts;
+    return al ? { ...st, alerts: al } : st;
   };
   // What the control socket (source 'cli') and the HTTP API (source 'api') ask of the node.
   const handlersFor = (source: 'cli' | 'api'): ControlHandlers => ({
@@ -290,6 +305,8 @@ async function runDaemon(
       return done;
     },
     reload,
+    // the cluster's shared config (src/cluster/)
+    cluster: (method, url, body) => clusterControlRoute(cluster.node, method, url, body, 'root@local'),
   });
   const handlers = handlersFor('cli');
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
@@ -351,7 +368,10 @@ async function runDaemon(
         report();
         await gone;
       },
-    });
+    })
+    // the cluster's shared config: the peer listener, and catching up with the peers' newest version (after the
+    // node, so that a catch-up reloads a running node; stopped first)
+    .add({ name: 'cluster config', start: () => cluster.start(), stop: () => cluster.stop() });
   try {
     await lifecycle.start();
   } catch (e) {
