@@ -18,6 +18,8 @@ missing=()
 # faketime (libfaketime): the partition suite's wall-clock jump, given to the directors' processes only (LD_PRELOAD),
 # because the wall clock is one for the whole machine and no namespace isolates it (test/netns/nemesis.ts).
 APT_PACKAGES+=(faketime)
+# chromium: the web console's browser tests (playwright-core drives Debian's build; no browser download).
+APT_PACKAGES+=(chromium)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
