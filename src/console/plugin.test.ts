@@ -48,7 +48,12 @@ test('the console is served at / with the strict CSP, nosniff, and index.html ne
     writeFileSync(join(dir, 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, 'app.css'), 'body{}');
     const app = Fastify();
-    await app.register(async (a) => createConsolePlugin({ dir, history: false })(a, ctx(() => st('MASTER'))));
+    await app.register(async (a) =>
+      createConsolePlugin({ dir, history: false })(
+        a,
+        ctx(() => st('MASTER')),
+      ),
+    );
     const index = await app.inject({ url: '/' });
     assert.equal(index.statusCode, 200);
     assert.equal(index.headers['content-security-policy'], CONSOLE_CSP);

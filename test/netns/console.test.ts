@@ -1,0 +1,266 @@
+// The web console in a real browser (Debian's chromium driven by playwright-core) against two real daemons in a
+// namespace lab with real servers behind the VIP: a client, directors d1 and d2 (`tandem run`, kernel NAT), real
+// servers rs1 and rs2 (HTTP responders naming themselves). The browser runs in the root namespace and reaches the
+// API through a loopback address (see apiFor below). Every action is taken by clicking in the console; every effect
+// is asserted where it happens (the client's answers, the hosts' addresses), not on the page. Screenshots of each
+// screen go to test-artifacts/console/ (printed at the end).
+import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { LbServiceStatus } from '../../src/api/contract.ts';
+import { startTestApi } from '../../src/console/test-support.ts';
+import { canBuildLabs, createLab, type Lab } from './lab.ts';
+import {
+  addrsOf,
+  eventually,
+  probe,
+  startResponder,
+  startTandem,
+  type TandemProc,
+  untilState,
+  workDir,
+} from './tandem-lab.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = !canBuildLabs() ? 'needs root and ip netns' : false;
+const VIP = '198.18.0.100';
+const RS = { rs1: '198.18.0.21', rs2: '198.18.0.22' } as const;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SHOTS = join(ROOT, 'test-artifacts/console');
+
+const config = `
+cluster:
+  nodes: [{ name: d1, address: 198.18.0.11 }, { name: d2, address: 198.18.0.12 }]
+vrrp:
+  instances:
+    - name: VI_1
+      interface: eth0
+      vrid: 63
+      version: 3
+      priority: { d1: 150, d2: 100 }
+      advert_interval: 100ms
+      vips: [${VIP}/24]
+lb:
+  services:
+    - name: web
+      vip: ${VIP}
+      port: 80
+      scheduler: rr
+      dataplane: nft
+      snat: true
+      drain_timeout: 20s
+      check: { type: tcp, interval: 300ms, rise: 2, fall: 2, connect_timeout: 200ms, warmup: 0 }
+      real_servers:
+        - { address: ${RS.rs1} }
+        - { address: ${RS.rs2} }
+`;
+
+const USERS = [
+  { name: 'ops', password: 'ops-pass-t13w', role: 'admin' as const },
+  { name: 'eve', password: 'eve-pass-t13w', role: 'viewer' as const },
+  { name: 'mallory', password: 'mallory-pass-t13w', role: 'operator' as const },
+];
+
+const web = (p: TandemProc): Promise<LbServiceStatus | undefined> =>
+  p.status().then((s) => s.lb?.services.find((x) => x.name === 'web'));
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Fails the test on any CSP violation or script error in the page. */
+function watchPage(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+}
+
+async function login(ctx: BrowserContext, url: string, user: string, password: string): Promise<Page> {
+  const page = await ctx.newPage();
+  await page.goto(url);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+  return page;
+}
+
+async function confirm(page: Page): Promise<void> {
+  await page.click('[role=dialog] button[data-confirm]');
+  await page.waitForSelector('[role=dialog]', { state: 'detached', timeout: 30_000 });
+}
+
+test('the console in chromium drives a two-node lab', { skip, timeout: 180_000 }, async (t) => {
+  mkdirSync(SHOTS, { recursive: true });
+  const dir = workDir('t13w-console-');
+  const lab: Lab = await createLab(
+    ['d1', 'd2', 'client', 'rs1', 'rs2'],
+    { d1: '198.18.0.11', d2: '198.18.0.12', client: '198.18.0.50', ...RS },
+    { prefix: 't13w' },
+  );
+  let browser: Browser | undefined;
+  let api: { url: string; close(): Promise<void> } | undefined;
+  const problems: string[] = [];
+  try {
+    for (const d of ['d1', 'd2']) await lab.run(d, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    for (const h of Object.keys(RS)) await startResponder(lab, h);
+    const d1 = await startTandem(lab, 'd1', config, { dir });
+    const d2 = await startTandem(lab, 'd2', config, { dir });
+    await untilState(d1, 'MASTER');
+    await untilState(d2, 'BACKUP');
+    await eventually(
+      'd1 serves web with both real servers up',
+      () => web(d1),
+      (s) => s?.role === 'serving' && s.servers.every((r) => r.health === 'up' && r.programmed),
+      20_000,
+    );
+
+    api = await startTestApi({
+      nodes: [
+        { name: 'd1', address: '198.18.0.11', control: d1.control },
+        { name: 'd2', address: '198.18.0.12', control: d2.control },
+      ],
+      self: 'd1',
+      users: USERS,
+      maxFailures: 3,
+      console: { history: { intervalMs: 500 } },
+    });
+    const url = api.url;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+
+    await t.test('a wrong password is refused with a message, and repeated failures lock the account out', async () => {
+      const ctx = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await login(ctx, url, 'mallory', 'wrong');
+      watchPage(page, problems);
+      await page.waitForSelector('[data-login-error]');
+      assert.match((await page.textContent('[data-login-error]')) ?? '', /wrong user name or password/i);
+      await shot(page, 'login-error');
+      for (let i = 0; i < 2; i++) {
+        await page.fill('input[name=password]', `wrong-${i}`);
+        const answered = page.waitForResponse((r) => r.url().endsWith('/api/v1/login'));
+        await page.click('button[type=submit]');
+        assert.equal((await answered).status(), 401);
+      }
+      // The right password now: refused, because the account is locked.
+      await page.fill('input[name=password]', 'mallory-pass-t13w');
+      await page.click('button[type=submit]');
+      await page.waitForFunction(
+        () => /locked/i.test(document.querySelector('[data-login-error]')?.textContent ?? ''),
+        null,
+        { timeout: 10_000 },
+      );
+      await shot(page, 'login-lockout');
+      await ctx.close();
+    });
+
+    const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await login(ctx, url, 'ops', 'ops-pass-t13w');
+    watchPage(page, problems);
+
+    await t.test('after login the dashboard shows both nodes, d1 master of VI_1 with the VIP', async () => {
+      await page.waitForSelector('[data-node="d1"] [data-instance="VI_1"]');
+      await page.waitForSelector('[data-node="d2"] [data-instance="VI_1"]');
+      await page.waitForSelector('[data-masters] [data-instance="VI_1"] [data-master="d1"]');
+      assert.match((await page.textContent('[data-node="d1"] [data-instance="VI_1"]')) ?? '', /MASTER/);
+      assert.match((await page.textContent('[data-node="d2"] [data-instance="VI_1"]')) ?? '', /BACKUP/);
+      assert.match((await page.textContent('[data-node="d1"]')) ?? '', new RegExp(VIP.replaceAll('.', '\\.')));
+      await shot(page, 'dashboard');
+    });
+
+    await t.test(
+      'draining rs1 from the console moves the client traffic to rs2; enabling it brings it back',
+      async () => {
+        const before = await probe(lab, 'client', VIP, 10, 600);
+        assert.ok((before.who.rs1 ?? 0) > 0 && (before.who.rs2 ?? 0) > 0, JSON.stringify(before));
+        await page.click('nav a[href="#/service/web"]');
+        const row = `[data-server="${RS.rs1}:80"]`;
+        await page.waitForSelector(row);
+        await page.click(`${row} button[data-action=drain]`);
+        await confirm(page);
+        await page.waitForFunction(
+          (sel) => /drain/.test(document.querySelector(`${sel} [data-admin]`)?.textContent ?? ''),
+          row,
+        );
+        const after = await probe(lab, 'client', VIP, 10, 600);
+        assert.equal(after.failed, 0, JSON.stringify(after));
+        assert.equal(after.who.rs1 ?? 0, 0, `no new request reaches a drained server: ${JSON.stringify(after)}`);
+        assert.ok((after.who.rs2 ?? 0) > 0, JSON.stringify(after));
+        await page.waitForSelector('[data-plot=active] canvas');
+        await shot(page, 'service-web');
+        await page.click(`${row} button[data-action=enable]`);
+        await confirm(page);
+        await eventually(
+          'rs1 takes requests again',
+          () => probe(lab, 'client', VIP, 10, 300),
+          (r) => (r.who.rs1 ?? 0) > 0,
+          20_000,
+        );
+      },
+    );
+
+    await t.test(
+      'a viewer sees no action buttons, and its forged POST with its own cookie and token is refused 403',
+      async () => {
+        const vctx = await browser!.newContext({ viewport: { width: 1400, height: 900 } });
+        const v = await login(vctx, url, 'eve', 'eve-pass-t13w');
+        watchPage(v, problems);
+        await v.waitForSelector('[data-node="d1"] [data-instance="VI_1"]');
+        assert.equal(await v.locator('button[data-action]').count(), 0, 'no action on the dashboard');
+        await v.click('nav a[href="#/service/web"]');
+        await v.waitForSelector(`[data-server="${RS.rs1}:80"]`);
+        assert.equal(await v.locator('button[data-action]').count(), 0, 'no action on the service');
+        await shot(v, 'viewer-service');
+        const forged = await v.evaluate(async (server) => {
+          const r = await fetch('/api/v1/rs', {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'x-csrf-token': sessionStorage.getItem('tandem.csrf') ?? '',
+            },
+            body: JSON.stringify({ service: 'web', verb: 'maint', server }),
+          });
+          return r.status;
+        }, `${RS.rs1}:80`);
+        assert.equal(forged, 403);
+        const rs1 = (await web(d1))?.servers.find((r) => r.addr === RS.rs1);
+        assert.equal(rs1?.admin.maint, undefined, 'the refused order changed nothing');
+        await vctx.close();
+      },
+    );
+
+    await t.test('standby on d1 from the console moves the VIP to d2', async () => {
+      await page.click('nav a[href="#/"]');
+      await page.click('[data-node="d1"] button[data-action=standby]');
+      await confirm(page);
+      await eventually(
+        'd2 holds the VIP and d1 does not',
+        async () => [await addrsOf(lab, 'd1'), await addrsOf(lab, 'd2')],
+        ([a, b]) => !a!.includes(VIP) && b!.includes(VIP),
+        20_000,
+      );
+      await page.waitForSelector('[data-masters] [data-instance="VI_1"] [data-master="d2"]', { timeout: 20_000 });
+      await page.click('nav a[href="#/timeline"]');
+      await page.waitForFunction(
+        () => /d1[\s\S]*198\.18\.0\.12/.test(document.querySelector('.spans')?.textContent ?? ''),
+        null,
+        { timeout: 20_000 },
+      );
+      await shot(page, 'failover-timeline');
+      await page.click('nav a[href="#/events"]');
+      await page.waitForSelector('[data-events] li');
+      await shot(page, 'events');
+      await page.click('nav a[href="#/guided"]');
+      await shot(page, 'guided-form');
+    });
+
+    assert.deepEqual(problems, [], 'no CSP violation or script error in any page');
+  } finally {
+    await browser?.close();
+    await api?.close();
+    await lab.teardown();
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`console screenshots: ${SHOTS}`);
+  }
+});
