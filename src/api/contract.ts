@@ -38,6 +38,13 @@ export type ControlErrorCode = Extract<
   | 'TND_CTL_RELOAD_REFUSED'
   | 'TND_CTL_RS_REFUSED'
   | 'TND_CTL_INTERNAL'
+  // HTTP API (issue 12): authentication, roles, CSRF, login limits, body size
+  | 'TND_API_UNAUTHENTICATED'
+  | 'TND_API_FORBIDDEN'
+  | 'TND_API_CSRF'
+  | 'TND_API_RATE_LIMITED'
+  | 'TND_API_LOCKED_OUT'
+  | 'TND_API_TOO_LARGE'
 >;
 
 /** An error reply: a stable code, a sentence, and what else the code carries. */
@@ -48,6 +55,8 @@ export interface ControlError {
   reason?: string;
   /** TND_CTL_RELOAD_REFUSED: the diagnostics of the refused config, as objects. */
   diagnostics?: Diagnostic[];
+  /** TND_API_RATE_LIMITED, TND_API_LOCKED_OUT: seconds until a login may be tried again (also the retry-after header). */
+  retryAfterS?: number;
 }
 
 /** The HTTP status of each error code. */
@@ -59,6 +68,13 @@ export const ERROR_STATUS: Readonly<Record<ControlErrorCode, number>> = {
   TND_CTL_RELOAD_REFUSED: 409,
   TND_CTL_RS_REFUSED: 409,
   TND_CTL_INTERNAL: 500,
+  // HTTP API (issue 12)
+  TND_API_UNAUTHENTICATED: 401,
+  TND_API_FORBIDDEN: 403,
+  TND_API_CSRF: 403,
+  TND_API_RATE_LIMITED: 429,
+  TND_API_LOCKED_OUT: 429,
+  TND_API_TOO_LARGE: 413,
 };
 
 /** `POST /v1/standby` and `/v1/takeover`. */

@@ -44,6 +44,12 @@ export interface ControlHandlers {
   reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] };
 }
 
+/** Options of {@link startControlServer}. */
+export interface ControlServerOptions {
+  /** Called after each request with its route, body and reply (the daemon audits the socket's actions with it). */
+  onAction?(route: string, body: Record<string, unknown> | undefined, reply: DispatchReply): void;
+}
+
 /**
  * Why `path` cannot be the control socket, or null: an existing file that is not a socket is never deleted (a typo in
  * `--control` must not destroy a file). An existing socket is a dead daemon's leftover once the caller holds the
@@ -72,14 +78,18 @@ function kindOf(st: Stats): string {
  * Starts the control server on `path`; resolves once it listens. The caller holds the daemon lock for `path`.
  * Rejects (a TandemError TND_DAEMON_CONTROL) when `path` is a file that is not a socket.
  */
-export async function startControlServer(path: string, h: ControlHandlers): Promise<{ close(): Promise<void> }> {
+export async function startControlServer(
+  path: string,
+  h: ControlHandlers,
+  opts: ControlServerOptions = {},
+): Promise<{ close(): Promise<void> }> {
   const problem = controlPathProblem(path);
   if (problem) throw new TandemError('TND_DAEMON_CONTROL', problem);
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   // A socket left by a crashed daemon would make listen fail with EADDRINUSE; the lock says nobody serves it.
   rmSync(path, { force: true });
   const server: Server = createServer((req, res) => {
-    handle(req, res, h).catch((e: unknown) => fail(res, failure(e)));
+    handle(req, res, h, opts.onAction).catch((e: unknown) => fail(res, failure(e)));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -102,30 +112,72 @@ export async function startControlServer(path: string, h: ControlHandlers): Prom
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandlers): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  h: ControlHandlers,
+  onAction?: ControlServerOptions['onAction'],
+): Promise<void> {
   const route = `${req.method} ${req.url}`;
+  const body = req.method === 'POST' ? await readJson(req) : undefined;
+  const r = await dispatchControl(route, body, h);
+  onAction?.(route, body, r);
+  send(res, r.status, r.body);
+}
+
+/** A reply of {@link dispatchControl}: the HTTP status and the JSON body (a ControlError when status ≥ 400). */
+export interface DispatchReply {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Runs one control request — `route` is `METHOD /v1/…` as in ROUTES, `body` the parsed JSON — against the handlers
+ * and returns the reply. The control socket and the HTTP API (api/http/) both serve through this, so the two answer
+ * alike. Never throws: a handler's failure is its ControlError.
+ */
+export async function dispatchControl(
+  route: string,
+  body: Record<string, unknown> | undefined,
+  h: ControlHandlers,
+): Promise<DispatchReply> {
+  try {
+    return await dispatch(route, body, h);
+  } catch (e) {
+    return error(failure(e));
+  }
+}
+
+const ok = (body: unknown): DispatchReply => ({ status: 200, body });
+const error = (e: ControlError): DispatchReply => ({ status: ERROR_STATUS[e.code], body: e });
+
+async function dispatch(
+  route: string,
+  body: Record<string, unknown> | undefined,
+  h: ControlHandlers,
+): Promise<DispatchReply> {
   switch (route) {
     case ROUTES.status:
-      return send(res, 200, await h.status());
+      return ok(await h.status());
     case ROUTES.group: {
       if (!h.group) break;
-      const p = parseGroup(await readJson(req));
-      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      const p = parseGroup(body);
+      if (!p.ok) return error({ code: 'TND_CTL_BAD_REQUEST', message: p.message });
       h.group(p.value.name, p.value.action);
-      return send(res, 200, { group: p.value.name, action: p.value.action });
+      return ok({ group: p.value.name, action: p.value.action });
     }
     case ROUTES.rs: {
       if (!h.rs) break;
-      const p = parseRs(await readJson(req));
-      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      const p = parseRs(body);
+      if (!p.ok) return error({ code: 'TND_CTL_BAD_REQUEST', message: p.message });
       const r = await h.rs(p.value.service, p.value.req);
-      return r.ok ? send(res, 200, r) : fail(res, { code: 'TND_CTL_RS_REFUSED', message: r.message, reason: r.reason });
+      return r.ok ? ok(r) : error({ code: 'TND_CTL_RS_REFUSED', message: r.message, reason: r.reason });
     }
     case ROUTES.reload: {
       const r = h.reload();
-      if (r.ok) return send(res, 200, r.summary);
+      if (r.ok) return ok(r.summary);
       const errors = r.diagnostics.filter((d) => d.severity === 'error');
-      return fail(res, {
+      return error({
         code: 'TND_CTL_RELOAD_REFUSED',
         message: `the new config has errors; the running config is kept\n${errors.map(formatDiagnostic).join('\n')}`,
         diagnostics: r.diagnostics,
@@ -133,14 +185,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: ControlHandl
     }
     case ROUTES.standby:
     case ROUTES.takeover: {
-      const p = parseOrder(await readJson(req));
-      if (!p.ok) return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: p.message });
+      const p = parseOrder(body);
+      if (!p.ok) return error({ code: 'TND_CTL_BAD_REQUEST', message: p.message });
       const { instances, clear } = p.value;
       const done = route === ROUTES.standby ? h.standby(instances, clear) : h.takeover(instances, clear);
-      return send(res, 200, { instances: done } satisfies OrderReply);
+      return ok({ instances: done } satisfies OrderReply);
     }
   }
-  return fail(res, { code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
+  return error({ code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
 }
 
 /**

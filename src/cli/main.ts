@@ -115,6 +115,8 @@ Scenario file:
     .option('-n, --node <name>', 'which node of cluster.nodes this is (default: the only one, or the host name)')
     .addOption(new Option('--log-format <format>', 'log line format').choices(['plain', 'json']).default('plain'))
     .option('--control <path>', 'control socket for the CLI', process.env.TANDEM_CONTROL)
+    // HTTP API (issue 12)
+    .option('--api <address:port>', 'serve the HTTP API on TCP (plain HTTP only on loopback; see api.tls)')
     .option('--no-supervisor', 'run without the supervisor process (VIPs stay if the daemon is killed)')
     .addOption(new Option('--child').hideHelp())
     .option('-v, --verbose', 'log dropped packets and other debug lines', false)
@@ -138,6 +140,7 @@ Scenario file:
         child?: boolean;
         verbose: boolean;
         configId: string;
+        api?: string;
       }) => {
         const { runCommand } = await import('../daemon/run.ts');
         process.exitCode = await runCommand({
@@ -149,6 +152,7 @@ Scenario file:
           child: !!opts.child,
           verbose: opts.verbose,
           configId: opts.configId,
+          ...(opts.api ? { api: opts.api } : {}),
         });
         process.exit();
       },

@@ -4,6 +4,8 @@
  * node can run the very same file; values that differ per node (priority, unicast source) take a map by node name.
  */
 import { z } from 'zod';
+// HTTP API (issue 12): its own file
+import { apiSchema } from './schema-api.ts';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
@@ -248,6 +250,8 @@ export const configSchema = z.strictObject({
   lb: lbSchema.default({ services: [], max_concurrent_checks: 64 }).describe('load balancing: virtual services'),
   groups: z.array(groupSchema).default([]).describe('resource groups, run by the owner of each'),
   fencing: fencingSchema.default({ devices: {} }),
+  // HTTP API (issue 12, src/config/schema-api.ts)
+  api: apiSchema.optional().describe('the HTTP API: listener, TLS, users, audit, limits (docs/api.md)'),
 });
 
 /** A validated configuration, with defaults filled in. Frozen once loaded. */

@@ -98,6 +98,16 @@ export const ERROR_CODES = {
   TND_CFG_KEY: 'a key file (cluster.key_file, auth_hmac.key_file) is missing, readable by others, or not 32..64 bytes',
   TND_PEER_LISTEN: 'the peer channel cannot listen on its UDP port (in use, or not permitted)',
   TND_FENCE_CONFIG: "a fence device's parameters do not match its agent's metadata (unknown or missing required)",
+  // HTTP API: users, roles, tokens, audit (src/api/http/)
+  TND_API_UNAUTHENTICATED: 'an API request carries no valid session cookie or bearer token, or a login failed',
+  TND_API_FORBIDDEN: "the caller's role does not allow the action",
+  TND_API_CSRF: 'a cookie-authenticated request that changes something lacks the right X-CSRF-Token header',
+  TND_API_RATE_LIMITED: 'too many login attempts from one address in a short time',
+  TND_API_LOCKED_OUT: 'a user or address is locked out for a while after repeated failed logins',
+  TND_API_TOO_LARGE: 'an API request body is larger than the limit',
+  TND_API_TLS_REQUIRED: 'the API would listen on a non-loopback address without TLS',
+  TND_API_LISTEN: 'the API cannot listen (bad address, port in use, unreadable TLS certificate or key)',
+  TND_API_USERS: 'the users file cannot be read or written, or a user or token command is malformed',
 } as const;
 
 /** A registered, stable error code. */

@@ -14,6 +14,8 @@ export interface RunOptions {
   verbose?: boolean;
   /** keepalived's config id (`-i`); the CLI passes the host name by default. */
   configId?: string;
+  /** HTTP API (issue 12): `--api ADDR:PORT`, over `api.listen`. */
+  api?: string;
 }
 
 /**

@@ -6,14 +6,20 @@
  */
 import { hostname, setPriority } from 'node:os';
 import type { ReloadSummary } from '../api/contract.ts';
+// HTTP API (issue 12)
+import type { ControlHandlers } from '../api/control-server.ts';
 import { controlPathProblem, DEFAULT_CONTROL_SOCKET, startControlServer } from '../api/control-server.ts';
 import { type Diagnostic, formatDiagnostic } from '../config/diagnostics.ts';
 import { loadConfig } from '../config/load.ts';
 import { diskFs } from '../config/load-files.ts';
 import type { TandemConfig } from '../config/schema.ts';
+import type { ApiConfig } from '../config/schema-api.ts';
+import { TandemError } from '../core/errors.ts';
 import { Lifecycle } from '../core/lifecycle.ts';
 import { TandemNode } from '../node/node.ts';
 import { type NodePlan, nodePlan } from '../plan/node-plan.ts';
+import { ApiPart, apiStartProblem, tapEvents } from './api-part.ts';
+import { apiPlugins } from './api-plugins.ts';
 import { conntrackSyncPart } from './conntrack-sync.ts';
 import { EXIT, type RunOptions } from './exit.ts';
 import { type Logger, lineLogger } from './log.ts';
@@ -45,7 +51,7 @@ export function loadPlan(
   nodeFlag: string | undefined,
   log: Logger,
   configId?: string,
-): { plan: NodePlan } | { errors: Diagnostic[] } {
+): { plan: NodePlan; api?: ApiConfig } | { errors: Diagnostic[] } {
   const r = loadConfig(file, diskFs, undefined, configId === undefined ? {} : { configId });
   for (const d of r.diagnostics) if (d.severity === 'warning') log.log('warn', formatDiagnostic(d));
   if (!r.config) return { errors: r.diagnostics.filter((d) => d.severity === 'error') };
@@ -56,7 +62,7 @@ export function loadPlan(
         { file, line: 1, col: 1, severity: 'error', code: 'TND_DAEMON_NODE', path: '(node)', message: node.error },
       ],
     };
-  return { plan: nodePlan(r.config, node.node) };
+  return { plan: nodePlan(r.config, node.node), ...(r.config.api ? { api: r.config.api } : {}) };
 }
 
 /** Entry point of `tandem run`; resolves with the exit code. */
@@ -77,14 +83,20 @@ export async function runCommand(opts: RunOptions): Promise<number> {
     log.log('error', `TND_DAEMON_CAPS ${capabilityMessage(missing)}`);
     return EXIT.CAPS;
   }
-  if (opts.child) return runDaemon(opts, first.plan, log);
+  // HTTP API (issue 12): a listener that may not start refuses before anything runs.
+  const apiProblem = apiStartProblem(opts.api, first.api);
+  if (apiProblem) {
+    log.log('error', apiProblem);
+    return EXIT.CONFIG;
+  }
+  if (opts.child) return runDaemon(opts, first.plan, log, first.api);
   // One daemon per control socket: the supervisor (or an unsupervised daemon) holds the lock for its whole life; a
   // supervised child runs under its parent's lock.
   const control = opts.control ?? DEFAULT_CONTROL_SOCKET;
   const lock = await takeLock(control, log);
   if (!lock) return EXIT.LOCKED;
   try {
-    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log);
+    if (opts.noSupervisor) return await runDaemon(opts, first.plan, log, first.api);
     const { supervise } = await import('./supervisor.ts');
     return await supervise(opts, log);
   } finally {
@@ -116,7 +128,10 @@ async function takeLock(control: string, log: Logger): Promise<{ release(): void
 /** Nice value of the thread that sends adverts (keepalived's `vrrp_priority`). @default -10 */
 export const VRRP_NICE = -10;
 
-async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise<number> {
+async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiCfg?: ApiConfig): Promise<number> {
+  // HTTP API (issue 12): every log record with an `event` field also goes to the API's event stream.
+  const api = new ApiPart(apiCfg, baseLog);
+  const log = tapEvents(baseLog, api.hub);
   // Linux nice values are per thread: this raises the main thread, which runs the VRRP timers and sends adverts,
   // above the machine's ordinary work (the script worker puts itself back to 0). Needs CAP_SYS_NICE; without it
   // tandem runs at the normal priority and says so.
@@ -197,6 +212,32 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
     return { ok: true, summary };
   };
 
+  // What the control socket (source 'cli') and the HTTP API (source 'api') ask of the node.
+  const handlersFor = (source: 'cli' | 'api'): ControlHandlers => ({
+    status: async () => {
+      const st = node.status();
+      return lb ? { ...st, lb: await lb.status() } : st;
+    },
+    group: (name, action) => {
+      const g = node.requireGroup(name);
+      if (action === 'cleanup') g.cleanup();
+      else g.setMaintenance(action === 'maintenance');
+      log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
+    },
+    rs: (service, req) => {
+      if (!lb)
+        return Promise.resolve({
+          ok: false,
+          reason: 'unknown-service',
+          message: 'no virtual services configured',
+        });
+      return lb.rs(service, req, source);
+    },
+    standby: (n, clear) => node.standby(n, clear),
+    takeover: (n, clear) => node.takeover(n, clear),
+    reload,
+  });
+  const handlers = handlersFor('cli');
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
   // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
@@ -212,33 +253,24 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
       name: 'control socket',
       // A path that cannot be used stops the start before any VIP is touched.
       start: async () => {
-        control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, {
-          status: async () => {
-            const st = node.status();
-            return lb ? { ...st, lb: await lb.status() } : st;
-          },
-          group: (name, action) => {
-            const g = node.requireGroup(name);
-            if (action === 'cleanup') g.cleanup();
-            else g.setMaintenance(action === 'maintenance');
-            log.log('info', `group ${name}: ${action} requested`, { event: 'group-admin', group: name, action });
-          },
-          rs: (service, req) => {
-            if (!lb)
-              return Promise.resolve({
-                ok: false,
-                reason: 'unknown-service',
-                message: 'no virtual services configured',
-              });
-            return lb.rs(service, req, 'cli');
-          },
-          standby: (n, clear) => node.standby(n, clear),
-          takeover: (n, clear) => node.takeover(n, clear),
-          reload,
+        control = await startControlServer(opts.control ?? DEFAULT_CONTROL_SOCKET, handlers, {
+          onAction: api.onSocketAction,
         });
       },
       stop: () => control?.close(),
     })
+    // HTTP API (issue 12): the same handlers over TCP, with users, roles and audit
+    .add({
+      name: 'HTTP API',
+      start: async () =>
+        api.start(
+          opts.api,
+          handlersFor('api'),
+          await apiPlugins({ plan, node, lb: () => lb, log, metricsAuth: apiCfg?.metrics_auth ?? false }),
+        ),
+      stop: () => api.stop(),
+    })
+    // (end of the HTTP API part)
     // NAT connection-state replication (lb.conntrack_sync): conntrackd runs before the node may become master.
     .add(
       plan.conntrackSync
@@ -266,6 +298,11 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, log: Logger): Promise
   try {
     await lifecycle.start();
   } catch (e) {
+    // HTTP API (issue 12): a listener that cannot start (TLS files, port in use) is a config problem.
+    if (e instanceof TandemError && e.code.startsWith('TND_API_')) {
+      log.log('error', `${e.code} ${e.message}; not starting`);
+      return EXIT.CONFIG;
+    }
     log.log('error', `TND_DAEMON_CONTROL cannot serve the control socket: ${(e as Error).message}`);
     return EXIT.LOCKED;
   }

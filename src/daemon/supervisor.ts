@@ -29,6 +29,8 @@ export async function supervise(opts: RunOptions, log: Logger): Promise<number> 
   if (opts.control) args.push('--control', opts.control);
   if (opts.verbose) args.push('--verbose');
   if (opts.configId !== undefined) args.push('--config-id', opts.configId);
+  // HTTP API (issue 12)
+  if (opts.api) args.push('--api', opts.api);
   let stopping = false;
   let child: ChildProcess | undefined;
   let wake: (() => void) | null = null;

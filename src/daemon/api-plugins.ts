@@ -1,0 +1,27 @@
+/**
+ * The ApiPlugins the daemon hands to the HTTP API (src/api/http-plugin.ts): metrics, the web console, the cluster's
+ * config routes. Each part adds its entry here, on a line of its own; run.ts passes the list to the API part.
+ */
+import type { ApiPlugin } from '../api/http-plugin.ts';
+import type { Logger } from '../core/log.ts';
+import type { TandemNode } from '../node/node.ts';
+import type { NodePlan } from '../plan/node-plan.ts';
+import type { LbWorker } from './lb-worker.ts';
+
+/** What a plugin may be built from. */
+export interface ApiPluginDeps {
+  plan: NodePlan;
+  node: TandemNode;
+  /** The load balancer's worker, once the plan has virtual services. */
+  lb: () => LbWorker | undefined;
+  log: Logger;
+  /** `api.metrics_auth`. */
+  metricsAuth: boolean;
+}
+
+/** The plugins to register. */
+export async function apiPlugins(_deps: ApiPluginDeps): Promise<ApiPlugin[]> {
+  const plugins: ApiPlugin[] = [];
+  // Each part: `plugins.push((await import('../PART/plugin.ts')).plugin(_deps));`
+  return plugins;
+}
