@@ -23,5 +23,7 @@ export interface ApiPluginDeps {
 export async function apiPlugins(_deps: ApiPluginDeps): Promise<ApiPlugin[]> {
   const plugins: ApiPlugin[] = [];
   // Each part: `plugins.push((await import('../PART/plugin.ts')).plugin(_deps));`
+  // The web console (issue 13): dist/console at /, and the history sampler (GET /api/v1/history).
+  plugins.push((await import('../console/plugin.ts')).consolePlugin);
   return plugins;
 }

@@ -38,28 +38,44 @@ function diagnosticsOf(body: unknown): Diagnostic[] {
 }
 
 function DiffView(props: { body: unknown }) {
-  const b = props.body as { diff?: unknown; text?: unknown; changes?: unknown } | string;
+  const b = props.body as { unified?: unknown; diff?: unknown; text?: unknown; summary?: unknown } | string;
   const text =
     typeof b === 'string'
       ? b
-      : typeof b?.diff === 'string'
-        ? b.diff
-        : typeof b?.text === 'string'
-          ? b.text
-          : JSON.stringify(b?.changes ?? b, null, 2);
+      : typeof b?.unified === 'string'
+        ? b.unified
+        : typeof b?.diff === 'string'
+          ? b.diff
+          : JSON.stringify(b, null, 2);
+  const summary = typeof b === 'object' && b?.summary ? JSON.stringify(b.summary, null, 1) : null;
   return h(
-    'pre',
-    { class: 'diff', 'data-diff': '' },
-    ...text
-      .split('\n')
-      .map((l) =>
-        h(
-          'div',
-          { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' },
-          l || ' ',
+    'div',
+    null,
+    h(
+      'pre',
+      { class: 'diff', 'data-diff': '' },
+      ...(text || '(no change)')
+        .split('\n')
+        .map((l) =>
+          h(
+            'div',
+            { class: l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('@') ? 'hunk' : '' },
+            l || ' ',
+          ),
         ),
-      ),
+    ),
+    summary &&
+      h('details', null, h('summary', null, 'What a reload would change'), h('pre', { class: 'yaml' }, summary)),
   );
+}
+
+/** One node's config version, from `GET /api/v1/config/status`. */
+interface NodeVersion {
+  node: string;
+  reachable: boolean;
+  version?: number;
+  hash?: string;
+  error?: string;
 }
 
 export function ConfigEditor(props: { session: Session; nodes: NodeView[]; refresh: () => void }) {
@@ -75,7 +91,13 @@ export function ConfigEditor(props: { session: Session; nodes: NodeView[]; refre
   const gutter = useRef<HTMLDivElement>(null);
   const seq = useRef(0);
 
+  const [versions, setVersions] = useState<{ nodes: NodeVersion[]; divergent: boolean } | null>(null);
+  const loadVersions = async () => {
+    const r = await call<{ nodes: NodeVersion[]; divergent: boolean }>('GET', '/api/v1/config/status');
+    if (r.ok && Array.isArray(r.body?.nodes)) setVersions(r.body);
+  };
   const load = async () => {
+    void loadVersions();
     const r = await call<Current>('GET', '/api/v1/config');
     if (!r.ok) {
       setLoadError(r.status === 404 ? 'This server has no cluster config route (GET /api/v1/config).' : errorText(r));
@@ -169,12 +191,18 @@ export function ConfigEditor(props: { session: Session; nodes: NodeView[]; refre
           { class: 'muted', 'data-config-version': current.version },
           `Version ${current.version} · ${current.hash} · ${current.format}`,
         ),
-      props.nodes.some((n) => n.config) &&
+      versions &&
         h(
           'p',
-          { class: 'muted' },
-          'Nodes: ',
-          props.nodes.map((n) => `${n.name} v${n.config?.version ?? '?'}`).join(' · '),
+          { class: versions.divergent ? 'error' : 'muted', 'data-node-versions': '' },
+          versions.divergent ? 'Nodes DIVERGE: ' : 'Nodes: ',
+          ...versions.nodes.map((n) =>
+            h(
+              'span',
+              { class: 'nodever', 'data-node-version': n.node, 'data-version': n.version ?? '' },
+              n.reachable ? `${n.node} v${n.version} ${n.hash?.slice(0, 15) ?? ''}` : `${n.node} unreachable`,
+            ),
+          ),
         ),
       h(
         'div',
