@@ -36,7 +36,7 @@ export function normalizeCluster(body: unknown, selfName: string | null): NodeVi
     const cfg = (n.config && typeof n.config === 'object' ? n.config : null) as Loose | null;
     return {
       name,
-      address: typeof n.address === 'string' ? n.address : null,
+      address: typeof n.address === 'string' ? n.address : hostOf(n.url),
       reachable: status !== null && !n.error,
       error: typeof n.error === 'string' ? n.error : n.error ? JSON.stringify(n.error) : null,
       status,
@@ -74,4 +74,18 @@ export function mastersOf(nodes: readonly NodeView[], instance: string): string[
   return nodes
     .filter((n) => n.status?.instances.some((i) => i.name === instance && i.state === 'MASTER'))
     .map((n) => n.name);
+}
+
+/** The host of a peer's URL (`https://198.18.0.12:7946` → `198.18.0.12`), or null. */
+function hostOf(url: unknown): string | null {
+  if (typeof url !== 'string') return null;
+  const m = /^[a-z]+:\/\/\[?([0-9A-Za-z.:-]+?)\]?(?::\d+)?(?:\/|$)/.exec(url);
+  return m ? m[1]! : null;
+}
+
+/** Node names by address, to name the masters a node heard by their address. */
+export function namesByAddress(nodes: readonly NodeView[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of nodes) if (n.address) out[n.address] = n.name;
+  return out;
 }

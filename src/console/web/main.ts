@@ -12,7 +12,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DaemonStatus, GroupStatus, LbServerStatus, LbServiceStatus } from '../../api/contract.ts';
 import type { HistoryReply } from '../history.ts';
 import { call, errorText, setCsrf, setUnauthorizedHandler } from './api.ts';
-import { mastersOf, type NodeView, normalizeCluster, priorityWhy } from './cluster-view.ts';
+import { mastersOf, type NodeView, namesByAddress, normalizeCluster, priorityWhy } from './cluster-view.ts';
 import { confirmAction, DialogHost } from './dialog.ts';
 import { ConfigEditor, GuidedFormView } from './editor.ts';
 import { FailoverTimeline, ServicePlots } from './plots.ts';
@@ -588,7 +588,7 @@ function Events(props: { events: ShownEvent[]; connected: boolean }) {
   );
 }
 
-function Timeline() {
+function Timeline(props: { nodes: NodeView[] }) {
   const [windowText, setWindowText] = useState('15m');
   const history = useHistory(windowText);
   return h(
@@ -600,7 +600,7 @@ function Timeline() {
       { class: 'muted' },
       `As ${history?.node ?? 'this node'} saw it: itself while master, else the master it heard.`,
     ),
-    h(FailoverTimeline, { history }),
+    h(FailoverTimeline, { history, names: namesByAddress(props.nodes) }),
   );
 }
 
@@ -695,7 +695,7 @@ function App() {
   if (route.startsWith('/service/'))
     view = h(ServiceView, { name: decodeURIComponent(route.slice(9)), nodes, session, refresh });
   else if (route === '/events') view = h(Events, { events, connected });
-  else if (route === '/timeline') view = h(Timeline, null);
+  else if (route === '/timeline') view = h(Timeline, { nodes });
   else if (route === '/config') view = h(ConfigEditor, { session, nodes, refresh });
   else if (route === '/guided') view = h(GuidedFormView, { session });
   else view = h(Dashboard, { nodes, session, refresh, error: loadError });

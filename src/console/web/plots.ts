@@ -13,6 +13,7 @@ const COLORS = ['#2f6fdf', '#e0572b', '#2a9d54', '#9b4dca', '#c49000', '#0f8b8d'
 
 /** One uPlot chart that follows its data. */
 function Chart(props: {
+  scales?: uPlot.Scales;
   title: string;
   data: uPlot.AlignedData;
   series: uPlot.Series[];
@@ -31,7 +32,7 @@ function Chart(props: {
       height: 200,
       series: [{}, ...props.series],
       axes: props.axes ?? [{}, {}],
-      scales: { x: { time: true } },
+      scales: props.scales ?? { x: { time: true } },
     };
     plot.current = new uPlot(opts, props.data, el.current);
     return () => {
@@ -114,7 +115,8 @@ export function ServicePlots(props: { history: HistoryReply | null; service: str
 }
 
 /** Who held each instance's VIPs over the window, as this node saw it. */
-export function FailoverTimeline(props: { history: HistoryReply | null }) {
+export function FailoverTimeline(props: { history: HistoryReply | null; names?: Record<string, string> }) {
+  const name = (holder: string) => (props.names?.[holder] ? `${props.names[holder]} (${holder})` : holder);
   const hist = props.history;
   if (!hist) return null;
   const now = hist.now;
@@ -123,19 +125,19 @@ export function FailoverTimeline(props: { history: HistoryReply | null }) {
     'div',
     { class: 'plots' },
     ...hist.ownership.map((track) => {
-      const holders = [...new Set(track.spans.map((s) => s.holder))];
+      const holders = [...new Set(track.spans.map((s) => name(s.holder)))];
       const xs: number[] = [];
       const ys: (number | null)[] = [];
       for (const s of track.spans) {
         xs.push(Math.max(s.from, from) / 1000);
-        ys.push(holders.indexOf(s.holder));
+        ys.push(holders.indexOf(name(s.holder)));
       }
       xs.push(now / 1000);
       ys.push(ys.at(-1) ?? null);
       const axes: uPlot.Axis[] = [
         {},
         {
-          size: 110,
+          size: 150,
           splits: () => holders.map((_, i) => i),
           values: (_u, splits) => splits.map((v) => holders[v] ?? ''),
         },
@@ -157,6 +159,7 @@ export function FailoverTimeline(props: { history: HistoryReply | null }) {
             },
           ],
           axes,
+          scales: { x: { time: true }, y: { range: [-0.5, Math.max(holders.length - 0.5, 0.5)] } },
         }),
         h(
           'ol',
@@ -165,7 +168,7 @@ export function FailoverTimeline(props: { history: HistoryReply | null }) {
             h(
               'li',
               null,
-              `${new Date(s.from).toLocaleTimeString()}–${s.to ? new Date(s.to).toLocaleTimeString() : 'now'}: ${s.holder}`,
+              `${new Date(s.from).toLocaleTimeString()}–${s.to ? new Date(s.to).toLocaleTimeString() : 'now'}: ${name(s.holder)}`,
             ),
           ),
         ),
