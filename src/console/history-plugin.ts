@@ -42,6 +42,7 @@ export function createHistoryPlugin(opts: HistoryOptions = {}): ApiPlugin {
     const timer = setInterval(() => void take(true), intervalMs);
     timer.unref();
     const unsubscribe = ctx.onEvent((e: ApiEvent) => {
+      if (e.type === 'audit') history.recordAudit(e, now());
       if (PROMPT.test(e.type)) void take(false);
     });
     void take(true);

@@ -70,3 +70,13 @@ test('a window is 90s, 15m, 1h or milliseconds; anything else is refused', () =>
   assert.equal(parseWindow('1d'), null);
   assert.equal(parseWindow('-5m'), null);
 });
+
+test('the last successful action per target says who set it; refusals and logins do not count', () => {
+  const h = new History(60_000, 1_000);
+  h.recordAudit({ who: 'ops', action: 'rs.drain', target: 'web/198.18.0.21:80', result: 'ok' }, 5);
+  h.recordAudit({ who: 'eve', action: 'rs.maint', target: 'web/198.18.0.21:80', result: 'refused' }, 6);
+  h.recordAudit({ who: 'eve', action: 'login', target: 'eve', result: 'ok' }, 7);
+  assert.deepEqual(h.window(60_000, 10).lastActions, {
+    'web/198.18.0.21:80': { who: 'ops', action: 'rs.drain', result: 'ok', at: 5 },
+  });
+});

@@ -39,6 +39,14 @@ export interface OwnershipTrack {
   spans: HolderSpan[];
 }
 
+/** The last action taken on a target (`web/198.18.0.21:80`, `all`, a group), from the audit events: who and when. */
+export interface LastAction {
+  who: string;
+  action: string;
+  result: string;
+  at: number;
+}
+
 /** What `GET /api/v1/history` returns. */
 export interface HistoryReply {
   node: string;
@@ -47,6 +55,8 @@ export interface HistoryReply {
   intervalMs: number;
   samples: Sample[];
   ownership: OwnershipTrack[];
+  /** By target: the last successful action on it (so the console says who set an admin state). */
+  lastActions: Record<string, LastAction>;
 }
 
 /** Who holds an instance's VIPs, as one node sees it: itself when master, the master it hears otherwise. */
@@ -79,6 +89,7 @@ export function sampleOf(status: DaemonStatus, t: number): Sample {
 export class History {
   readonly #samples: Sample[] = [];
   readonly #tracks = new Map<string, OwnershipTrack>();
+  readonly #actions = new Map<string, LastAction>();
   node = '';
 
   constructor(
@@ -111,6 +122,16 @@ export class History {
     this.#prune(t);
   }
 
+  /** Records an audit event (`{type: 'audit', who, action, target, result}`); only actions that took effect. */
+  recordAudit(e: Record<string, unknown>, t: number): void {
+    if (typeof e.who !== 'string' || typeof e.action !== 'string' || typeof e.target !== 'string') return;
+    if (e.result !== 'ok' || e.action === 'login' || e.action === 'logout') return;
+    this.#actions.delete(e.target);
+    this.#actions.set(e.target, { who: e.who, action: e.action, result: e.result, at: t });
+    // Bounded: the oldest targets go first.
+    while (this.#actions.size > 500) this.#actions.delete(this.#actions.keys().next().value!);
+  }
+
   #prune(now: number): void {
     const cutoff = now - this.retentionMs;
     while (this.#samples.length > 0 && this.#samples[0]!.t < cutoff) this.#samples.shift();
@@ -135,6 +156,7 @@ export class History {
         vips: tr.vips,
         spans: tr.spans.filter((s) => (s.to ?? now) >= from),
       })),
+      lastActions: Object.fromEntries(this.#actions),
     };
   }
 }

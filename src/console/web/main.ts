@@ -10,7 +10,7 @@ import './app.css';
 import { type ComponentChild, h, render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { DaemonStatus, GroupStatus, LbServerStatus, LbServiceStatus } from '../../api/contract.ts';
-import type { HistoryReply } from '../history.ts';
+import type { HistoryReply, LastAction } from '../history.ts';
 import { call, errorText, setCsrf, setUnauthorizedHandler } from './api.ts';
 import { mastersOf, type NodeView, namesByAddress, normalizeCluster, priorityWhy } from './cluster-view.ts';
 import { confirmAction, DialogHost } from './dialog.ts';
@@ -333,11 +333,16 @@ function servicesOf(nodes: NodeView[]): { svc: LbServiceStatus; node: string; se
   return [...out.values()];
 }
 
-function adminText(r: LbServerStatus): string {
+function adminText(r: LbServerStatus, last: LastAction | undefined): string {
   const parts: string[] = [];
-  if (r.admin.maint) parts.push(`maint (by ${r.admin.maint})`);
-  if (r.admin.drain) parts.push(`drain (by ${r.admin.drain})`);
-  if (r.weightOverride) parts.push(`weight ${r.weightOverride.weight} (by ${r.weightOverride.source})`);
+  // The status says which source set a flag (config, cli, api); the audit stream says which user and when.
+  const by = (src: string, verb: string) =>
+    src === 'api' && last && last.action === `rs.${verb}`
+      ? `by ${last.who} at ${new Date(last.at).toLocaleTimeString()}`
+      : `by ${src}`;
+  if (r.admin.maint) parts.push(`maint (${by(r.admin.maint, 'maint')})`);
+  if (r.admin.drain) parts.push(`drain (${by(r.admin.drain, 'drain')})`);
+  if (r.weightOverride) parts.push(`weight ${r.weightOverride.weight} (${by(r.weightOverride.source, 'weight')})`);
   if (parts.length === 0) parts.push('enabled');
   if (r.origin !== 'config') parts.push(`added by ${r.origin}`);
   return parts.join(', ');
@@ -431,7 +436,7 @@ function ServiceView(props: { name: string; nodes: NodeView[]; session: Session;
                 { class: 'num' },
                 r.weight === r.configuredWeight ? String(r.weight) : `${r.weight} (of ${r.configuredWeight})`,
               ),
-              h('td', { 'data-admin': '' }, adminText(r)),
+              h('td', { 'data-admin': '' }, adminText(r, history?.lastActions?.[`${svc.name}/${r.key}`])),
               h('td', { class: 'num' }, String(r.conns.active)),
               h('td', { class: 'num' }, String(r.conns.inactive)),
               h(
