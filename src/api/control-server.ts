@@ -42,6 +42,15 @@ export interface ControlHandlers {
   takeover(names: string[] | InstanceSelector, clear: boolean): string[];
   /** Reloads the config file; returns the summary or the diagnostics that made it refuse. */
   reload(): { ok: true; summary: ReloadSummary } | { ok: false; diagnostics: Diagnostic[] };
+  /**
+   * The cluster's shared config (src/cluster/): `/v1/config…` and `/v1/cluster` requests, answered with a status and
+   * a JSON body. @default none: 404
+   */
+  cluster?(
+    method: string,
+    url: string,
+    body: Record<string, unknown> | undefined,
+  ): Promise<{ status: number; body: unknown }>;
 }
 
 /** Options of {@link startControlServer}. */
@@ -119,6 +128,14 @@ async function handle(
   onAction?: ControlServerOptions['onAction'],
 ): Promise<void> {
   const route = `${req.method} ${req.url}`;
+  // the cluster's shared config (src/cluster/control-routes.ts): config texts may be larger than other bodies
+  if (h.cluster && /^\/v1\/(config|cluster)(\/|\?|$)/.test(req.url ?? '')) {
+    const body = req.method === 'POST' ? await readJson(req, CLUSTER_BODY_LIMIT) : undefined;
+    if (req.method === 'POST' && !body)
+      return fail(res, { code: 'TND_CTL_BAD_REQUEST', message: 'the body must be a JSON object (at most 4 MiB)' });
+    const r = await h.cluster(req.method ?? 'GET', req.url ?? '/', body);
+    return send(res, r.status, r.body);
+  }
   const body = req.method === 'POST' ? await readJson(req) : undefined;
   const r = await dispatchControl(route, body, h);
   onAction?.(route, body, r);
@@ -195,6 +212,9 @@ async function dispatch(
   return error({ code: 'TND_CTL_NOT_FOUND', message: `no route ${route}` });
 }
 
+/** Largest body of a cluster config request (a config text). */
+const CLUSTER_BODY_LIMIT = 4 * 1024 * 1024 + 65_536;
+
 /**
  * A failure of a handler as an error reply: a TandemError with a control code keeps it (unknown instance or group);
  * anything else is TND_CTL_INTERNAL — a bug, never blamed on the request.
@@ -209,11 +229,11 @@ function fail(res: ServerResponse, e: ControlError): void {
   send(res, ERROR_STATUS[e.code], e);
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+async function readJson(req: IncomingMessage, limit = 65_536): Promise<Record<string, unknown> | undefined> {
   let text = '';
   for await (const chunk of req) {
     text += chunk;
-    if (text.length > 65_536) return undefined;
+    if (text.length > limit) return undefined;
   }
   try {
     const v = JSON.parse(text || '{}');

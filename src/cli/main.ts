@@ -53,7 +53,7 @@ export function buildProgram(): Command {
   program
     .command('check')
     .description('validate config files (tandem YAML or keepalived.conf) and print every problem as file:line:col')
-    .argument('<file...>', 'config files to check')
+    .argument('[file...]', 'config files to check')
     .addOption(
       new Option('--format <format>', 'force the format instead of detecting it').choices([
         'yaml',
@@ -65,6 +65,10 @@ export function buildProgram(): Command {
     .option('--json', 'print diagnostics as JSON lines', false)
     .option('-q, --quiet', 'print only problems', false)
     .addOption(configIdOption())
+    // the cluster's one config (src/cluster/): compare two directors' files, or this node with its running peers
+    .option('--peer <file>', "compare with the other director's file: what must match, what is expected to differ")
+    .option('--peer-live', 'compare the running config of this node with each peer (over the peer listener)', false)
+    .option('--control <path>', 'control socket of the daemon (--peer-live)', process.env.TANDEM_CONTROL)
     .addHelpText('after', '\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.')
     .action(
       async (
@@ -74,8 +78,21 @@ export function buildProgram(): Command {
           json: boolean;
           quiet: boolean;
           configId: string;
+          peer?: string;
+          peerLive: boolean;
+          control?: string;
         },
       ) => {
+        if (opts.peer || opts.peerLive) {
+          const { runPeerCheckCommand } = await import('./config.ts');
+          process.exitCode = await runPeerCheckCommand(files, opts, await diskFs(), io);
+          return;
+        }
+        if (files.length === 0) {
+          io.err('tandem check: give at least one file (or --peer-live)');
+          process.exitCode = 2;
+          return;
+        }
         const { runCheck } = await import('./check.ts');
         process.exitCode = runCheck(files, opts, await diskFs(), io);
       },
@@ -337,6 +354,99 @@ Scenario file:
         process.exitCode = runImport(files, opts, { fs: await diskFs(), io, writeFile: writeSecretFile });
       },
     );
+
+  // the cluster's one config (src/cli/config.ts, src/cli/cluster.ts; src/cluster/)
+  const stateDirOption = () =>
+    new Option('--state-dir <dir>', "tandem's state directory (cluster.state_dir)").default(
+      '/var/lib/tandem',
+      '/var/lib/tandem',
+    );
+  const clusterCmd = program
+    .command('cluster')
+    .description('the cluster CA: init on the first node, join the others (mutual TLS between the nodes)');
+  clusterCmd
+    .command('init')
+    .description("make the cluster CA (key 0600) and this node's certificate; prints a one-time join token")
+    .requiredOption('--name <node>', 'this node (its name in cluster.nodes)')
+    .option('--cluster <name>', 'cluster name, in the CA certificate', 'tandem')
+    .addOption(stateDirOption())
+    .action(async (opts: { name: string; cluster: string; stateDir: string }) => {
+      const { runClusterInit } = await import('./cluster.ts');
+      process.exitCode = await runClusterInit(opts, io);
+    });
+  clusterCmd
+    .command('token')
+    .description('another one-time join token (on the node that ran init)')
+    .addOption(stateDirOption())
+    .action(async (opts: { stateDir: string }) => {
+      const { runClusterToken } = await import('./cluster.ts');
+      process.exitCode = await runClusterToken(opts, io);
+    });
+  clusterCmd
+    .command('join')
+    .description("get this node's certificate from a node of the cluster, over TLS pinned to the token's CA")
+    .argument('<url>', "the first node's peer listener, https://ADDR:PORT")
+    .requiredOption('--token <token>', 'the join token printed by tandem cluster init / token')
+    .requiredOption('--name <node>', 'this node (its name in cluster.nodes)')
+    .addOption(stateDirOption())
+    .action(async (url: string, opts: { token: string; name: string; stateDir: string }) => {
+      const { runClusterJoin } = await import('./cluster.ts');
+      process.exitCode = await runClusterJoin(url, opts, io);
+    });
+
+  const configCmd = program
+    .command('config')
+    .description("the cluster's one config: apply to every node in two phases, status, history, rollback, diff");
+  control(
+    configCmd
+      .command('apply')
+      .description('check FILE on every node against its own host, then switch all nodes to it (prepare, commit)')
+      .argument('<file>', 'the new config (the format the nodes run)')
+      .option('--expect <version>', 'refuse unless the cluster is at this version', int)
+      .option('--require-all', 'refuse when a node is unreachable (default: it catches up when it returns)', false)
+      .addHelpText('after', '\nExit status: 0 applied, 1 refused (nothing changed on any node), 3 no daemon.'),
+  ).action(async (file: string, opts: { control?: string; expect?: number; requireAll: boolean }) => {
+    const { runConfigApply } = await import('./config.ts');
+    process.exitCode = await runConfigApply(file, opts, io);
+  });
+  control(
+    configCmd
+      .command('status')
+      .description('version and hash of the config each node runs; flags divergence')
+      .option('--json', 'print the report as JSON', false)
+      .addHelpText('after', '\nExit status: 0 in sync, 1 diverged, 3 no daemon, 4 a node is unreachable.'),
+  ).action(async (opts: { control?: string; json: boolean }) => {
+    const { runConfigStatus } = await import('./config.ts');
+    process.exitCode = await runConfigStatus(opts, io);
+  });
+  control(
+    configCmd
+      .command('history')
+      .description('the config versions kept on this node, newest first')
+      .option('-n, --limit <n>', 'how many', int, 20)
+      .option('--json', 'JSON lines', false),
+  ).action(async (opts: { control?: string; limit: number; json: boolean }) => {
+    const { runConfigHistory } = await import('./config.ts');
+    process.exitCode = await runConfigHistory(opts, io);
+  });
+  control(
+    configCmd
+      .command('rollback')
+      .description("apply a kept version's text again, as a new version, on every node")
+      .argument('<version>', 'a version of tandem config history', int),
+  ).action(async (version: number, opts: { control?: string }) => {
+    const { runConfigRollback } = await import('./config.ts');
+    process.exitCode = await runConfigRollback(version, opts, io);
+  });
+  control(
+    configCmd
+      .command('diff')
+      .description('FILE against the running config: a unified diff and what a reload would change')
+      .argument('<file>', 'the new config'),
+  ).action(async (file: string, opts: { control?: string }) => {
+    const { runConfigDiff } = await import('./config.ts');
+    process.exitCode = await runConfigDiff(file, opts, io);
+  });
 
   return program;
 }

@@ -7,6 +7,8 @@ import { z } from 'zod';
 // HTTP API (issue 12): its own file
 import { apiSchema } from './schema-api.ts';
 import { duration, durationOr, ipAddress, name, parsePrefixed, perNode, vipSchema, vipText } from './schema-atoms.ts';
+// the cluster's shared config (src/cluster/): peer listener, peers, certificates, versions kept
+import { clusterConfigKeys } from './schema-cluster.ts';
 import { groupSchema } from './schema-groups.ts';
 import { lbSchema } from './schema-lb.ts';
 import {
@@ -228,6 +230,8 @@ export const configSchema = z.strictObject({
             'authkeys (auth N, N sha1|md5 SECRET); the peer channel and auth_hmac use it; it is never printed',
         ),
       peer_channel: peerChannelSchema.default({ enabled: true, port: 7694, time_window: 30_000 }),
+      // the cluster's shared config (src/cluster/, docs/cluster.md)
+      ...clusterConfigKeys,
     })
     .default({ name: 'tandem', nodes: [], peer_channel: { enabled: true, port: 7694, time_window: 30_000 } }),
   vrrp: z

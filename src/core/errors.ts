@@ -108,6 +108,22 @@ export const ERROR_CODES = {
   TND_API_TLS_REQUIRED: 'the API would listen on a non-loopback address without TLS',
   TND_API_LISTEN: 'the API cannot listen (bad address, port in use, unreadable TLS certificate or key)',
   TND_API_USERS: 'the users file cannot be read or written, or a user or token command is malformed',
+  // the cluster's one config (src/cluster/, docs/cluster.md)
+  TND_CLUSTER_TLS:
+    "the peer listener's certificates (cluster CA, node cert, key) are missing, unreadable or not the cluster's",
+  TND_CLUSTER_JOIN:
+    'tandem cluster join was refused: a wrong or used token, a CA fingerprint that does not match, a bad name',
+  TND_CLUSTER_PEER: 'a peer cannot be reached over the peer listener, or answered something unexpected',
+  TND_CLUSTER_CONFLICT: 'a config apply raced another: the cluster is no longer at the expected version',
+  TND_CLUSTER_REFUSED: 'a node refused the config in the prepare phase; nothing changed on any node',
+  TND_CLUSTER_DIVERGED: 'the nodes do not all run the same config version and hash',
+  TND_CLUSTER_VERSION: 'a config version asked for (rollback, history) is not kept on this node',
+  TND_CLUSTER_OFF: 'this node has no peer listener (cluster.listen), so it shares no config',
+  TND_HOST_INTERFACE: 'a config names an interface this host does not have',
+  TND_HOST_ADDRESS: "a config names, as one of this node's own addresses, an address this host does not have",
+  TND_HOST_AGENT: 'a config names a resource agent, init script or command this host does not have',
+  TND_PEER_MISMATCH:
+    "two directors' configs differ in a setting that must match (VRID, VIPs, authentication, virtual or real servers)",
 } as const;
 
 /** A registered, stable error code. */

@@ -212,12 +212,26 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     return { ok: true, summary };
   };
 
+  // the cluster's shared config (src/cluster/): versions, the two-phase apply over the peer listener, catching up
+  const { clusterPart } = await import('../cluster/daemon-part.ts');
+  const { clusterControlRoute } = await import('../cluster/control-routes.ts');
+  const nodeStatus = async () => {
+    const st = node.status();
+    return lb ? { ...st, lb: await lb.status() } : st;
+  };
+  const cluster = clusterPart({
+    configFile: opts.config,
+    node: plan.node,
+    ...(opts.configId !== undefined ? { configId: opts.configId } : {}),
+    fs: diskFs,
+    log,
+    reload: () => reload(),
+    status: nodeStatus,
+  });
+
   // What the control socket (source 'cli') and the HTTP API (source 'api') ask of the node.
   const handlersFor = (source: 'cli' | 'api'): ControlHandlers => ({
-    status: async () => {
-      const st = node.status();
-      return lb ? { ...st, lb: await lb.status() } : st;
-    },
+    status: async () => ({ ...(await nodeStatus()), ...cluster.node.statusFields() }),
     group: (name, action) => {
       const g = node.requireGroup(name);
       if (action === 'cleanup') g.cleanup();
@@ -237,7 +251,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
     takeover: (n, clear) => node.takeover(n, clear),
     reload,
   });
-  const handlers = handlersFor('cli');
+  const handlers: ControlHandlers = {
+    ...handlersFor('cli'),
+    cluster: (method, url, body) => clusterControlRoute(cluster.node, method, url, body, 'root@local'),
+  };
   let control: Awaited<ReturnType<typeof startControlServer>> | undefined;
   // Started in this order, stopped in reverse: the node hands over (resources right to left, then priority 0 and
   // the VIPs removed, awaited) before the control socket closes, the load balancer removes its nft table, and the
@@ -266,7 +283,14 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
         api.start(
           opts.api,
           handlersFor('api'),
-          await apiPlugins({ plan, node, lb: () => lb, log, metricsAuth: apiCfg?.metrics_auth ?? false }),
+          await apiPlugins({
+            plan,
+            node,
+            lb: () => lb,
+            log,
+            metricsAuth: apiCfg?.metrics_auth ?? false,
+            cluster: cluster.node,
+          }),
         ),
       stop: () => api.stop(),
     })
@@ -294,7 +318,10 @@ async function runDaemon(opts: RunOptions, plan: NodePlan, baseLog: Logger, apiC
         report();
         await gone;
       },
-    });
+    })
+    // the cluster's shared config: the peer listener, and catching up with the peers' newest version (after the
+    // node, so that a catch-up reloads a running node; stopped first)
+    .add({ name: 'cluster config', start: () => cluster.start(), stop: () => cluster.stop() });
   try {
     await lifecycle.start();
   } catch (e) {

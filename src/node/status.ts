@@ -84,6 +84,13 @@ export interface DaemonStatus {
   groups?: GroupStatus[];
   /** tandem's peer channel, when this node answers it. */
   peerChannel?: { port: number; answered: number; rejected: Record<string, number> };
+  // the cluster's shared config (src/cluster/)
+  /** `sha256:` + hex of the exact bytes of the config file this node runs. */
+  configHash?: string;
+  /** The cluster config version it runs; 0 when its file is not a version applied through the cluster. */
+  configVersion?: number;
+  /** Whether the last look at the peers saw a config with another hash (or a peer could not be asked). */
+  configDivergent?: boolean;
 }
 
 /** Result of a reload: what changed, for the log and the caller. */
