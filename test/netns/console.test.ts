@@ -5,6 +5,7 @@
 // is asserted where it happens (the client's answers, the hosts' addresses), not on the page. Screenshots of each
 // screen go to test-artifacts/console/ (printed at the end).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import {
   probe,
   startResponder,
   startTandem,
+  TANDEM,
   type TandemProc,
   untilState,
   workDir,
@@ -33,6 +35,7 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const SHOTS = join(ROOT, 'test-artifacts/console');
 
 const API_PORT = 8080;
+const PEER_PORT = 7696;
 const config = (dir: string) => `
 api:
   listen: 127.0.0.1:${API_PORT}
@@ -40,7 +43,11 @@ api:
   audit_log: ${dir}/audit.log
   login: { max_failures: 3 }
 cluster:
+  name: t13w
   nodes: [{ name: d1, address: 198.18.0.11 }, { name: d2, address: 198.18.0.12 }]
+  listen: { d1: "198.18.0.11:${PEER_PORT}", d2: "198.18.0.12:${PEER_PORT}" }
+  peers: [ "https://198.18.0.11:${PEER_PORT}", "https://198.18.0.12:${PEER_PORT}" ]
+  state_dir: { d1: ${dir}/d1, d2: ${dir}/d2 }
 vrrp:
   instances:
     - name: VI_1
@@ -149,8 +156,31 @@ test('the console in chromium drives a two-node lab', { skip, timeout: 180_000 }
       })),
     );
     writeFileSync(join(dir, 'users.json'), JSON.stringify({ users, tokens: [] }), { mode: 0o600 });
-    const d1 = await startTandem(lab, 'd1', config(dir), { dir });
-    const d2 = await startTandem(lab, 'd2', config(dir), { dir });
+    // The cluster's identity: its CA on d1, d2 joins over TLS pinned by the token (as docs/cluster.md does it).
+    const init = spawnSync(
+      process.execPath,
+      [TANDEM, 'cluster', 'init', '--name', 'd1', '--cluster', 't13w', '--state-dir', join(dir, 'd1')],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    const token = /^(tj1\.[0-9a-f]+\.[0-9a-f]+)$/m.exec(init.stdout)?.[1];
+    assert.ok(token, `${init.stdout}${init.stderr}`);
+    const d1 = await startTandem(lab, 'd1', config(dir), { dir, supervisor: false });
+    await d1.out.waitFor(/peer listener on/);
+    const joined = await lab.exec('d2', process.execPath, [
+      TANDEM,
+      'cluster',
+      'join',
+      `https://198.18.0.11:${PEER_PORT}`,
+      '--token',
+      token,
+      '--name',
+      'd2',
+      '--state-dir',
+      join(dir, 'd2'),
+    ]);
+    assert.equal(joined.code, 0, joined.stderr);
+    const d2 = await startTandem(lab, 'd2', config(dir), { dir, supervisor: false });
+    await d2.out.waitFor(/peer listener on/);
     await untilState(d1, 'MASTER');
     await untilState(d2, 'BACKUP');
     await eventually(
@@ -293,8 +323,76 @@ test('the console in chromium drives a two-node lab', { skip, timeout: 180_000 }
       await page.click('nav a[href="#/events"]');
       await page.waitForSelector('[data-events] li');
       await shot(page, 'events');
+    });
+
+    await t.test(
+      'the config editor: a mistake is marked on its line and cannot be applied; a mistake only d2 sees is refused by d2; the fix applies on both nodes',
+      async () => {
+        await page.click('nav a[href="#/config"]');
+        await page.waitForSelector('[data-config-version]');
+        await page.waitForSelector('[data-node-versions] [data-node-version="d2"][data-version="0"]');
+        const original = await page.inputValue('textarea[name=config]');
+        assert.match(original, /vrid: 63/);
+        // 1. A value out of range: the diagnostic lands on the vrid line as you type, and Apply is disabled.
+        const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+        const broken = original.replace('vrid: 63', 'vrid: 300');
+        const vridLine = lineOf(broken, 'vrid: 300');
+        await page.fill('textarea[name=config]', broken);
+        await page.waitForSelector(`.gutter [data-line="${vridLine}"].err`, { timeout: 15_000 });
+        assert.match((await page.textContent(`[data-diag-line="${vridLine}"]`)) ?? '', /vrid/);
+        assert.equal(
+          await page.locator('button[data-action=apply]').isDisabled(),
+          true,
+          'Apply refused while the text has errors',
+        );
+        await shot(page, 'config-editor-diagnostic');
+        // 2. A mistake this node cannot see: d2's own address is not on d2's host. d2 refuses in the prepare phase.
+        const foreign = original.replace('{ name: d2, address: 198.18.0.12 }', '{ name: d2, address: 198.18.0.99 }');
+        await page.fill('textarea[name=config]', foreign);
+        await page.waitForSelector('[data-check=clean]', { timeout: 15_000 });
+        await page.click('button[data-action=apply]');
+        await page.click('[role=dialog] button[data-confirm]');
+        await page.waitForSelector('[data-apply-result=refused]', { timeout: 60_000 });
+        assert.match((await page.textContent('[data-apply-result]')) ?? '', /d2/);
+        await shot(page, 'config-apply-refused');
+        for (const p of [d1, d2]) assert.equal((await p.status()).configVersion, 0, `${p.host} still runs version 0`);
+        // 3. The fix (and a real change): the diff shows it, Apply runs it on both nodes.
+        const fixed = original.replace('scheduler: rr', 'scheduler: wrr');
+        await page.fill('textarea[name=config]', fixed);
+        await page.waitForSelector('[data-check=clean]', { timeout: 15_000 });
+        await page.click('button[data-action=diff]');
+        await page.waitForSelector('[data-diff] .add');
+        assert.match((await page.textContent('[data-diff]')) ?? '', /\+\s*scheduler: wrr/);
+        await shot(page, 'config-diff');
+        await page.click('button[data-action=apply]');
+        await page.click('[role=dialog] button[data-confirm]');
+        await page.waitForSelector('[data-apply-result=ok]', { timeout: 60_000 });
+        for (const p of [d1, d2])
+          await eventually(
+            `${p.host} runs version 1`,
+            () => p.status(),
+            (st) => st.configVersion === 1,
+            30_000,
+          );
+        await page.waitForSelector('[data-node-versions] [data-node-version="d2"][data-version="1"]', {
+          timeout: 20_000,
+        });
+        await page.waitForSelector('[data-node-versions] [data-node-version="d1"][data-version="1"]');
+        await shot(page, 'config-applied');
+        assert.equal((await web(d1))?.scheduler, 'wrr');
+      },
+    );
+
+    await t.test('the guided form writes the config into the editor, where it is checked', async () => {
       await page.click('nav a[href="#/guided"]');
+      await page.fill('input[name=vrid]', '64');
+      assert.match((await page.textContent('[data-guided-yaml]')) ?? '', /vrid: 64/);
       await shot(page, 'guided-form');
+      await page.click('.guided button.primary');
+      await page.waitForFunction(() =>
+        /vrid: 64/.test((document.querySelector('textarea[name=config]') as HTMLTextAreaElement | null)?.value ?? ''),
+      );
+      await page.waitForSelector('[data-check=clean], [data-check=errors]', { timeout: 15_000 });
     });
 
     // Last: the lockout also locks the address the browser comes from (one good account must not shield a spray).

@@ -41,14 +41,17 @@ export function normalizeCluster(body: unknown, selfName: string | null): NodeVi
       error: typeof n.error === 'string' ? n.error : n.error ? JSON.stringify(n.error) : null,
       status,
       self: n.self === true || (selfName !== null && name === selfName),
-      config: cfg
-        ? {
-            version: typeof cfg.version === 'number' ? cfg.version : null,
-            hash: typeof cfg.hash === 'string' ? cfg.hash : null,
-          }
-        : typeof n.version === 'number'
-          ? { version: n.version, hash: typeof n.hash === 'string' ? n.hash : null }
-          : null,
+      config:
+        typeof status?.configVersion === 'number'
+          ? { version: status.configVersion, hash: status.configHash ?? null }
+          : cfg
+            ? {
+                version: typeof cfg.version === 'number' ? cfg.version : null,
+                hash: typeof cfg.hash === 'string' ? cfg.hash : null,
+              }
+            : typeof n.version === 'number'
+              ? { version: n.version, hash: typeof n.hash === 'string' ? n.hash : null }
+              : null,
     };
   });
 }
