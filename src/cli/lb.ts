@@ -1,6 +1,6 @@
 /** The load balancer in the CLI: the `ipvsadm -ln`-like table of `tandem status`, and `tandem rs`. */
 
-import { callDaemon, controlPath } from '../api/client.ts';
+import { callDaemon, controlTarget } from '../api/client.ts';
 import type { LbServerStatus, LbServiceStatus, LbStatus, RsOutcome } from '../api/contract.ts';
 import type { CliIo } from './io.ts';
 
@@ -75,7 +75,15 @@ export async function runRs(
   verb: 'drain' | 'enable' | 'maint' | 'weight' | 'add' | 'remove',
   service: string,
   server: string,
-  opts: { weight?: string; wait?: boolean; control?: string; timeoutMs?: number },
+  opts: {
+    weight?: string;
+    wait?: boolean;
+    control?: string;
+    node?: string;
+    tokenFile?: string;
+    cacert?: string;
+    timeoutMs?: number;
+  },
   io: CliIo,
 ): Promise<number> {
   let weight: number | null | undefined;
@@ -95,7 +103,7 @@ export async function runRs(
   }
   const body = { service, server, verb, ...(weight !== undefined ? { weight } : {}), wait: opts.wait !== false };
   // A drain waits for connections to end, up to the service's drain_timeout: the request may take that long.
-  const r = await callDaemon(controlPath(opts.control), 'POST', '/v1/rs', body, opts.timeoutMs ?? 3_600_000);
+  const r = await callDaemon(controlTarget(opts), 'POST', '/v1/rs', body, opts.timeoutMs ?? 3_600_000);
   if (!r.ok) {
     io.err(`tandem rs ${verb}: TND_CTL_NO_DAEMON ${r.message}`);
     return 3;

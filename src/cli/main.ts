@@ -195,14 +195,19 @@ Scenario file:
     });
 
   const control = (cmd: Command) =>
-    cmd.option('--control <path>', 'control socket of the daemon', process.env.TANDEM_CONTROL);
+    cmd
+      .option('--control <path>', 'control socket of the daemon', process.env.TANDEM_CONTROL)
+      // HTTP API (issue 12): a remote node
+      .option('--node <url>', "a remote node's HTTP API instead of the local socket (https://HOST:PORT)")
+      .option('--token-file <file>', 'bearer token for --node (default: $TANDEM_TOKEN)')
+      .option('--cacert <file>', 'CA certificate(s) to trust for --node');
 
   control(
     program
       .command('status')
       .description('show each VRRP instance: state, priority and why, master, VIPs, last transition, drop counters')
       .option('--json', 'print the raw status as JSON', false),
-  ).action(async (opts: { control?: string; json: boolean }) => {
+  ).action(async (opts: { control?: string; node?: string; tokenFile?: string; cacert?: string; json: boolean }) => {
     const { runStatus } = await import('./status.ts');
     process.exitCode = await runStatus(opts, io);
   });
@@ -224,7 +229,16 @@ Scenario file:
     ).action(
       async (
         instances: string[],
-        opts: { all: boolean; local: boolean; foreign: boolean; clear: boolean; control?: string },
+        opts: {
+          all: boolean;
+          local: boolean;
+          foreign: boolean;
+          clear: boolean;
+          control?: string;
+          node?: string;
+          tokenFile?: string;
+          cacert?: string;
+        },
       ) => {
         const { runOrder } = await import('./status.ts');
         process.exitCode = await runOrder(order, instances, opts, io);
@@ -241,9 +255,9 @@ Scenario file:
     ['manage', 'manage the group again (every resource is probed first)'],
   ] as const) {
     control(group.command(action).description(description).argument('<name>', 'group name')).action(
-      async (name: string, opts: { control?: string }) => {
-        const { callDaemon, controlPath } = await import('../api/client.ts');
-        const r = await callDaemon(controlPath(opts.control), 'POST', '/v1/group', { name, action });
+      async (name: string, opts: { control?: string; node?: string; tokenFile?: string; cacert?: string }) => {
+        const { callDaemon, controlTarget } = await import('../api/client.ts');
+        const r = await callDaemon(controlTarget(opts), 'POST', '/v1/group', { name, action });
         if (!r.ok) {
           io.err(`tandem group ${action}: TND_CTL_NO_DAEMON ${r.message}`);
           process.exitCode = 3;
@@ -279,7 +293,13 @@ Scenario file:
     if (verb === 'drain') cmd.option('--no-wait', 'return at once instead of waiting for connections to end');
     cmd.action(async (service: string, server: string, ...rest: unknown[]) => {
       const weight = verb === 'weight' || verb === 'add' ? (rest[0] as string) : undefined;
-      const opts = rest[verb === 'weight' || verb === 'add' ? 1 : 0] as { wait?: boolean; control?: string };
+      const opts = rest[verb === 'weight' || verb === 'add' ? 1 : 0] as {
+        wait?: boolean;
+        control?: string;
+        node?: string;
+        tokenFile?: string;
+        cacert?: string;
+      };
       const { runRs } = await import('./lb.ts');
       process.exitCode = await runRs(
         verb,
@@ -316,11 +336,96 @@ Scenario file:
       });
 
   control(program.command('reload').description('reload the config file of the running daemon (like SIGHUP)')).action(
-    async (opts: { control?: string }) => {
+    async (opts: { control?: string; node?: string; tokenFile?: string; cacert?: string }) => {
       const { runReload } = await import('./status.ts');
       process.exitCode = await runReload(opts, io);
     },
   );
+
+  // user, token (src/cli/user.ts): the HTTP API's users and tokens (issue 12)
+  const usersFileOpts = (cmd: Command) =>
+    cmd
+      .option(
+        '--users-file <path>',
+        'the users file (default: api.users_file of --config, or /var/lib/tandem/users.json)',
+      )
+      .option('-c, --config <file>', 'read api.users_file from this config');
+  const roleOption = () =>
+    new Option(
+      '--role <role>',
+      'viewer reads; operator also acts; admin also reloads and changes config and users',
+    ).choices(['viewer', 'operator', 'admin']);
+  const user = program
+    .command('user')
+    .description("the HTTP API's users: add, del, list, passwd (scrypt hashes in a 0600 file)");
+  for (const verb of ['add', 'passwd'] as const) {
+    const cmd = usersFileOpts(
+      user
+        .command(verb)
+        .description(
+          verb === 'add'
+            ? 'add a user (password from a prompt, or --password-stdin)'
+            : "change a user's password (and --role)",
+        )
+        .argument('<name>', 'user name')
+        .option('--password-stdin', 'read the password from the first line of stdin', false),
+    );
+    cmd.addOption(verb === 'add' ? roleOption().makeOptionMandatory() : roleOption());
+    cmd.action(
+      async (
+        name: string,
+        opts: { role?: 'viewer' | 'operator' | 'admin'; passwordStdin: boolean; usersFile?: string; config?: string },
+      ) => {
+        const u = await import('./user.ts');
+        const path = await u.usersFilePath(opts);
+        process.exitCode = await u.runUserSet(
+          verb,
+          name,
+          { ...(opts.role ? { role: opts.role } : {}), path },
+          opts.passwordStdin ? u.passwordFromStdin : u.passwordFromPrompt,
+          io,
+        );
+      },
+    );
+  }
+  usersFileOpts(
+    user.command('del').description('delete a user; its sessions end').argument('<name>', 'user name'),
+  ).action(async (name: string, opts: { usersFile?: string; config?: string }) => {
+    const u = await import('./user.ts');
+    process.exitCode = u.runUserDel(name, { path: await u.usersFilePath(opts) }, io);
+  });
+  const token = program.command('token').description('API tokens for automation: create (printed once), list, revoke');
+  for (const [what, cmd] of [
+    ['user', user.command('list').description('list users: name, role, created')],
+    ['token', token.command('list').description('list tokens: id, name, role, created (never the token)')],
+  ] as const)
+    usersFileOpts(cmd.option('--json', 'one JSON array', false)).action(
+      async (opts: { usersFile?: string; config?: string; json: boolean }) => {
+        const u = await import('./user.ts');
+        process.exitCode = u.runList(what, { path: await u.usersFilePath(opts), json: opts.json }, io);
+      },
+    );
+  usersFileOpts(
+    token
+      .command('create')
+      .description('create a token; it is printed once, only its hash is kept')
+      .addOption(roleOption().makeOptionMandatory())
+      .option('--name <name>', 'a name to list and revoke it by'),
+  ).action(
+    async (opts: { role: 'viewer' | 'operator' | 'admin'; name?: string; usersFile?: string; config?: string }) => {
+      const u = await import('./user.ts');
+      process.exitCode = u.runTokenCreate(
+        { role: opts.role, ...(opts.name ? { name: opts.name } : {}), path: await u.usersFilePath(opts) },
+        io,
+      );
+    },
+  );
+  usersFileOpts(
+    token.command('revoke').description('revoke a token by id or name').argument('<token>', 'id or name'),
+  ).action(async (which: string, opts: { usersFile?: string; config?: string }) => {
+    const u = await import('./user.ts');
+    process.exitCode = u.runTokenRevoke(which, { path: await u.usersFilePath(opts) }, io);
+  });
 
   // import (src/cli/import.ts): keepalived.conf, heartbeat ha.cf+haresources+authkeys, Piranha lvs.cf → YAML
   program

@@ -1,20 +1,25 @@
 /** `tandem status`, `standby`, `takeover`, `reload`: ask the running daemon over its control socket. */
 
-import { callDaemon, controlPath } from '../api/client.ts';
+import { callDaemon, controlTarget } from '../api/client.ts';
 import type { DaemonStatus, GroupStatus, InstanceStatus } from '../api/contract.ts';
 import type { CliIo } from './io.ts';
 import { formatLbTable } from './lb.ts';
 
 /** Prints the daemon's status; returns the exit code (0 ok, 3 no daemon). */
 export async function runStatus(
-  opts: { control?: string; json?: boolean },
+  opts: { control?: string; node?: string; tokenFile?: string; cacert?: string; json?: boolean },
   io: CliIo,
   nowMs = Date.now(),
 ): Promise<number> {
-  const r = await callDaemon(controlPath(opts.control), 'GET', '/v1/status');
+  const r = await callDaemon(controlTarget(opts), 'GET', '/v1/status');
   if (!r.ok) {
     io.err(`tandem status: TND_CTL_NO_DAEMON ${r.message}`);
     return 3;
+  }
+  if (r.status !== 200) {
+    const b = r.body as { code?: string; message?: string };
+    io.err(`tandem status: ${b.code} ${b.message}`);
+    return 1;
   }
   if (opts.json) {
     io.out(JSON.stringify(r.body, null, 2));
@@ -126,7 +131,16 @@ function agoText(ms: number): string {
 export async function runOrder(
   order: 'standby' | 'takeover',
   instances: string[],
-  opts: { all?: boolean; local?: boolean; foreign?: boolean; clear?: boolean; control?: string },
+  opts: {
+    all?: boolean;
+    local?: boolean;
+    foreign?: boolean;
+    clear?: boolean;
+    control?: string;
+    node?: string;
+    tokenFile?: string;
+    cacert?: string;
+  },
   io: CliIo,
 ): Promise<number> {
   const selector = opts.all ? 'all' : opts.local ? 'local' : opts.foreign ? 'foreign' : null;
@@ -134,7 +148,7 @@ export async function runOrder(
     io.err(`tandem ${order}: TND_CLI_USAGE name one or more instances, or --all, --local or --foreign`);
     return 2;
   }
-  const r = await callDaemon(controlPath(opts.control), 'POST', `/v1/${order}`, {
+  const r = await callDaemon(controlTarget(opts), 'POST', `/v1/${order}`, {
     instances: selector ?? instances,
     clear: !!opts.clear,
   });
@@ -160,8 +174,11 @@ export async function runOrder(
 }
 
 /** `tandem reload`: asks the daemon to reread its config (like SIGHUP, but with the answer). */
-export async function runReload(opts: { control?: string }, io: CliIo): Promise<number> {
-  const r = await callDaemon(controlPath(opts.control), 'POST', '/v1/reload');
+export async function runReload(
+  opts: { control?: string; node?: string; tokenFile?: string; cacert?: string },
+  io: CliIo,
+): Promise<number> {
+  const r = await callDaemon(controlTarget(opts), 'POST', '/v1/reload');
   if (!r.ok) {
     io.err(`tandem reload: TND_CTL_NO_DAEMON ${r.message}`);
     return 3;
