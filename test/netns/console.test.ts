@@ -6,13 +6,12 @@
 // screen go to test-artifacts/console/ (printed at the end).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { LbServiceStatus } from '../../src/api/contract.ts';
-import { hashPassword } from '../../src/api/http/users.ts';
 import { canBuildLabs, createLab, type Lab } from './lab.ts';
 import {
   addrsOf,
@@ -147,15 +146,15 @@ test('the console in chromium drives a two-node lab', { skip, timeout: 180_000 }
   try {
     for (const d of ['d1', 'd2']) await lab.run(d, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
     for (const h of Object.keys(RS)) await startResponder(lab, h);
-    const users = await Promise.all(
-      USERS.map(async (u) => ({
-        name: u.name,
-        role: u.role,
-        hash: await hashPassword(u.password),
-        created: new Date().toISOString(),
-      })),
-    );
-    writeFileSync(join(dir, 'users.json'), JSON.stringify({ users, tokens: [] }), { mode: 0o600 });
+    // The API's users, made as an operator makes them: `tandem user add NAME --role R --password-stdin`.
+    for (const u of USERS) {
+      const r = spawnSync(
+        process.execPath,
+        [TANDEM, 'user', 'add', u.name, '--role', u.role, '--password-stdin', '--users-file', join(dir, 'users.json')],
+        { input: `${u.password}\n`, encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    }
     // The cluster's identity: its CA on d1, d2 joins over TLS pinned by the token (as docs/cluster.md does it).
     const init = spawnSync(
       process.execPath,
