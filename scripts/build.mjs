@@ -3,7 +3,7 @@
 // with code splitting, so that each command loads only what it needs (`tandem --help` loads commander and the
 // command table; the config schema, YAML, the proxy and the daemon come in chunks that load on first use).
 // bin/tandem runs dist/tandem.js; tests run the TypeScript sources through tsx and spawn bin/tandem.
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -33,4 +33,22 @@ await build({
   // imported from node_modules at run time (its gRPC and protobuf dependencies with it).
   external: ['etcd3'],
 });
+// The web console (src/console/web): one browser bundle, app.js and app.css (Preact, uPlot and its stylesheet inside),
+// and index.html, into dist/console, which the API listener serves at / (src/console/plugin.ts). No inline script or
+// style and nothing from elsewhere, so the strict Content-Security-Policy holds.
+mkdirSync(`${root}dist/console`, { recursive: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'src/console/web/main.ts' },
+  outdir: 'dist/console',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  sourcemap: false,
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
+copyFileSync(`${root}src/console/web/index.html`, `${root}dist/console/index.html`);
 console.log(`build: dist/ in ${Math.round(performance.now() - started)} ms`);

@@ -26,6 +26,8 @@ APT_PACKAGES+=(openssl)
 # etcd-server (etcd 3.4): the etcd issue's tests and benchmarks start their own members from /usr/bin/etcd, on lab
 # addresses or their own loopback ports, with data in temp dirs (a packaged etcd.service, if systemd runs one, is not used).
 APT_PACKAGES+=(etcd-server)
+# chromium: the web console's browser tests (playwright-core drives Debian's build; no browser download).
+APT_PACKAGES+=(chromium)
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done

@@ -110,7 +110,7 @@ export function webhookSink(spec: WebhookSpec & { name: string }, routerId: () =
       const res = await fetch(spec.url, { method: 'POST', headers, body, signal, redirect: 'error' });
       let read = 0;
       if (res.body) {
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           read += chunk.byteLength;
           if (read > REPLY_LIMIT) break;
         }

@@ -3,6 +3,7 @@
  * config routes. Each part adds its entry here, on a line of its own; run.ts passes the list to the API part.
  */
 import type { ApiPlugin } from '../api/http-plugin.ts';
+import type { PeerNode } from '../cluster/peer-node.ts';
 import type { Logger } from '../core/log.ts';
 import type { TandemNode } from '../node/node.ts';
 import type { NodePlan } from '../plan/node-plan.ts';
@@ -17,6 +18,8 @@ export interface ApiPluginDeps {
   log: Logger;
   /** `api.metrics_auth`. */
   metricsAuth: boolean;
+  /** This node in the cluster's shared config (src/cluster/), for its routes. */
+  cluster?: PeerNode;
 }
 
 /** The plugins to register. */
@@ -25,5 +28,9 @@ export async function apiPlugins(_deps: ApiPluginDeps): Promise<ApiPlugin[]> {
   // Each part: `plugins.push((await import('../PART/plugin.ts')).plugin(_deps));`
   // issue 12, metrics: GET /metrics
   plugins.push((await import('../metrics/plugin.ts')).plugin(_deps));
+  // The web console (issue 13): dist/console at /, and the history sampler (GET /api/v1/history).
+  plugins.push((await import('../console/plugin.ts')).consolePlugin);
+  // The cluster's one config (issue 13 item 2): /api/v1/cluster and /api/v1/config….
+  if (_deps.cluster) plugins.push((await import('../cluster/api-plugin.ts')).clusterApiPlugin(_deps.cluster));
   return plugins;
 }

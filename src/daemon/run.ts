@@ -339,11 +339,14 @@ async function runDaemon(
         api.start(
           opts.api,
           handlersFor('api'),
-          [
-            ...(await apiPlugins({ plan, node, lb: () => lb, log, metricsAuth: apiCfg?.metrics_auth ?? false })),
-            // the cluster's config routes for the console (GET /api/v1/cluster, /api/v1/config…)
-            (await import('../cluster/api-plugin.ts')).clusterApiPlugin(cluster.node),
-          ],
+          await apiPlugins({
+            plan,
+            node,
+            lb: () => lb,
+            log,
+            metricsAuth: apiCfg?.metrics_auth ?? false,
+            cluster: cluster.node,
+          }),
         ),
       stop: () => api.stop(),
     })
