@@ -92,7 +92,11 @@ test('standby and takeover over the socket; an unknown instance is a clear error
     const io = bufferIo();
     assert.equal(await runOrder('standby', [], { all: true, control: socket }, io), 0);
     assert.deepEqual(io.stdout, ['standby: handing over VI_1']);
+    // Make-before-break (docs/handover.md): the master keeps its VIPs until a new master is heard or the handover
+    // deadline passes; here no peer speaks, so it steps down at the deadline.
     clock.runFor(1);
+    assert.equal(daemon.status().instances[0]!.state, 'MASTER');
+    for (let t = 0; t < 20_000 && daemon.status().instances[0]!.state !== 'BACKUP'; t += 50) clock.runFor(50);
     assert.equal(daemon.status().instances[0]!.state, 'BACKUP');
     assert.equal(daemon.status().instances[0]!.priority.override, 1);
     const bad = bufferIo();
