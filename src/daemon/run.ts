@@ -265,7 +265,8 @@ async function runDaemon(
     status: nodeStatus,
   });
   const status = async () => {
-    const st = { ...(await nodeStatus()), ...cluster.node.statusFields() };
+    // The hash of the config running now (metrics follows every reload; the cluster part's fields carry version and divergence).
+    const st = { ...(await nodeStatus()), ...cluster.node.statusFields(), configHash: metrics.configHash };
     // alerts (issue 12 item 5): delivery counters
     const al = alerts.status();
     return al ? { ...st, alerts: al } : st;

@@ -14,7 +14,9 @@ import { type Cell, cellName, cells, cellUnavailable, type RunResult, runCell } 
 import type { SuiteParams } from './partition-types.ts';
 
 const params: SuiteParams = { advertMs: 100, faultMs: 3_000, settleMs: 2_000 };
-const selected = canBuildLabs() ? cells(['vrrp-1way', 'vrrp-2way', 'sigstop-2x', 'sigkill']) : [];
+const selected = canBuildLabs()
+  ? cells(['vrrp-1way', 'vrrp-2way', 'sigstop-2x', 'sigkill', 'plain', 'guard', 'guard+ping'])
+  : [];
 // etcd issue: the etcd modes' CI cells — the master cut from etcd (partition-etcd.ts); the owner's death is
 // test/netns/etcd.test.ts, the whole matrix bench/partition.ts.
 const etcdCells = canBuildLabs() ? cells(['etcd-cut', 'etcd', 'vrrp+etcd']) : [];
