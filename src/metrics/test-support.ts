@@ -1,29 +1,10 @@
 /** A status DTO with every part filled (two instances, a service with three servers, a proxied service, a group). */
 import type { DaemonStatus, LbServerStatus } from '../api/contract.ts';
+import { VRRP_DROPS } from '../vrrp/types.ts';
 
 const drops = (n = 0) =>
   Object.fromEntries(
-    [
-      'short',
-      'version',
-      'type',
-      'ttl',
-      'checksum',
-      'auth',
-      'interval',
-      'addr-count',
-      'family',
-      'vrid',
-      'version-mismatch',
-      'auth-mismatch',
-      'interval-mismatch',
-      'addr-list',
-      'owner',
-      'unicast-peer',
-      'hmac',
-      'stale',
-      'replay',
-    ].map((d, i) => [d, i === 0 ? n : 0]),
+    VRRP_DROPS.map((d, i) => [d, i === 0 ? n : 0]),
   ) as DaemonStatus['instances'][number]['counters']['drops'];
 
 /** A real server of the sample. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SMTPServer } from 'smtp-server';
 import { eventually, Output } from '../netns/tandem-lab.ts';
+import { writeAlertedConfig } from './alerts-lab.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const TANDEM = join(root, 'bin/tandem');
@@ -89,29 +90,12 @@ test("e-mail alert over STARTTLS with AUTH: a real server down mails keepalived'
   const backendPort = await new Promise<number>((r) =>
     backend.listen(0, '127.0.0.1', () => r((backend.address() as AddressInfo).port)),
   );
-  const probe = createServer();
-  const vport = await new Promise<number>((r) =>
-    probe.listen(0, '127.0.0.1', () => r((probe.address() as AddressInfo).port)),
-  );
-  await new Promise<void>((r) => probe.close(() => r()));
   const passwordFile = join(dir, 'smtp.password');
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
-  const config = join(dir, 't12s.yaml');
-  writeFileSync(
-    config,
-    `cluster:
-  nodes: [{ name: t12s }]
-lb:
-  services:
-    - name: web
-      vip: 127.0.0.1
-      port: ${vport}
-      dataplane: proxy
-      check: { type: tcp, interval: 200ms, rise: 1, fall: 1, connect_timeout: 1s }
-      real_servers:
-        - { address: 127.0.0.1, port: ${backendPort} }
-alerts:
-  router_id: LVS_DEVEL
+  const { config, vport } = await writeAlertedConfig(
+    dir,
+    backendPort,
+    `  router_id: LVS_DEVEL
   email:
     to: [ops@example.com]
     from: tandem@example.com

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { callDaemon } from '../../src/api/client.ts';
 import { eventually, Output } from '../netns/tandem-lab.ts';
+import { writeAlertedConfig } from './alerts-lab.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const TANDEM = join(root, 'bin/tandem');
@@ -68,27 +69,12 @@ test('webhook: HMAC-signed JSON, retried after a 500 with the same delivery id; 
   );
   let backend = createServer((s) => s.end());
   const backendPort = await listen(backend);
-  const probe = createServer();
-  const vport = await listen(probe);
-  await new Promise<void>((r) => probe.close(() => r()));
   const secretFile = join(dir, 'hook.secret');
   writeFileSync(secretFile, `${SECRET}\n`, { mode: 0o600 });
-  const config = join(dir, 't12s.yaml');
-  writeFileSync(
-    config,
-    `cluster:
-  nodes: [{ name: t12s }]
-lb:
-  services:
-    - name: web
-      vip: 127.0.0.1
-      port: ${vport}
-      dataplane: proxy
-      check: { type: tcp, interval: 200ms, rise: 1, fall: 1, connect_timeout: 1s }
-      real_servers:
-        - { address: 127.0.0.1, port: ${backendPort} }
-alerts:
-  router_id: t12s
+  const { config, vport } = await writeAlertedConfig(
+    dir,
+    backendPort,
+    `  router_id: t12s
   webhooks:
     - name: ops
       url: http://127.0.0.1:${hookPort}/hook
