@@ -148,18 +148,13 @@ async function handle(
   const body = req.method === 'POST' ? await readJson(req) : undefined;
   const r = await dispatchControl(route, body, h);
   onAction?.(route, body, r);
-  if (r.contentType) {
-    res.writeHead(r.status, { 'content-type': r.contentType });
-    res.end(String(r.body));
-  } else send(res, r.status, r.body);
+  send(res, r.status, r.body);
 }
 
 /** A reply of {@link dispatchControl}: the HTTP status and the JSON body (a ControlError when status ≥ 400). */
 export interface DispatchReply {
   status: number;
   body: unknown;
-  /** Set when `body` is text sent as-is (the metrics), not JSON. */
-  contentType?: string;
 }
 
 /**

@@ -209,10 +209,7 @@ export async function buildApiApp(o: ApiAppOptions): Promise<FastifyInstance> {
           const { result, detail } = resultOf(r);
           audit(who, what.action, what.target, result, detail);
         }
-        return reply
-          .code(r.status)
-          .type(r.contentType ?? 'application/json')
-          .send(r.body);
+        return reply.code(r.status).type('application/json').send(r.body);
       },
     });
   }
