@@ -189,7 +189,10 @@ try {
   say('tandem status on d2');
   show(['status', '--control', d2.control]);
 
-  say('d1 gets its link back and takes over again (it has the higher priority)');
+  say('d1 gets its link back and takes over again (it has the higher priority); d2 hands back make-before-break');
+  // The client runs across the return: d2 keeps the VIP until d1 has it and has announced it (docs/handover.md).
+  const returning = startProbe(lab, 'client', VIP, 10, 6_000);
+  await returning.answered(50);
   await lab.setLink('d1', true);
   await untilState(d1, 'MASTER', 20_000);
   await eventually(
@@ -197,6 +200,11 @@ try {
     () => web(d1),
     (w) => w?.role === 'serving',
     20_000,
+  );
+  const ret = await returning.done;
+  process.stdout.write(
+    `during d1's return: requests ${ret.sent}, answered ${ret.ok}, failed ${ret.failed}; longest gap ${ret.maxGapMs} ms; ` +
+      `answered by ${JSON.stringify(ret.who)}\n`,
   );
   const back = await probe(lab, 'client', VIP, 10, 1_000);
   process.stdout.write(`client: ${back.ok}/${back.sent} answered, by ${JSON.stringify(back.who)}\n`);
