@@ -97,6 +97,11 @@ export class ApiPart {
     );
   }
 
+  /** SIGHUP: reopens the audit log (logrotate). */
+  reopenLogs(): void {
+    this.#audit?.reopen();
+  }
+
   async stop(): Promise<void> {
     await this.#server?.close();
     this.#server = undefined;

@@ -419,6 +419,8 @@ async function runDaemon(
     process.on('SIGINT', () => void stop('SIGINT'));
     process.on('SIGHUP', () => {
       log.log('info', 'Reloading on SIGHUP');
+      // HTTP API (issue 12): logrotate moved the audit log
+      api.reopenLogs();
       try {
         reload();
       } catch (e) {

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -313,6 +313,16 @@ test('over real HTTP: a viewer is refused a drain (403), an operator drains it, 
       ['root', 'local', 'rs.drain', 'ok'],
     ],
   );
+  // logrotate: the file moves, SIGHUP, and the next line goes to a new 0600 file.
+  renameSync(d.audit, `${d.audit}.1`);
+  d.child.kill('SIGHUP');
+  await d.out.waitFor(/Reloaded .*t12a-plain\.yaml/, 15_000);
+  assert.equal(cli(['rs', 'enable', 'web', server, ...remote, '--token-file', tokenFile]).code, 0);
+  assert.deepEqual(
+    auditLines(d.audit).map((l) => [l.who, l.action]),
+    [['ci', 'rs.enable']],
+  );
+  assert.equal(statSync(d.audit).mode & 0o777, 0o600);
   // A revoked token is refused at once.
   assert.equal(cli(['token', 'revoke', 'ci', '--users-file', d.users]).code, 0);
   const gone = cli(['status', ...remote, '--token-file', tokenFile]);

@@ -24,7 +24,8 @@ export interface AuditLine {
 
 /** Writes audit lines. */
 export class AuditLog {
-  readonly #fd: number | undefined;
+  #fd: number | undefined;
+  readonly #path: string | null;
   readonly #hub: EventHub | undefined;
   readonly #now: () => number;
   readonly #onError: (message: string) => void;
@@ -37,26 +38,20 @@ export class AuditLog {
     this.#hub = opts.hub;
     this.#now = opts.now ?? Date.now;
     this.#onError = opts.onError ?? (() => {});
+    this.#path = path;
     if (path === null) return;
+    this.#fd = openAudit(path);
+  }
+
+  /** Opens the file anew (after logrotate moved it: SIGHUP); a failure keeps the old one and is reported. */
+  reopen(): void {
+    if (this.#path === null) return;
     try {
-      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-      const fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
-      const st = fstatSync(fd);
-      if (!st.isFile() || (st.mode & 0o077) !== 0) {
-        closeSync(fd);
-        throw new Error(
-          st.isFile()
-            ? `it is mode ${(st.mode & 0o777).toString(8)}; the audit log must be 0600 (chmod 600 ${path})`
-            : 'it is not a regular file',
-        );
-      }
+      const fd = openAudit(this.#path);
+      if (this.#fd !== undefined) closeSync(this.#fd);
       this.#fd = fd;
     } catch (e) {
-      throw new TandemError('TND_API_LISTEN', `cannot open the audit log ${path}: ${(e as Error).message}`);
+      this.#onError((e as Error).message);
     }
   }
 
@@ -85,5 +80,30 @@ export class AuditLog {
 
   close(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** Opens (creates 0600) the audit log for appending; refuses a symlink, a non-file, or a file others may read. */
+function openAudit(path: string): number {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const fd = openSync(
+      path,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o600,
+    );
+    const st = fstatSync(fd);
+    if (!st.isFile() || (st.mode & 0o077) !== 0) {
+      closeSync(fd);
+      throw new Error(
+        st.isFile()
+          ? `it is mode ${(st.mode & 0o777).toString(8)}; the audit log must be 0600 (chmod 600 ${path})`
+          : 'it is not a regular file',
+      );
+    }
+    return fd;
+  } catch (e) {
+    throw new TandemError('TND_API_LISTEN', `cannot open the audit log ${path}: ${(e as Error).message}`);
   }
 }

@@ -103,3 +103,25 @@ test('the limiter: failures outside the window do not count; a lockout ends afte
   assert.equal(g.ok, false);
   assert.deepEqual(l.check('u', 'a6', 6401), { ok: true });
 });
+
+test('the audit log refuses a symlink and a file others can read; reopen() follows logrotate to a new 0600 file', async () => {
+  const { AuditLog } = await import('./audit.ts');
+  const { renameSync, symlinkSync: link, writeFileSync: write } = await import('node:fs');
+  const who = { name: 'root', role: 'admin', via: 'local', from: 'local' } as const;
+  const p = join(dir, 'audit.log');
+  const a = new AuditLog(p);
+  a.write(who, 'reload', 'config', 'ok');
+  renameSync(p, `${p}.1`);
+  a.write(who, 'reload', 'config', 'ok');
+  a.reopen();
+  a.write(who, 'rs.drain', 'web/x', 'ok');
+  a.close();
+  assert.equal(readFileSync(`${p}.1`, 'utf8').trim().split('\n').length, 2);
+  assert.match(readFileSync(p, 'utf8'), /^\{"time":.*"action":"rs\.drain".*\}\n$/);
+  assert.equal(statSync(p).mode & 0o777, 0o600);
+  link(p, join(dir, 'audit-link.log'));
+  assert.throws(() => new AuditLog(join(dir, 'audit-link.log')), /cannot open the audit log/);
+  write(join(dir, 'open.log'), '', { mode: 0o644 });
+  chmodSync(join(dir, 'open.log'), 0o644);
+  assert.throws(() => new AuditLog(join(dir, 'open.log')), /mode 644; the audit log must be 0600/);
+});
