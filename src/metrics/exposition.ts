@@ -3,7 +3,7 @@
  * values are snapshots (status DTOs from the main thread and from the load balancer's worker thread, counters the
  * event bus kept), not instruments updated in place, so a small renderer is all it needs: prom-client's model
  * (instruments registered once, `collect` hooks that reset and refill them, histograms that cannot be set from
- * already-aggregated buckets) would wrap the same data twice. docs/dependencies.md says so beside prom-client.
+ * already-aggregated buckets) would wrap the same data twice. docs/dependencies.md says why prom-client was dropped.
  * @see https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
  */
 
